@@ -1,0 +1,1 @@
+"""The ``drago`` command line."""

@@ -1,0 +1,116 @@
+"""The one error hierarchy of drago.
+
+Every error a user can cause is a :class:`DragoError`. Errors are converted at
+exactly two boundaries: the HTTP layer (``drago.server.errors`` maps each class
+to a status code and the JSON shape ``{"error": {"code", "message", "details"}}``)
+and the CLI (``DragoError`` -> exit 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+class DragoError(Exception):
+    """Base class of every error drago reports to a user."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One validation problem: the file, the key path inside it, and what is wrong."""
+
+    path: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.key:
+            return f"{self.path}: {self.key}: {self.message}"
+        return f"{self.path}: {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "key": self.key, "message": self.message}
+
+
+class ConfigError(DragoError):
+    """The desired state is invalid: one or more problems, each naming file and key."""
+
+    code = "invalid_config"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: Sequence[Problem] = sorted(set(problems))
+        lines = [str(p) for p in self.problems]
+        if len(lines) == 1:
+            message = lines[0]
+        else:
+            message = f"{len(lines)} problems:\n" + "\n".join(f"  {line}" for line in lines)
+        super().__init__(message, details=[p.as_dict() for p in self.problems])
+
+    @classmethod
+    def single(cls, path: str, key: str, message: str) -> ConfigError:
+        return cls([Problem(path, key, message)])
+
+
+class InvalidRequest(DragoError):
+    """A request or command-line argument is malformed."""
+
+    code = "invalid_request"
+
+
+class NotFound(DragoError):
+    code = "not_found"
+
+
+class Conflict(DragoError):
+    """A compare-and-swap failed: the base revision is stale, or the object exists."""
+
+    code = "conflict"
+
+
+class Unauthorized(DragoError):
+    """No valid credentials."""
+
+    code = "unauthorized"
+
+
+class Forbidden(DragoError):
+    """Valid credentials without the right to do this."""
+
+    code = "forbidden"
+
+
+class PayloadTooLarge(DragoError):
+    code = "payload_too_large"
+
+
+class SignatureError(DragoError):
+    """A commit signature is missing, malformed, untrusted or does not verify."""
+
+    code = "bad_signature"
+
+
+class PushRejected(DragoError):
+    """A git push was refused; the message is what ``git push`` shows."""
+
+    code = "push_rejected"
+
+
+class BackendError(DragoError):
+    """The agent could not read or change a WireGuard device."""
+
+    code = "backend_error"
+
+
+class ServerUnavailable(DragoError):
+    """The agent could not reach the server (or it answered 5xx)."""
+
+    code = "server_unavailable"

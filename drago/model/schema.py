@@ -1,0 +1,285 @@
+"""Pydantic models of the files people write: ``networks/*.toml``, ``nodes/*.toml``,
+and the server-managed ``keys/*.toml``.
+
+These models check each file on its own (types, ranges, CIDRs, names). Rules that
+span files (addresses inside the network range, connections naming real nodes,
+overlapping allowed IPs, ...) live in :mod:`drago.model.validate`.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+
+from drago.model.names import NAME_PATTERN, name_problem
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+LABEL_KEY_RE = re.compile(r"\A[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?\Z")
+LABEL_VALUE_RE = re.compile(r"\A[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?\Z")
+IFNAME_RE = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z")
+HOST_RE = re.compile(
+    r"\A[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z"
+)
+
+
+def _strict_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _parse_network(value: Any) -> IPNetwork:
+    value = _strict_str(value)
+    try:
+        return ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        try:
+            loose = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a valid CIDR (like 10.20.0.0/16)") from exc
+        raise ValueError(f"{value!r} has host bits set (did you mean {loose}?)") from exc
+
+
+def _parse_interface(value: Any) -> IPInterface:
+    value = _strict_str(value)
+    if "/" not in value:
+        raise ValueError(f"{value!r} needs a prefix length (like 10.20.0.1/16)")
+    try:
+        return ipaddress.ip_interface(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid address with prefix") from exc
+
+
+def _parse_address(value: Any) -> IPAddress:
+    value = _strict_str(value)
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid IP address") from exc
+
+
+def _check_name(value: str) -> str:
+    problem = name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_public_key(value: str) -> str:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        raise ValueError("public key is not valid base64") from exc
+    if len(raw) != 32 or len(value) != 44:
+        raise ValueError(
+            f"public key must be 32 bytes of base64 (44 characters), got {len(raw)} bytes"
+        )
+    return value
+
+
+def _check_endpoint_host(value: str) -> str:
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+        return value.strip("[]")
+    except ValueError:
+        pass
+    if not HOST_RE.match(value) or len(value) > 253:
+        raise ValueError(
+            f"{value!r} is not a host name or IP address"
+            " (give the port as listen_port or endpoint_port)"
+        )
+    return value
+
+
+Network = Annotated[IPNetwork, BeforeValidator(_parse_network)]
+Interface = Annotated[IPInterface, BeforeValidator(_parse_interface)]
+Address = Annotated[IPAddress, BeforeValidator(_parse_address)]
+Name = Annotated[str, AfterValidator(_check_name)]
+PublicKey = Annotated[str, AfterValidator(_check_public_key)]
+Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
+Keepalive = Annotated[int, Field(ge=0, le=65535, strict=True)]
+Mtu = Annotated[int, Field(ge=576, le=65535, strict=True)]
+Text = Annotated[str, Field(max_length=1000, strict=True)]
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Selector(str):
+    """An end of a connection: a node name, ``*`` (every node of the network), or
+    label terms ``key=value[,key=value...]`` (a node matches when all terms match)."""
+
+    __slots__ = ()
+
+    @property
+    def is_node(self) -> bool:
+        return "=" not in self and self != "*"
+
+    def terms(self) -> dict[str, str]:
+        if not self or self == "*" or self.is_node:
+            return {}
+        return dict(term.split("=", 1) for term in self.split(","))
+
+    def matches(self, name: str, labels: dict[str, str]) -> bool:
+        if self == "*":
+            return True
+        if self.is_node:
+            return name == self
+        return all(labels.get(k) == v for k, v in self.terms().items())
+
+
+def _parse_selector(value: Any) -> str:
+    """Check and normalise a selector; use :class:`Selector` to match with it."""
+    text = _strict_str(value).strip()
+    if text == "*":
+        return text
+    if "=" not in text:
+        return _check_name(text)
+    for term in text.split(","):
+        key, sep, val = term.strip().partition("=")
+        if not sep or not LABEL_KEY_RE.match(key) or not LABEL_VALUE_RE.match(val):
+            raise ValueError(
+                f"{text!r} is not a selector: use a node name, '*', or key=value[,key=value]"
+            )
+    return ",".join(t.strip() for t in text.split(","))
+
+
+SelectorField = Annotated[str, BeforeValidator(_parse_selector)]
+
+
+class Connection(_File):
+    """Peers every node matched by one end with every node matched by the other."""
+
+    between: tuple[SelectorField, SelectorField]
+    description: Text = ""
+    persistent_keepalive: Keepalive | None = None
+    #: Replaces the allowed IPs a node gets for its peers matched by the key
+    #: (a selector), e.g. ``{"role=hub" = ["10.30.0.0/16"]}`` routes the whole
+    #: range of a site via its hub.
+    allowed_ips: dict[str, list[Network]] = Field(default_factory=dict)
+
+    @field_validator("allowed_ips")
+    @classmethod
+    def _keys_are_selectors(cls, value: dict[str, list[IPNetwork]]) -> dict[str, list[IPNetwork]]:
+        return {_parse_selector(k): v for k, v in value.items()}
+
+
+class NetworkFile(_File):
+    """``networks/<name>.toml``."""
+
+    description: Text = ""
+    address_range: Network
+    listen_port: Port = 51820
+    persistent_keepalive: Keepalive | None = None
+    mtu: Mtu | None = None
+    dns: list[Address] = Field(default_factory=list)
+    connections: list[Connection] = Field(default_factory=list)
+
+
+class InterfaceSpec(_File):
+    """``[interfaces.<network>]`` in a node file: the node's membership in a network."""
+
+    address: Interface
+    listen_port: Port | None = None
+    #: Port peers should connect to when it differs from listen_port (NAT port forward).
+    endpoint_port: Port | None = None
+    ifname: str | None = None
+    mtu: Mtu | None = None
+    dns: list[Address] | None = None
+    #: Keepalive this node sends to all its peers (for nodes behind NAT).
+    persistent_keepalive: Keepalive | None = None
+    #: Subnets this node serves into the overlay.
+    routes: list[Network] = Field(default_factory=list)
+
+    @field_validator("ifname")
+    @classmethod
+    def _check_ifname(cls, value: str | None) -> str | None:
+        if value is not None and not IFNAME_RE.match(value):
+            raise ValueError(f"{value!r} is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)")
+        return value
+
+
+class NodeFile(_File):
+    """``nodes/<name>.toml``."""
+
+    description: Text = ""
+    endpoint: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    interfaces: dict[str, InterfaceSpec] = Field(default_factory=dict)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else _check_endpoint_host(value)
+
+    @field_validator("labels")
+    @classmethod
+    def _check_labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, val in value.items():
+            if not LABEL_KEY_RE.match(key):
+                raise ValueError(
+                    f"label key {key!r} is invalid (lower case letters, digits, . _ / -)"
+                )
+            if not isinstance(val, str) or not LABEL_VALUE_RE.match(val):
+                raise ValueError(f"label {key}: value {val!r} is invalid (letters, digits, . _ -)")
+        return value
+
+    @field_validator("interfaces")
+    @classmethod
+    def _check_networks(cls, value: dict[str, InterfaceSpec]) -> dict[str, InterfaceSpec]:
+        for key in value:
+            _check_name(key)
+        return value
+
+
+class KeyEntry(_File):
+    public_key: PublicKey
+
+
+class KeysFile(_File):
+    """``keys/<name>.toml``: public keys registered by the node's agent, per network."""
+
+    interfaces: dict[str, KeyEntry] = Field(default_factory=dict)
+
+    @field_validator("interfaces")
+    @classmethod
+    def _check_networks(cls, value: dict[str, KeyEntry]) -> dict[str, KeyEntry]:
+        for key in value:
+            _check_name(key)
+        return value
+
+
+#: The model of each top-level folder.
+FILE_MODELS: dict[str, type[_File]] = {
+    "networks": NetworkFile,
+    "nodes": NodeFile,
+    "keys": KeysFile,
+}
+
+__all__ = [
+    "FILE_MODELS",
+    "NAME_PATTERN",
+    "Connection",
+    "IPNetwork",
+    "InterfaceSpec",
+    "KeyEntry",
+    "KeysFile",
+    "NetworkFile",
+    "NodeFile",
+    "Selector",
+]
