@@ -1,0 +1,156 @@
+"""How an API endpoint is declared: its access policy, its models, its summary.
+
+Every route of the REST API is built with :func:`endpoint`. The declaration is
+data (``EndpointSpec``) that three readers share: the request handler (which
+authorizes before the endpoint runs), the OpenAPI generator, and the
+authorization test that walks the app's route list.
+
+Access policies:
+
+``public``      no token needed (health, metrics, OpenAPI document)
+``any``         any valid token
+``read``        admin or reader tokens
+``admin``       admin tokens
+``node-read``   admin, reader, or the node token of the ``{node}`` path parameter
+``node-write``  admin, or the node token of the ``{node}`` path parameter
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from drago.errors import Forbidden, InvalidRequest, Unauthorized
+
+Access = Literal["public", "any", "read", "admin", "node-read", "node-write"]
+ACCESS_POLICIES: tuple[Access, ...] = ("public", "any", "read", "admin", "node-read", "node-write")
+
+
+class Role(enum.StrEnum):
+    admin = "admin"
+    reader = "reader"
+    node = "node"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a valid token belongs to; its name and email author its commits."""
+
+    token_id: str
+    name: str
+    email: str
+    role: Role
+    node: str | None = None
+
+
+class TokenAuthenticator(Protocol):
+    def authenticate(self, secret: str) -> Principal | None: ...
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    access: Access
+    summary: str
+    request: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status_code: int = 200
+    query: dict[str, str] = field(default_factory=dict)  # name -> description
+    tags: tuple[str, ...] = ()
+
+
+Handler = Callable[[Request, Principal | None], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+M = TypeVar("M", bound=BaseModel)
+
+
+def bearer_secret(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def authorize(request: Request, access: Access) -> Principal | None:
+    """Check the request's bearer token against ``access``; raise 401/403 errors."""
+    if access == "public":
+        return None
+    secret = bearer_secret(request)
+    if secret is None:
+        raise Unauthorized("missing bearer token (Authorization: Bearer TOKEN)")
+    authenticator: TokenAuthenticator = request.app.state.ctx.tokens
+    principal = authenticator.authenticate(secret)
+    if principal is None:
+        raise Unauthorized("invalid or revoked token")
+    if principal.role is Role.admin or access == "any":
+        return principal
+    if access in ("read", "node-read") and principal.role is Role.reader:
+        return principal
+    if access in ("node-read", "node-write") and principal.role is Role.node:
+        node = request.path_params.get("node")
+        if (
+            node is not None
+            and principal.node is not None
+            and hmac.compare_digest(str(node), principal.node)
+        ):
+            return principal
+        raise Forbidden(f"this node token may only access node {principal.node!r}")
+    raise Forbidden(f"a {principal.role} token may not do this")
+
+
+def endpoint(
+    access: Access,
+    summary: str,
+    *,
+    request: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status_code: int = 200,
+    query: dict[str, str] | None = None,
+    tags: tuple[str, ...] = (),
+) -> Callable[[Handler], Endpoint]:
+    """Declare an API endpoint: ``async def handler(request, principal) -> Response``."""
+    spec = EndpointSpec(access, summary, request, response, status_code, query or {}, tags)
+
+    def decorate(handler: Handler) -> Endpoint:
+        async def run(req: Request) -> Response:
+            principal = authorize(req, access)
+            return await handler(req, principal)
+
+        run.__name__ = handler.__name__
+        run.__doc__ = handler.__doc__ or summary
+        run.spec = spec  # type: ignore[attr-defined]
+        return run
+
+    return decorate
+
+
+def spec_of(func: Any) -> EndpointSpec | None:
+    """The declaration of an endpoint built with :func:`endpoint`, if it is one."""
+    spec = getattr(func, "spec", None)
+    return spec if isinstance(spec, EndpointSpec) else None
+
+
+async def parse_body(req: Request, model: type[M]) -> M:
+    """Parse a JSON body into ``model``; errors name the field (400 / 422)."""
+    raw = await req.body()
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        if any(err["type"] == "json_invalid" for err in exc.errors()):
+            raise InvalidRequest("request body is not valid JSON", details=details) from None
+        raise InvalidRequest(
+            "request body does not match the schema: "
+            + "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details),
+            details=details,
+        ) from None
