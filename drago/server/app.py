@@ -1,0 +1,183 @@
+"""The app factory: routes, middleware, error handlers and lifespan around a context.
+
+``create_app(ctx)`` builds the Starlette application; ``open_context(settings)``
+opens (or on first start initialises) the data directory and builds the context.
+Nothing here reads the environment or starts a server: that is the CLI's job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from drago.errors import PayloadTooLarge
+from drago.model.directory import read_directory
+from drago.model.validate import validate_files
+from drago.server import api
+from drago.server.context import SERVER_IDENTITY, CommitSigner, ServerContext
+from drago.server.datadir import DataDir, write_private
+from drago.server.endpoint import Role
+from drago.server.errors import EXCEPTION_HANDLERS, drago_error_response
+from drago.server.live import LiveState
+from drago.server.logs import RequestLogMiddleware
+from drago.server.metrics import Metrics
+from drago.server.runtime.db import Database
+from drago.server.runtime.status import SqliteStatusStore
+from drago.server.runtime.tokens import SqliteTokenStore
+from drago.server.settings import Settings
+from drago.signing import ServerKey
+from drago.store import Store
+
+log = logging.getLogger("drago.server")
+
+GIT_PREFIX = "/repo.git"
+
+
+class BodyLimitMiddleware:
+    """413 for request bodies over the limit (declared or streamed); git pushes get their own."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, push_limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.push_limit = push_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = self.push_limit if path.startswith(GIT_PREFIX + "/") else self.limit
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                response = drago_error_response(too_large(limit))
+                await response(scope, receive, send)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise too_large(limit)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"request body larger than {limit} bytes", details={"limit_bytes": limit}
+    )
+
+
+def app_routes() -> list[BaseRoute]:
+    """Every route of the server: the REST API, then git over HTTP and the UI."""
+    routes: list[BaseRoute] = [*api.routes()]
+    return routes
+
+
+def create_app(ctx: ServerContext) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await ctx.start()
+        try:
+            yield
+        finally:
+            await ctx.stop()
+
+    settings = ctx.settings
+    app = Starlette(
+        routes=app_routes(),
+        middleware=[
+            Middleware(RequestLogMiddleware, style=settings.log_format, metrics=ctx.metrics),
+            Middleware(BodyLimitMiddleware, limit=settings.max_body, push_limit=settings.max_push),
+        ],
+        exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    return app
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A context and what opening it did (for the CLI to print)."""
+
+    ctx: ServerContext
+    created: bool
+    imported: str | None  # revision of the --init-from import
+    bootstrap_secret: str | None  # only on the first start
+
+
+def open_context(settings: Settings) -> Opened:
+    """Open the data directory, creating and initialising it on first start."""
+    datadir = DataDir(settings.data)
+    datadir.check_existing()
+    created = not datadir.initialised
+    datadir.ensure_root()
+    store = (
+        Store.open(datadir.repo)
+        if datadir.repo.is_dir()
+        else Store.init(datadir.repo, branch=settings.branch)
+    )
+    database = Database(datadir.database)
+    tokens = SqliteTokenStore(database)
+    key: CommitSigner = ServerKey.load_or_create(datadir.server_key)
+    metrics = Metrics()
+    ctx = ServerContext(
+        settings=settings,
+        datadir=datadir,
+        store=store,
+        tokens=tokens,
+        status=SqliteStatusStore(database),
+        live=LiveState(store, metrics, branch=settings.branch),
+        metrics=metrics,
+        server_key=key,
+        database=database,
+    )
+    imported = None
+    if settings.init_from is not None:
+        if store.head(settings.branch) is None:
+            imported = import_directory(ctx, settings.init_from)
+        else:
+            log.warning("%s already has a history; ignoring --init-from", datadir.repo)
+    secret = None
+    if created or (not datadir.bootstrap_token.exists() and not tokens.list()):
+        _, secret = tokens.create(Role.admin, name="bootstrap admin", email="admin@drago.invalid")
+        write_private(datadir.bootstrap_token, secret + "\n")
+    return Opened(ctx, created, imported, secret)
+
+
+def import_directory(ctx: ServerContext, path: Path) -> str:
+    """Validate the files of ``path`` and commit them as the branch's first commit."""
+    files = read_directory(path)
+    validate_files(files)
+    signer = ctx.server_key
+    return ctx.store.commit(
+        {f.path: f.data for f in files},
+        message=f"import {path.name or path}",
+        author=ctx.server_identity if signer else SERVER_IDENTITY,
+        committer=ctx.server_identity,
+        base=None,
+        branch=ctx.branch,
+        sign=signer.sign if signer is not None else None,
+    )
+
+
+async def build_context(settings: Settings) -> ServerContext:
+    opened = await anyio.to_thread.run_sync(open_context, settings)
+    return opened.ctx
+
+
+__all__ = ["Opened", "build_context", "create_app", "open_context"]

@@ -1,0 +1,166 @@
+"""Everything a request handler needs, in one object: ``request.app.state.ctx``.
+
+:class:`ServerContext` owns the store, the runtime stores, the live state, the
+server's signing key and the metrics, and is the one way to write the desired
+state through the server: :meth:`ServerContext.commit` validates, commits with
+compare-and-swap, and makes the new revision live.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import anyio
+import anyio.to_thread
+from starlette.requests import Request
+
+from drago.errors import ConfigError, Conflict, NotFound
+from drago.model.validate import validate_changes
+from drago.server.datadir import DataDir
+from drago.server.endpoint import Principal
+from drago.server.live import LiveState
+from drago.server.metrics import Metrics
+from drago.server.runtime.db import Database
+from drago.server.runtime.status import StatusStore
+from drago.server.runtime.tokens import TokenStore
+from drago.server.settings import Settings
+from drago.store import Identity, Store
+
+log = logging.getLogger("drago.server")
+
+#: Author and committer of server commits when there is no signing key.
+SERVER_IDENTITY = Identity("drago server", "server@drago.invalid")
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class CommitSigner(Protocol):
+    """What the context needs of ``drago.signing.ServerKey``."""
+
+    @property
+    def identity(self) -> Identity: ...
+
+    def sign(self, payload: bytes) -> bytes: ...
+
+    def public_line(self) -> str: ...
+
+
+def base_revision(request: Request) -> str | None:
+    """The revision a write is based on: the ``If-Match`` header, quotes allowed.
+
+    None (no header, or ``*``) means the writer did not ask for compare-and-swap:
+    the change is validated against and committed on top of the current head.
+    That is still atomic (commits are serialised and the store checks the head),
+    but it may apply on top of changes the writer has not seen.
+    """
+    value = request.headers.get("if-match", "").strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip().strip('"').strip()
+    if not value or value == "*":
+        return None
+    return value
+
+
+@dataclass
+class ServerContext:
+    settings: Settings
+    datadir: DataDir
+    store: Store
+    tokens: TokenStore
+    status: StatusStore
+    live: LiveState
+    metrics: Metrics
+    server_key: CommitSigner | None = None
+    database: Database | None = None
+    #: Run at startup after the live state is loaded (e.g. the repository watcher).
+    on_startup: list[Hook] = field(default_factory=list)
+    #: Run at shutdown after long-polls are released, in reverse order.
+    on_shutdown: list[Hook] = field(default_factory=list)
+    _commit_lock: anyio.Lock = field(default_factory=anyio.Lock, repr=False)
+
+    @property
+    def branch(self) -> str:
+        return self.settings.branch
+
+    @property
+    def server_identity(self) -> Identity:
+        return self.server_key.identity if self.server_key is not None else SERVER_IDENTITY
+
+    async def start(self) -> None:
+        await self.live.refresh()
+        for hook in self.on_startup:
+            await hook()
+
+    async def stop(self) -> None:
+        self.live.close()
+        for hook in reversed(self.on_shutdown):
+            await hook()
+        if self.database is not None:
+            self.database.close()
+
+    async def commit(
+        self,
+        changes: Mapping[str, bytes | None],
+        *,
+        message: str,
+        principal: Principal,
+        base: str | None,
+    ) -> str:
+        """Validate ``changes`` on top of ``base``, commit them, make them live.
+
+        Raises ConfigError (nothing committed) when the result is invalid and
+        Conflict when ``base`` is not the branch head. Returns the new revision.
+        """
+        async with self._commit_lock:
+            try:
+                revision = await anyio.to_thread.run_sync(
+                    self._commit_sync, dict(changes), message, principal, base
+                )
+            except ConfigError:
+                self.metrics.commits.labels(outcome="invalid").inc()
+                self.metrics.validation_failures.labels(source="api").inc()
+                raise
+            except Conflict:
+                self.metrics.commits.labels(outcome="conflict").inc()
+                raise
+            self.metrics.commits.labels(outcome="committed").inc()
+        await self.live.refresh()
+        return revision
+
+    def _commit_sync(
+        self,
+        changes: dict[str, bytes | None],
+        message: str,
+        principal: Principal,
+        base: str | None,
+    ) -> str:
+        head = self.store.head(self.branch)
+        if base is not None:
+            try:
+                wanted = self.store.resolve(base)
+            except NotFound:
+                raise Conflict(
+                    f"base revision {base!r} is unknown; re-read and retry",
+                    details={"base": base, "head": head},
+                ) from None
+            if wanted != head:
+                raise Conflict(
+                    f"base revision {wanted[:12]} is stale: {self.branch} is at "
+                    f"{(head or 'nothing')[:12]}; re-read and retry",
+                    details={"base": wanted, "head": head},
+                )
+        validate_changes(self.store.files(head) if head else [], changes)
+        signer = self.server_key
+        return self.store.commit(
+            changes,
+            message=message,
+            author=Identity(principal.name, principal.email),
+            committer=self.server_identity,
+            base=head,
+            branch=self.branch,
+            sign=signer.sign if signer is not None else None,
+        )

@@ -1,0 +1,73 @@
+"""Structured request logs: one line per request, as logfmt or JSON lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from drago.server.metrics import Metrics
+
+access_log = logging.getLogger("drago.access")
+
+
+def logfmt(fields: Mapping[str, object]) -> str:
+    """``key=value`` pairs; values with spaces, quotes or ``=`` are quoted."""
+    parts = []
+    for key, value in fields.items():
+        text = "" if value is None else str(value)
+        if not text or any(c in text for c in ' "=\\\n\t'):
+            text = json.dumps(text)
+        parts.append(f"{key}={text}")
+    return " ".join(parts)
+
+
+def format_line(fields: Mapping[str, object], style: str) -> str:
+    if style == "json":
+        return json.dumps(fields, separators=(",", ":"), default=str)
+    return logfmt(fields)
+
+
+class RequestLogMiddleware:
+    """Logs method, path, status, bytes sent and duration of every HTTP request."""
+
+    def __init__(self, app: ASGIApp, *, style: str, metrics: Metrics) -> None:
+        self.app = app
+        self.style = style
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        sent = 0
+
+        async def send_logged(message: Message) -> None:
+            nonlocal status, sent
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_logged)
+        finally:
+            self.metrics.requests.labels(status=f"{status // 100}xx").inc()
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                fields = {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "query": scope.get("query_string", b"").decode("latin-1") or None,
+                    "status": status,
+                    "bytes": sent,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                    "client": client[0] if client else None,
+                }
+                access_log.info(format_line(fields, self.style))

@@ -1,0 +1,166 @@
+"""API tokens: created with a secret shown once, stored as a SHA-256 digest.
+
+A secret reads ``drago_<id>_<random>``: the id finds the row, then the digest of
+the whole secret is compared in constant time. The random part carries 256 bits,
+so a plain SHA-256 is enough (a slow password hash protects guessable secrets,
+not random ones).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from drago.errors import InvalidRequest, NotFound
+from drago.model.names import name_problem
+from drago.server.endpoint import Principal, Role
+from drago.server.runtime.db import Database
+
+PREFIX = "drago"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What the server keeps about a token (never the secret)."""
+
+    id: str
+    role: Role
+    node: str | None
+    name: str
+    email: str
+    created_at: float
+
+    def principal(self) -> Principal:
+        return Principal(self.id, self.name, self.email, self.role, self.node)
+
+
+class TokenStore(Protocol):
+    def authenticate(self, secret: str) -> Principal | None: ...
+
+    def create(
+        self,
+        role: Role,
+        *,
+        node: str | None = None,
+        name: str | None = None,
+        email: str | None = None,
+    ) -> tuple[TokenInfo, str]:
+        """A new token and its secret (the only time the secret exists)."""
+        ...
+
+    def list(self) -> list[TokenInfo]: ...
+
+    def get(self, token_id: str) -> TokenInfo: ...
+
+    def revoke(self, token_id: str) -> TokenInfo: ...
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def split_secret(secret: str) -> str | None:
+    """The token id inside a secret, or None when it is not shaped like one."""
+    prefix, sep, rest = secret.partition("_")
+    token_id, sep2, random_part = rest.partition("_")
+    if prefix != PREFIX or not sep or not sep2 or not token_id or not random_part:
+        return None
+    return token_id
+
+
+def check_token_fields(role: Role, node: str | None) -> None:
+    if role is Role.node:
+        if not node:
+            raise InvalidRequest("a node token needs a node (--node NAME)")
+        problem = name_problem(node)
+        if problem:
+            raise InvalidRequest(f"node: {problem}")
+    elif node is not None:
+        raise InvalidRequest(f"only node tokens are bound to a node, not {role} tokens")
+
+
+def default_identity(role: Role, node: str | None, token_id: str) -> tuple[str, str]:
+    """Name and email for a token created without them."""
+    if role is Role.node and node:
+        return f"node {node}", f"{node}@nodes.drago.invalid"
+    return f"{role} token {token_id}", f"{role}-{token_id}@drago.invalid"
+
+
+class SqliteTokenStore:
+    """:class:`TokenStore` over the runtime database."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(
+        self,
+        role: Role,
+        *,
+        node: str | None = None,
+        name: str | None = None,
+        email: str | None = None,
+    ) -> tuple[TokenInfo, str]:
+        role = Role(role)
+        check_token_fields(role, node)
+        token_id = secrets.token_hex(6)
+        secret = f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+        default_name, default_email = default_identity(role, node, token_id)
+        info = TokenInfo(
+            token_id, role, node, name or default_name, email or default_email, time.time()
+        )
+        with self._db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO tokens (id, digest, role, node, name, email, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    info.id,
+                    digest(secret),
+                    info.role.value,
+                    info.node,
+                    info.name,
+                    info.email,
+                    info.created_at,
+                ),
+            )
+        return info, secret
+
+    def authenticate(self, secret: str) -> Principal | None:
+        token_id = split_secret(secret)
+        if token_id is None:
+            return None
+        rows = self._db.query(
+            "SELECT digest, role, node, name, email, created_at FROM tokens WHERE id = ?",
+            (token_id,),
+        )
+        if not rows:
+            return None
+        stored, role, node, name, email, created_at = rows[0]
+        if not hmac.compare_digest(stored, digest(secret)):
+            return None
+        return TokenInfo(token_id, Role(role), node, name, email, created_at).principal()
+
+    def list(self) -> list[TokenInfo]:
+        rows = self._db.query(
+            "SELECT id, role, node, name, email, created_at FROM tokens ORDER BY created_at, id"
+        )
+        return [TokenInfo(r[0], Role(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+
+    def get(self, token_id: str) -> TokenInfo:
+        rows = self._db.query(
+            "SELECT id, role, node, name, email, created_at FROM tokens WHERE id = ?",
+            (token_id,),
+        )
+        if not rows:
+            raise NotFound(f"no token {token_id!r}")
+        r = rows[0]
+        return TokenInfo(r[0], Role(r[1]), r[2], r[3], r[4], r[5])
+
+    def revoke(self, token_id: str) -> TokenInfo:
+        info = self.get(token_id)
+        with self._db.transaction() as cur:
+            cur.execute("DELETE FROM tokens WHERE id = ?", (token_id,))
+        return info
