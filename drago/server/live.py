@@ -81,6 +81,7 @@ class LiveState:
         self._lock = anyio.Lock()
         self._events: dict[str, anyio.Event] = {}
         self._waiters = 0
+        self._documents: dict[str, tuple[Snapshot, bytes]] = {}
         self._closed = False
         self.problem: LiveProblem | None = None
 
@@ -107,6 +108,18 @@ class LiveState:
 
     def hash_of(self, node: str) -> str | None:
         return self._snapshot.hashes.get(node)
+
+    def document(self, node: str) -> tuple[str, bytes]:
+        """The node's hash and JSON document (with ``revision``), encoded once per revision."""
+        snapshot = self._snapshot
+        config = snapshot.configs.get(node)
+        if config is None:
+            raise NotFound(f"no node {node!r} at the live revision")
+        cached = self._documents.get(node)
+        if cached is None or cached[0] is not snapshot:
+            cached = (snapshot, config.to_json(snapshot.revision))
+            self._documents[node] = cached
+        return config.hash, cached[1]
 
     def config(self, node: str) -> NodeConfig:
         """The node's rendered config at the live revision; NotFound for unknown nodes."""
@@ -157,6 +170,7 @@ class LiveState:
         new = snapshot.hashes
         changed = [n for n in old.keys() | new.keys() if old.get(n) != new.get(n)]
         self._snapshot = snapshot
+        self._documents = {}
         self._metrics.nodes.set(len(new))
         self._metrics.nodes_woken.inc(len(changed))
         for node in changed:

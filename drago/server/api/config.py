@@ -1,0 +1,94 @@
+"""``GET /api/v1/nodes/{node}/config``: a node's rendered config, long-polled by hash.
+
+With ``If-None-Match: "<hash>"`` and ``?wait=SECONDS`` the request is held until
+the node's hash differs (200 with the new config) or the wait ends (304). The
+wait is capped by the ``max_wait`` setting. ``?format=wg-quick&network=NET``
+returns a wg-quick file for one network (without the private key).
+"""
+
+from __future__ import annotations
+
+import math
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from drago.errors import InvalidRequest, NotFound
+from drago.server.api import PREFIX
+from drago.server.context import ServerContext
+from drago.server.endpoint import Principal, endpoint
+
+FORMATS = ("json", "wg-quick")
+
+
+def parse_etag(header: str | None) -> str | None:
+    """The first entity tag of an ``If-None-Match`` header, without quotes or ``W/``."""
+    if not header:
+        return None
+    first = header.split(",")[0].strip()
+    if first.startswith("W/"):
+        first = first[2:]
+    value = first.strip().strip('"')
+    return value or None
+
+
+def parse_wait(raw: str | None, cap: float) -> float:
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise InvalidRequest(f"wait: {raw!r} is not a number of seconds") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InvalidRequest(f"wait: {raw!r} must be zero or more seconds")
+    return min(seconds, cap)
+
+
+def etag(digest: str) -> str:
+    return f'"{digest}"'
+
+
+@endpoint(
+    "node-read",
+    "A node's rendered config (long-poll with If-None-Match and ?wait=)",
+    query={
+        "wait": "seconds to hold the request while the hash equals If-None-Match (capped)",
+        "format": "json (default) or wg-quick",
+        "network": "the network to export with format=wg-quick",
+    },
+    tags=("config",),
+)
+async def get_config(request: Request, principal: Principal | None) -> Response:
+    ctx: ServerContext = request.app.state.ctx
+    node = request.path_params["node"]
+    fmt = request.query_params.get("format", "json")
+    if fmt not in FORMATS:
+        raise InvalidRequest(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    network = request.query_params.get("network")
+    if fmt == "wg-quick" and not network:
+        raise InvalidRequest("format=wg-quick needs ?network=NETWORK")
+    wait = parse_wait(request.query_params.get("wait"), ctx.settings.max_wait)
+    known = parse_etag(request.headers.get("if-none-match"))
+    digest = ctx.live.config(node).hash  # NotFound for unknown nodes
+    if known is not None and known == digest:
+        if not await ctx.live.wait_for_change(node, known, wait):
+            return Response(status_code=304, headers={"ETag": etag(known)})
+    headers = {"Cache-Control": "no-cache"}
+    if fmt == "wg-quick":
+        config = ctx.live.config(node)
+        assert network is not None
+        from drago.render.wgquick import wg_quick  # noqa: PLC0415 (module lands separately)
+
+        if config.interface(network) is None:
+            raise NotFound(f"node {node!r} has no interface in network {network!r}")
+        headers["ETag"] = etag(config.hash)
+        headers["Content-Disposition"] = f'attachment; filename="{node}-{network}.conf"'
+        return PlainTextResponse(wg_quick(config, network), headers=headers)
+    digest, document = ctx.live.document(node)
+    headers["ETag"] = etag(digest)
+    return Response(document, media_type="application/json", headers=headers)
+
+
+def routes() -> list[BaseRoute]:
+    return [Route(f"{PREFIX}/nodes/{{node}}/config", get_config, methods=["GET"])]

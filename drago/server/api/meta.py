@@ -1,0 +1,70 @@
+"""Who am I, is the server healthy, and its metrics."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from drago.server.api import PREFIX
+from drago.server.api.status import overview
+from drago.server.context import ServerContext
+from drago.server.endpoint import Principal, Role, endpoint
+from drago.server.metrics import CONTENT_TYPE_LATEST
+
+
+class WhoAmI(BaseModel):
+    token_id: str
+    name: str
+    email: str
+    role: Role
+    node: str | None
+
+
+class Health(BaseModel):
+    status: str = Field(description='"ok", or "degraded" when the branch head is not served')
+    revision: str | None = Field(description="the live revision")
+    nodes: int
+    problem: dict[str, object] | None = Field(description="why the branch head is not live")
+
+
+@endpoint("any", "The token's identity and role", response=WhoAmI, tags=("meta",))
+async def whoami(request: Request, principal: Principal | None) -> Response:
+    assert principal is not None
+    body = WhoAmI(
+        token_id=principal.token_id,
+        name=principal.name,
+        email=principal.email,
+        role=principal.role,
+        node=principal.node,
+    )
+    return JSONResponse(body.model_dump(mode="json"))
+
+
+@endpoint("public", "Liveness and the live revision", response=Health, tags=("meta",))
+async def healthz(request: Request, principal: Principal | None) -> Response:
+    ctx: ServerContext = request.app.state.ctx
+    problem = ctx.live.problem
+    body = Health(
+        status="ok" if problem is None else "degraded",
+        revision=ctx.live.revision,
+        nodes=len(ctx.live.snapshot.hashes),
+        problem=problem.as_dict() if problem is not None else None,
+    )
+    return JSONResponse(body.model_dump(mode="json"))
+
+
+@endpoint("public", "Prometheus metrics (text format)", tags=("meta",))
+async def metrics(request: Request, principal: Principal | None) -> Response:
+    ctx: ServerContext = request.app.state.ctx
+    overview(ctx)  # refreshes the nodes-in-sync gauge
+    return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route(f"{PREFIX}/whoami", whoami, methods=["GET"]),
+    ]

@@ -1,0 +1,111 @@
+"""Node status: agents report what they applied; people read desired vs. applied.
+
+Status is runtime state (SQLite), never committed to Git.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from drago.server.api import PREFIX
+from drago.server.context import ServerContext
+from drago.server.endpoint import Principal, endpoint, parse_body
+from drago.server.runtime.status import PeerStatus, StatusRecord, StatusReport
+
+
+class NodeStatus(BaseModel):
+    node: str
+    desired_hash: str | None = Field(description="hash of the config at the live revision")
+    applied_hash: str | None = Field(description="hash the agent last reported as applied")
+    applied_revision: str | None
+    in_sync: bool = Field(description="the applied hash equals the desired hash")
+    last_seen: float | None = Field(description="unix time of the last report, null when never")
+    errors: list[str]
+    peers: list[PeerStatus]
+
+
+class StatusOverview(BaseModel):
+    revision: str | None = Field(description="the live revision")
+    nodes: list[NodeStatus]
+    in_sync: int
+    total: int
+
+
+def node_status(node: str, desired: str | None, record: StatusRecord | None) -> NodeStatus:
+    report = record.report if record is not None else StatusReport()
+    return NodeStatus(
+        node=node,
+        desired_hash=desired,
+        applied_hash=report.applied_hash,
+        applied_revision=report.applied_revision,
+        in_sync=desired is not None and report.applied_hash == desired,
+        last_seen=record.last_seen if record is not None else None,
+        errors=list(report.errors),
+        peers=list(report.peers),
+    )
+
+
+def overview(ctx: ServerContext) -> StatusOverview:
+    """Every node of the live revision with its last report."""
+    snapshot = ctx.live.snapshot
+    records = ctx.status.all()
+    nodes = [node_status(n, snapshot.hashes[n], records.get(n)) for n in sorted(snapshot.hashes)]
+    in_sync = sum(1 for n in nodes if n.in_sync)
+    ctx.metrics.nodes_in_sync.set(in_sync)
+    return StatusOverview(
+        revision=snapshot.revision, nodes=nodes, in_sync=in_sync, total=len(nodes)
+    )
+
+
+def json(model: BaseModel, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(model.model_dump(mode="json"), status_code=status_code)
+
+
+@endpoint(
+    "node-write",
+    "Report what a node applied: hash, revision, errors, per-peer figures",
+    request=StatusReport,
+    response=NodeStatus,
+    tags=("status",),
+)
+async def put_status(request: Request, principal: Principal | None) -> Response:
+    ctx: ServerContext = request.app.state.ctx
+    node = request.path_params["node"]
+    report = await parse_body(request, StatusReport)
+    desired = ctx.live.config(node).hash  # NotFound for unknown nodes
+    ctx.status.put(node, report)
+    return json(node_status(node, desired, ctx.status.get(node)))
+
+
+@endpoint(
+    "node-read",
+    "A node's desired and applied config hash, last seen, errors and peers",
+    response=NodeStatus,
+    tags=("status",),
+)
+async def get_node_status(request: Request, principal: Principal | None) -> Response:
+    ctx: ServerContext = request.app.state.ctx
+    node = request.path_params["node"]
+    desired = ctx.live.config(node).hash
+    return json(node_status(node, desired, ctx.status.get(node)))
+
+
+@endpoint(
+    "read",
+    "Status of every node: desired vs. applied hash, in sync, last seen, errors",
+    response=StatusOverview,
+    tags=("status",),
+)
+async def get_status(request: Request, principal: Principal | None) -> Response:
+    return json(overview(request.app.state.ctx))
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route(f"{PREFIX}/status", get_status, methods=["GET"]),
+        Route(f"{PREFIX}/nodes/{{node}}/status", get_node_status, methods=["GET"]),
+        Route(f"{PREFIX}/nodes/{{node}}/status", put_status, methods=["PUT"]),
+    ]
