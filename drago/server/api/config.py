@@ -78,7 +78,7 @@ async def get_config(request: Request, principal: Principal | None) -> Response:
     if fmt == "wg-quick":
         config = ctx.live.config(node)
         assert network is not None
-        from drago.render.wgquick import wg_quick  # noqa: PLC0415 (module lands separately)
+        from drago.render.wgquick import wg_quick
 
         if config.interface(network) is None:
             raise NotFound(f"node {node!r} has no interface in network {network!r}")
