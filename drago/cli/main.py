@@ -19,7 +19,14 @@ from drago import __version__
 from drago.errors import DragoError
 
 #: Modules of ``drago.cli`` that provide a subcommand, in help order.
-COMMANDS = ("validate", "render", "plan", "fmt")
+COMMANDS = (
+    "validate",
+    "render",
+    "plan",
+    "fmt",
+    "server",
+    "token",
+)
 
 log = logging.getLogger("drago")
 

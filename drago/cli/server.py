@@ -1,0 +1,126 @@
+"""``drago server --data DIR [--listen HOST:PORT] [--init-from PATH]``: run the server.
+
+Settings come from flags, then ``DRAGO_*`` environment variables, then the TOML
+file of ``--config`` (see :mod:`drago.server.settings`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from drago.server.app import Opened, create_app, open_context
+from drago.server.settings import Settings, load_settings
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "server",
+        help="run the drago server (REST API, git over HTTP, web UI)",
+        description="Serve the repository of DIR over the REST API, git and the web UI. "
+        "The first start creates DIR. Flags win over DRAGO_* variables, which win over "
+        "the --config file.",
+    )
+    parser.add_argument("--data", type=Path, help="data directory (created on first start)")
+    parser.add_argument("--config", type=Path, help="TOML settings file (or DRAGO_CONFIG)")
+    parser.add_argument("--listen", help="HOST:PORT (default 127.0.0.1:8080; port 0: any)")
+    parser.add_argument("--init-from", type=Path, help="import this directory on first start")
+    parser.add_argument("--branch", help="the live branch (default main)")
+    parser.add_argument("--max-wait", type=float, help="longest long-poll in seconds (60)")
+    parser.add_argument("--max-body", type=int, help="largest API request body in bytes")
+    parser.add_argument("--max-push", type=int, help="largest git push body in bytes")
+    parser.add_argument("--tls-cert", type=Path, help="TLS certificate (PEM)")
+    parser.add_argument("--tls-key", type=Path, help="TLS private key (PEM)")
+    parser.add_argument("--public-url", help="URL to print for people (behind a proxy)")
+    parser.add_argument("--log-format", choices=("logfmt", "json"), help="request log lines")
+    parser.add_argument("--shutdown-timeout", type=float, help="grace period on SIGTERM (3 s)")
+    parser.set_defaults(run=run)
+
+
+FLAG_NAMES = (
+    "data", "listen", "init_from", "branch", "max_wait", "max_body", "max_push",
+    "tls_cert", "tls_key", "public_url", "log_format", "shutdown_timeout",
+)  # fmt: skip
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    flags = {name: getattr(args, name) for name in FLAG_NAMES}
+    return load_settings(flags, os.environ, args.config)
+
+
+class DragoServer(uvicorn.Server):
+    """uvicorn, plus: print where to reach us once listening; release long-polls on exit."""
+
+    def __init__(self, config: uvicorn.Config, opened: Opened) -> None:
+        super().__init__(config)
+        self.opened = opened
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().startup(sockets)
+        if self.started:
+            announce(self.opened, self.bound_port())
+
+    def bound_port(self) -> int:
+        for server in getattr(self, "servers", []):
+            for sock in server.sockets or ():
+                return int(sock.getsockname()[1])
+        return self.opened.ctx.settings.port
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.opened.ctx.live.close)
+
+
+def announce(opened: Opened, port: int) -> None:
+    ctx = opened.ctx
+    base = ctx.settings.base_url(port)
+    lines = [
+        f"drago server listening on {base}",
+        f"  web UI:  {base}/",
+        f"  API:     {base}/api/v1",
+        f"  git:     {base}/repo.git",
+        f"  data:    {ctx.datadir.root}",
+        f"  live:    {ctx.branch} at {(ctx.live.revision or 'no commits yet')[:12]}",
+    ]
+    if opened.imported:
+        lines.append(f"  imported {ctx.settings.init_from} as {opened.imported[:12]}")
+    if opened.bootstrap_secret:
+        lines.append(f"  bootstrap admin token: {opened.bootstrap_secret}")
+        lines.append(f"  (saved in {ctx.datadir.bootstrap_token}, readable by you only)")
+    elif ctx.datadir.bootstrap_token.exists():
+        lines.append(f"  bootstrap admin token: in {ctx.datadir.bootstrap_token}")
+    print("\n".join(lines), flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    opened = open_context(settings)
+    app = create_app(opened.ctx)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+    )
+    server = DragoServer(config, opened)
+    server.run()
+    return 0 if server.started else 1
+
+
+__all__ = ["DragoServer", "register", "run", "settings_from"]

@@ -1,0 +1,84 @@
+"""``drago token create|list|revoke --data DIR``: manage API tokens offline.
+
+``create`` prints the secret alone on stdout so scripts can capture it; it is
+never shown again (the server keeps only a digest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from drago.errors import InvalidRequest
+from drago.server.datadir import DataDir
+from drago.server.endpoint import Role
+from drago.server.runtime.db import Database
+from drago.server.runtime.tokens import SqliteTokenStore
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "token", help="create, list or revoke API tokens", description=__doc__
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    create = actions.add_parser("create", help="create a token and print its secret")
+    _data_argument(create)
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--node", help="the node a node token is bound to")
+    create.add_argument("--name", help="commit author name for this token's writes")
+    create.add_argument("--email", help="commit author email for this token's writes")
+    create.set_defaults(run=run_create)
+
+    listing = actions.add_parser("list", help="list tokens (never their secrets)")
+    _data_argument(listing)
+    listing.set_defaults(run=run_list)
+
+    revoke = actions.add_parser("revoke", help="revoke a token by id")
+    _data_argument(revoke)
+    revoke.add_argument("id", help="token id (the part after drago_ in the secret)")
+    revoke.set_defaults(run=run_revoke)
+
+
+def _data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, help="the server's data directory (or DRAGO_DATA)")
+
+
+def open_store(args: argparse.Namespace) -> SqliteTokenStore:
+    root = args.data or (Path(os.environ["DRAGO_DATA"]) if os.environ.get("DRAGO_DATA") else None)
+    if root is None:
+        raise InvalidRequest("no data directory: give --data DIR (or DRAGO_DATA)")
+    datadir = DataDir(root)
+    if not datadir.initialised:
+        raise InvalidRequest(
+            f"{root} is not a drago data directory (start `drago server --data {root}` once)"
+        )
+    return SqliteTokenStore(Database(datadir.database))
+
+
+def run_create(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    _, secret = store.create(Role(args.role), node=args.node, name=args.name, email=args.email)
+    print(secret, flush=True)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    tokens = open_store(args).list()
+    rows = [("ID", "ROLE", "NODE", "NAME", "EMAIL", "CREATED")]
+    for t in tokens:
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t.created_at))
+        rows.append((t.id, t.role.value, t.node or "-", t.name, t.email, created))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    info = open_store(args).revoke(args.id)
+    print(f"revoked token {info.id} ({info.role.value}, {info.name})")
+    return 0
