@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from drago.server.runtime.db import Database
+from drago.server.runtime.status import PeerStatus, SqliteStatusStore, StatusReport
+
+
+def test_put_get_and_overwrite(tmp_path: Path) -> None:
+    store = SqliteStatusStore(Database(tmp_path / "db"))
+    assert store.get("fra-1") is None
+    report = StatusReport(
+        applied_hash="a" * 64,
+        applied_revision="b" * 40,
+        errors=["boom"],
+        peers=[PeerStatus(network="backbone", name="nyc-1", public_key="k", rx_bytes=5)],
+    )
+    store.put("fra-1", report, seen_at=100.0)
+    record = store.get("fra-1")
+    assert record is not None
+    assert (record.report, record.last_seen) == (report, 100.0)
+    store.put("fra-1", StatusReport(applied_hash="c" * 64), seen_at=200.0)
+    store.put("nyc-1", StatusReport(), seen_at=150.0)
+    everything = store.all()
+    assert list(everything) == ["fra-1", "nyc-1"]
+    assert everything["fra-1"].report.applied_hash == "c" * 64
+    assert everything["fra-1"].report.errors == []
+    assert everything["fra-1"].last_seen == 200.0
+
+
+def test_report_rejects_unknown_fields_and_negative_counters() -> None:
+    with pytest.raises(ValidationError):
+        StatusReport.model_validate({"applied_hash": "x", "private_key": "secret"})
+    with pytest.raises(ValidationError):
+        PeerStatus.model_validate({"public_key": "k", "rx_bytes": -1})

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from drago.errors import InvalidRequest, NotFound
+from drago.server.endpoint import Role
+from drago.server.runtime.db import Database
+from drago.server.runtime.tokens import SqliteTokenStore, digest, split_secret
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    return Database(tmp_path / "runtime.sqlite")
+
+
+def test_database_file_is_private(db: Database) -> None:
+    assert stat.S_IMODE(db.path.stat().st_mode) == 0o600
+
+
+def test_created_secret_authenticates_as_its_token(db: Database) -> None:
+    store = SqliteTokenStore(db)
+    info, secret = store.create(Role.node, node="fra-1")
+    principal = store.authenticate(secret)
+    assert principal is not None
+    assert (principal.token_id, principal.role, principal.node) == (info.id, Role.node, "fra-1")
+    assert principal.name == "node fra-1"
+    assert secret.startswith(f"drago_{info.id}_")
+
+
+def test_only_the_digest_is_stored(db: Database) -> None:
+    store = SqliteTokenStore(db)
+    _, secret = store.create(Role.admin, name="Ana", email="ana@example.org")
+    rows = db.query("SELECT * FROM tokens")
+    flat = " ".join(str(v) for row in rows for v in row)
+    assert secret not in flat
+    assert secret.split("_", 2)[2] not in flat
+    assert digest(secret) in flat
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda s: s[:-1] + ("A" if s[-1] != "A" else "B"),
+        lambda s: s + "x",
+        lambda s: s.replace("drago_", "other_"),
+        lambda s: "drago_" + "0" * 12 + "_" + s.split("_", 2)[2],
+        lambda s: "",
+        lambda s: "drago__",
+    ],
+)
+def test_wrong_secrets_are_rejected(db: Database, mangle: object) -> None:
+    store = SqliteTokenStore(db)
+    _, secret = store.create(Role.reader)
+    assert callable(mangle)
+    assert store.authenticate(mangle(secret)) is None
+
+
+def test_revoked_token_no_longer_authenticates(db: Database) -> None:
+    store = SqliteTokenStore(db)
+    info, secret = store.create(Role.reader)
+    assert store.revoke(info.id).id == info.id
+    assert store.authenticate(secret) is None
+    assert store.list() == []
+    with pytest.raises(NotFound):
+        store.revoke(info.id)
+
+
+def test_list_shows_identity_without_secret(db: Database) -> None:
+    store = SqliteTokenStore(db)
+    a, _ = store.create(Role.admin, name="Ana", email="ana@example.org")
+    b, _ = store.create(Role.node, node="nyc-1")
+    listed = store.list()
+    assert {t.id for t in listed} == {a.id, b.id}
+    assert store.get(a.id).email == "ana@example.org"
+
+
+def test_tokens_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "runtime.sqlite"
+    _, secret = SqliteTokenStore(Database(path)).create(Role.admin)
+    assert SqliteTokenStore(Database(path)).authenticate(secret) is not None
+
+
+@pytest.mark.parametrize(
+    ("role", "node"),
+    [(Role.node, None), (Role.node, "Bad.Name"), (Role.admin, "fra-1"), (Role.reader, "x")],
+)
+def test_node_binding_rules(db: Database, role: Role, node: str | None) -> None:
+    with pytest.raises(InvalidRequest):
+        SqliteTokenStore(db).create(role, node=node)
+
+
+def test_split_secret() -> None:
+    assert split_secret("drago_abc_def_ghi") == "abc"
+    assert split_secret("drago_abc") is None
+    assert split_secret("bearer") is None
