@@ -103,7 +103,7 @@ def create_app(ctx: ServerContext) -> Starlette:
             Middleware(RequestLogMiddleware, style=settings.log_format, metrics=ctx.metrics),
             Middleware(BodyLimitMiddleware, limit=settings.max_body, push_limit=settings.max_push),
         ],
-        exception_handlers=dict(EXCEPTION_HANDLERS),  # type: ignore[arg-type]
+        exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
     app.state.ctx = ctx

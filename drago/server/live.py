@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from dataclasses import dataclass
+from typing import Protocol
 
 import anyio
 import anyio.to_thread
@@ -27,10 +27,18 @@ from drago.errors import DragoError, NotFound
 from drago.model.state import State
 from drago.render.config import NodeConfig
 from drago.render.renderer import Renderer
+from drago.render.result import RenderResult
 from drago.server.metrics import Metrics
-from drago.store import Store
 
 log = logging.getLogger("drago.server.live")
+
+
+class RevisionSource(Protocol):
+    """What the live state reads from the store (a replica could provide it too)."""
+
+    def head(self, branch: str = "main") -> str | None: ...
+
+    def state(self, rev: str) -> State: ...
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,11 @@ class Snapshot:
 
     revision: str | None
     state: State
-    configs: Mapping[str, NodeConfig]
-    hashes: Mapping[str, str] = field(default_factory=dict)
+    result: RenderResult
+
+    @property
+    def hashes(self) -> Mapping[str, str]:
+        return self.result.hashes
 
 
 @dataclass(frozen=True)
@@ -61,13 +72,13 @@ class LiveProblem:
         }
 
 
-EMPTY = Snapshot(None, State(), MappingProxyType({}), MappingProxyType({}))
+EMPTY = Snapshot(None, State(), RenderResult(None, {}, {}, {}))
 
 
 class LiveState:
     def __init__(
         self,
-        store: Store,
+        store: RevisionSource,
         metrics: Metrics,
         *,
         branch: str = "main",
@@ -81,7 +92,6 @@ class LiveState:
         self._lock = anyio.Lock()
         self._events: dict[str, anyio.Event] = {}
         self._waiters = 0
-        self._documents: dict[str, tuple[Snapshot, bytes]] = {}
         self._closed = False
         self.problem: LiveProblem | None = None
 
@@ -109,24 +119,24 @@ class LiveState:
     def hash_of(self, node: str) -> str | None:
         return self._snapshot.hashes.get(node)
 
+    def require_hash(self, node: str) -> str:
+        """The node's hash at the live revision; NotFound for unknown nodes."""
+        digest = self._snapshot.hashes.get(node)
+        if digest is None:
+            raise NotFound(f"there is no node {node!r} at the live revision")
+        return digest
+
     def document(self, node: str) -> tuple[str, bytes]:
-        """The node's hash and JSON document (with ``revision``), encoded once per revision."""
-        snapshot = self._snapshot
-        config = snapshot.configs.get(node)
-        if config is None:
-            raise NotFound(f"no node {node!r} at the live revision")
-        cached = self._documents.get(node)
-        if cached is None or cached[0] is not snapshot:
-            cached = (snapshot, config.to_json(snapshot.revision))
-            self._documents[node] = cached
-        return config.hash, cached[1]
+        """The node's hash and JSON document (with ``revision``); NotFound if unknown."""
+        result = self._snapshot.result
+        digest = result.hashes.get(node)
+        if digest is None:
+            raise NotFound(f"there is no node {node!r} at the live revision")
+        return digest, result.document(node)
 
     def config(self, node: str) -> NodeConfig:
         """The node's rendered config at the live revision; NotFound for unknown nodes."""
-        config = self._snapshot.configs.get(node)
-        if config is None:
-            raise NotFound(f"no node {node!r} at the live revision")
-        return config
+        return self._snapshot.result.config(node)
 
     # -- changing --------------------------------------------------------------
     async def refresh(self) -> bool:
@@ -161,16 +171,13 @@ class LiveState:
 
     def _build(self, revision: str) -> Snapshot:
         state = self._store.state(revision)
-        configs = dict(self._renderer.render(state).configs)
-        hashes = {node: config.hash for node, config in configs.items()}
-        return Snapshot(revision, state, MappingProxyType(configs), MappingProxyType(hashes))
+        return Snapshot(revision, state, self._renderer.render(state, revision))
 
     def _swap(self, snapshot: Snapshot) -> bool:
         old = self._snapshot.hashes
         new = snapshot.hashes
         changed = [n for n in old.keys() | new.keys() if old.get(n) != new.get(n)]
         self._snapshot = snapshot
-        self._documents = {}
         self._metrics.nodes.set(len(new))
         self._metrics.nodes_woken.inc(len(changed))
         for node in changed:

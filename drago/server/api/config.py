@@ -70,7 +70,7 @@ async def get_config(request: Request, principal: Principal | None) -> Response:
         raise InvalidRequest("format=wg-quick needs ?network=NETWORK")
     wait = parse_wait(request.query_params.get("wait"), ctx.settings.max_wait)
     known = parse_etag(request.headers.get("if-none-match"))
-    digest = ctx.live.config(node).hash  # NotFound for unknown nodes
+    digest = ctx.live.require_hash(node)  # NotFound for unknown nodes
     if known is not None and known == digest:
         if not await ctx.live.wait_for_change(node, known, wait):
             return Response(status_code=304, headers={"ETag": etag(known)})

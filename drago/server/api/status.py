@@ -75,7 +75,7 @@ async def put_status(request: Request, principal: Principal | None) -> Response:
     ctx: ServerContext = request.app.state.ctx
     node = request.path_params["node"]
     report = await parse_body(request, StatusReport)
-    desired = ctx.live.config(node).hash  # NotFound for unknown nodes
+    desired = ctx.live.require_hash(node)  # NotFound for unknown nodes
     ctx.status.put(node, report)
     return json(node_status(node, desired, ctx.status.get(node)))
 
@@ -89,7 +89,7 @@ async def put_status(request: Request, principal: Principal | None) -> Response:
 async def get_node_status(request: Request, principal: Principal | None) -> Response:
     ctx: ServerContext = request.app.state.ctx
     node = request.path_params["node"]
-    desired = ctx.live.config(node).hash
+    desired = ctx.live.require_hash(node)
     return json(node_status(node, desired, ctx.status.get(node)))
 
 
