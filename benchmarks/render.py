@@ -1,0 +1,187 @@
+"""Render benchmark: a 1,000-node full mesh, then one node's endpoint changes.
+
+Run ``python benchmarks/render.py`` (``--nodes N``, ``--repeat K``,
+``--no-write``). It builds the desired state in memory (one network, every
+node with a registered key and an endpoint, ``between = ["*", "*"]``), renders
+it once, then repeatedly changes one node's endpoint and renders again,
+measuring the time until every node's hash is ready. The figures and the
+machine go to the ``bench:render`` section of ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import platform
+import re
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from drago.model.schema import KeysFile, NetworkFile, NodeFile  # noqa: E402
+from drago.model.state import State  # noqa: E402
+from drago.render.renderer import Renderer  # noqa: E402
+
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench:render -->", "<!-- /bench:render -->"
+NETWORK = "backbone"
+
+
+def _blob(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _key(index: int) -> str:
+    return base64.b64encode(hashlib.sha256(f"key-{index}".encode()).digest()).decode()
+
+
+def _node(index: int, endpoint: str) -> tuple[NodeFile, str]:
+    third, fourth = divmod(index + 1, 250)
+    data = {
+        "endpoint": endpoint,
+        "labels": {"role": "edge"},
+        "interfaces": {
+            NETWORK: {
+                "address": f"10.20.{third}.{fourth + 1}/16",
+                "routes": [f"10.{100 + index // 250}.{index % 250}.0/24"],
+            }
+        },
+    }
+    return NodeFile.model_validate(data), _blob(repr(data))
+
+
+def mesh_state(count: int) -> State:
+    """A state with ``count`` nodes in one full-mesh network, all keys registered."""
+    net = NetworkFile.model_validate(
+        {
+            "address_range": "10.20.0.0/16",
+            "persistent_keepalive": 25,
+            "mtu": 1420,
+            "connections": [{"between": ["*", "*"]}],
+        }
+    )
+    state = State(networks={NETWORK: net}, blob_ids={f"networks/{NETWORK}.toml": _blob("net")})
+    for index in range(count):
+        name = f"node-{index:04d}"
+        node, blob = _node(index, f"{name}.example.net")
+        state.nodes[name] = node
+        state.blob_ids[f"nodes/{name}.toml"] = blob
+        state.keys[name] = KeysFile.model_validate(
+            {"interfaces": {NETWORK: {"public_key": _key(index)}}}
+        )
+        state.blob_ids[f"keys/{name}.toml"] = _blob(_key(index))
+    return state
+
+
+def with_endpoint(state: State, index: int, endpoint: str) -> State:
+    """A copy of ``state`` where node ``index`` has a new endpoint."""
+    name = f"node-{index:04d}"
+    node, blob = _node(index, endpoint)
+    nodes = dict(state.nodes)
+    nodes[name] = node
+    blobs = dict(state.blob_ids)
+    blobs[f"nodes/{name}.toml"] = blob
+    return State(networks=state.networks, nodes=nodes, keys=state.keys, blob_ids=blobs)
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
+
+
+def run(count: int, repeat: int) -> dict[str, float]:
+    state = mesh_state(count)
+    renderer = Renderer()
+    rss_before = _max_rss_mb()
+    start = time.perf_counter()
+    first = renderer.render(state, "rev-0")
+    first_s = time.perf_counter() - start
+    sample = first.config(next(iter(first)))
+    if len(sample.interfaces[0].peers) != count - 1:
+        raise SystemExit("the generated state is not a full mesh")
+    times = []
+    for round_ in range(1, repeat + 1):
+        state = with_endpoint(state, round_ % count, f"moved-{round_}.example.net")
+        start = time.perf_counter()
+        result = renderer.render(state, f"rev-{round_}")
+        times.append(time.perf_counter() - start)
+        if len(result.changed) != count - 1:
+            raise SystemExit(f"expected {count - 1} changed nodes, got {len(result.changed)}")
+    return {
+        "nodes": count,
+        "entries": count * (count - 1),
+        "first_s": first_s,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": _max_rss_mb(),
+        "change_median_s": statistics.median(times),
+        "change_max_s": max(times),
+        "repeat": repeat,
+    }
+
+
+def _max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(figures: dict[str, float]) -> str:
+    return "\n".join(
+        [
+            BEGIN,
+            "## Render (`python benchmarks/render.py`)",
+            "",
+            f"{figures['nodes']:,} nodes in one full-mesh network"
+            f" ({figures['entries']:,} peer entries), every key registered.",
+            "",
+            "| measure | result | target |",
+            "| --- | --- | --- |",
+            f"| first full render (all hashes) | {figures['first_s']:.2f} s | - |",
+            f"| re-render after one node's endpoint changed, median of"
+            f" {figures['repeat']} | {figures['change_median_s'] * 1000:.0f} ms"
+            f" (max {figures['change_max_s'] * 1000:.0f} ms) | < 500 ms |",
+            f"| peak RSS of the process (after building the state: {figures['rss_before_mb']:.0f}"
+            f" MiB) | {figures['rss_peak_mb']:.0f} MiB | - |",
+            "",
+            f"Machine: {machine()}.",
+            END,
+        ]
+    )
+
+
+def write_section(text: str) -> None:
+    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
+    if pattern.search(doc):
+        doc = pattern.sub(lambda _: text, doc)
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
+    DOC.write_text(doc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    text = report(run(args.nodes, args.repeat))
+    print(text)
+    if not args.no_write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The rendered configuration of one node: what the server sends each agent.
+
+The JSON shape is a contract (``docs/architecture.md``, "Rendered node config").
+The *canonical form* of a config is the object without ``hash`` and
+``revision``, as JSON with sorted keys and no spaces, UTF-8; ``hash`` is the
+SHA-256 hex digest of it, so anyone can recompute it.
+
+This module is imported by the agent: keep it free of server-side imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Keys of the document that are not part of the canonical form.
+ENVELOPE_KEYS = frozenset({"hash", "revision"})
+
+PENDING_NO_KEY = "no public key registered"
+
+
+def canonical_json(value: Any) -> bytes:
+    """``value`` as sorted-keys compact JSON, UTF-8: the one canonical encoding."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def envelope(canonical: bytes, digest: str, revision: str | None) -> bytes:
+    """The full document (with ``hash`` and ``revision``) around a canonical form.
+
+    Keys stay sorted: ``hash`` sorts before and ``revision`` after every key of
+    the canonical form (``interfaces``, ``node``).
+    """
+    if not (canonical.startswith(b"{") and canonical.endswith(b"}")):
+        raise ValueError("a canonical config is a JSON object")
+    body = canonical[1:-1]
+    rev = canonical_json(revision)
+    sep = b"," if body else b""
+    return b'{"hash":' + canonical_json(digest) + sep + body + b',"revision":' + rev + b"}"
+
+
+def address_sort_key(cidr: str) -> tuple[int, bytes, int]:
+    """Sort key for CIDR strings in address order (IPv4 before IPv6)."""
+    net = ipaddress.ip_network(cidr, strict=False)
+    return (net.version, net.network_address.packed, net.prefixlen)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PeerConfig(_Frozen):
+    """One ``[Peer]`` of an interface."""
+
+    name: str
+    public_key: str
+    #: ``host:port`` (IPv6 hosts in brackets), or None when the peer has no endpoint.
+    endpoint: str | None = None
+    allowed_ips: tuple[str, ...] = ()
+    #: Seconds, or None for off.
+    persistent_keepalive: int | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator("allowed_ips")
+    @classmethod
+    def _address_order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(value), key=address_sort_key))
+
+
+class PendingPeer(_Frozen):
+    """A peer the node should have but cannot configure yet."""
+
+    name: str
+    reason: str = PENDING_NO_KEY
+
+
+class InterfaceConfig(_Frozen):
+    """The node's interface in one network."""
+
+    network: str
+    ifname: str
+    address: str
+    listen_port: int = Field(ge=1, le=65535)
+    mtu: int | None = None
+    dns: tuple[str, ...] = ()
+    #: This node's registered public key for the network, or None.
+    public_key: str | None = None
+    peers: tuple[PeerConfig, ...] = ()
+    pending_peers: tuple[PendingPeer, ...] = ()
+
+    @field_validator("peers")
+    @classmethod
+    def _peers_by_name(cls, value: tuple[PeerConfig, ...]) -> tuple[PeerConfig, ...]:
+        return tuple(sorted(value, key=lambda p: p.name))
+
+    @field_validator("pending_peers")
+    @classmethod
+    def _pending_by_name(cls, value: tuple[PendingPeer, ...]) -> tuple[PendingPeer, ...]:
+        return tuple(sorted(value, key=lambda p: p.name))
+
+    def peer(self, name: str) -> PeerConfig | None:
+        for peer in self.peers:
+            if peer.name == name:
+                return peer
+        return None
+
+
+class NodeConfig(_Frozen):
+    """Everything one node needs, per network, with the content hash.
+
+    ``hash`` is filled in from the content when empty and checked when given,
+    so a parsed document is known to be intact.
+    """
+
+    node: str
+    interfaces: tuple[InterfaceConfig, ...] = ()
+    hash: str = ""
+    revision: str | None = None
+
+    @field_validator("interfaces")
+    @classmethod
+    def _interfaces_by_network(
+        cls, value: tuple[InterfaceConfig, ...]
+    ) -> tuple[InterfaceConfig, ...]:
+        return tuple(sorted(value, key=lambda i: i.network))
+
+    @model_validator(mode="after")
+    def _check_hash(self) -> NodeConfig:
+        digest = sha256_hex(self.canonical_bytes())
+        if not self.hash:
+            object.__setattr__(self, "hash", digest)
+        elif self.hash != digest:
+            raise ValueError(f"hash {self.hash} does not match the content (sha256 {digest})")
+        return self
+
+    def canonical_bytes(self) -> bytes:
+        """Sorted-keys compact JSON of the config without ``hash`` and ``revision``."""
+        return canonical_json(self.model_dump(mode="json", exclude=set(ENVELOPE_KEYS)))
+
+    def to_json(self, revision: str | None = None) -> bytes:
+        """The document served to agents, with ``hash`` and ``revision``."""
+        rev = self.revision if revision is None else revision
+        return envelope(self.canonical_bytes(), self.hash, rev)
+
+    def interface(self, network: str) -> InterfaceConfig | None:
+        for iface in self.interfaces:
+            if iface.network == network:
+                return iface
+        return None
+
+    @property
+    def networks(self) -> list[str]:
+        return [i.network for i in self.interfaces]
+
+
+__all__ = [
+    "PENDING_NO_KEY",
+    "InterfaceConfig",
+    "NodeConfig",
+    "PeerConfig",
+    "PendingPeer",
+    "address_sort_key",
+    "canonical_json",
+    "envelope",
+    "sha256_hex",
+]

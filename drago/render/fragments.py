@@ -1,0 +1,175 @@
+"""Pieces of the canonical form, encoded once and joined many times.
+
+A node's canonical form is ``{"interfaces":[I1,I2,...],"node":"x"}`` and each
+interface is ``HEAD P1,P2,... TAIL`` where ``Pn`` is the canonical JSON of one
+peer. Peers are the bulk of the bytes and are shared between nodes (in a full
+mesh every node sees peer ``y`` the same way), so the renderer encodes each peer
+entry once and builds a node's form by joining cached fragments. Every piece is
+produced by :func:`drago.render.config.canonical_json`, so the joined bytes are
+exactly the canonical JSON of the whole config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from drago.model.names import default_ifname
+from drago.model.state import State
+from drago.model.topology import PeerLink
+from drago.render.config import PENDING_NO_KEY, canonical_json
+
+_PEERS_MARK = b'"peers":[]'
+_INTERFACES_MARK = b'"interfaces":[]'
+
+
+class _Hasher(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PeerInfo:
+    """What a node's peers see of it in one network besides the link (allowed
+    IPs and keepalive come from :mod:`drago.model.topology`)."""
+
+    name: str
+    public_key: str | None
+    endpoint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SelfInfo:
+    """A node's own interface settings in one network (the interface head)."""
+
+    network: str
+    ifname: str
+    address: str
+    listen_port: int
+    mtu: int | None
+    dns: tuple[str, ...]
+    public_key: str | None
+
+
+def describe(state: State, node: str, network: str) -> tuple[PeerInfo, SelfInfo]:
+    """The peer view and the own view of ``node``'s interface in ``network``."""
+    net = state.networks[network]
+    spec = state.nodes[node].interfaces[network]
+    host = state.nodes[node].endpoint
+    listen_port = spec.listen_port or net.listen_port
+    endpoint = None
+    if host is not None:
+        port = spec.endpoint_port or listen_port
+        shown = f"[{host}]" if ":" in host else host
+        endpoint = f"{shown}:{port}"
+    public_key = state.public_key(node, network)
+    peer = PeerInfo(node, public_key, endpoint)
+    own = SelfInfo(
+        network=network,
+        ifname=spec.ifname or default_ifname(network),
+        address=str(spec.address),
+        listen_port=listen_port,
+        mtu=spec.mtu if spec.mtu is not None else net.mtu,
+        dns=tuple(str(a) for a in (spec.dns if spec.dns is not None else net.dns)),
+        public_key=public_key,
+    )
+    return peer, own
+
+
+def peer_fragment(info: PeerInfo, link: PeerLink) -> bytes:
+    """The canonical JSON of the peer ``info`` over ``link``."""
+    return canonical_json(
+        {
+            "name": info.name,
+            "public_key": info.public_key,
+            "endpoint": info.endpoint,
+            "allowed_ips": [str(net) for net in link.allowed_ips],
+            "persistent_keepalive": link.persistent_keepalive,
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class InterfacePart:
+    """One interface of a node's canonical form: ``head + ",".join(peers) + tail``.
+
+    ``peers`` is never mutated once the part exists (the renderer copies on change),
+    so render results can share parts safely.
+    """
+
+    head: bytes
+    peers: list[bytes]
+    tail: bytes
+
+    def feed(self, sink: _Hasher) -> None:
+        sink.update(self.head)
+        sink.update(b",".join(self.peers))
+        sink.update(self.tail)
+
+    def to_bytes(self) -> bytes:
+        return self.head + b",".join(self.peers) + self.tail
+
+
+def interface_edges(own: SelfInfo, pending: list[str]) -> tuple[bytes, bytes]:
+    """The head and tail around an interface's peer fragments."""
+    whole = canonical_json(
+        {
+            "network": own.network,
+            "ifname": own.ifname,
+            "address": own.address,
+            "listen_port": own.listen_port,
+            "mtu": own.mtu,
+            "dns": list(own.dns),
+            "public_key": own.public_key,
+            "peers": [],
+            "pending_peers": [{"name": n, "reason": PENDING_NO_KEY} for n in pending],
+        }
+    )
+    head, mark, tail = whole.partition(_PEERS_MARK)
+    if not mark:
+        raise AssertionError("canonical interface without a peers list")
+    return head + _PEERS_MARK[:-1], _PEERS_MARK[-1:] + tail
+
+
+def node_edges(node: str) -> tuple[bytes, bytes]:
+    """The prefix and suffix around a node's interface parts."""
+    whole = canonical_json({"interfaces": [], "node": node})
+    head, _, tail = whole.partition(_INTERFACES_MARK)
+    return head + _INTERFACES_MARK[:-1], _INTERFACES_MARK[-1:] + tail
+
+
+def feed_node(sink: _Hasher, node: str, parts: tuple[InterfacePart, ...]) -> None:
+    """Write ``node``'s canonical form into ``sink`` piece by piece."""
+    prefix, suffix = node_edges(node)
+    sink.update(prefix)
+    for index, part in enumerate(parts):
+        if index:
+            sink.update(b",")
+        part.feed(sink)
+    sink.update(suffix)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def update(self, data: bytes, /) -> None:
+        self.chunks.append(data)
+
+
+def node_bytes(node: str, parts: tuple[InterfacePart, ...]) -> bytes:
+    """``node``'s canonical form as one bytes object."""
+    collector = _Collector()
+    feed_node(collector, node, parts)
+    return b"".join(collector.chunks)
+
+
+__all__ = [
+    "InterfacePart",
+    "PeerInfo",
+    "SelfInfo",
+    "describe",
+    "feed_node",
+    "interface_edges",
+    "node_bytes",
+    "peer_fragment",
+]

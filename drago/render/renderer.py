@@ -1,0 +1,249 @@
+"""The incremental renderer: desired state -> one config and hash per node.
+
+:class:`Renderer` keeps, per network, the resolved links, what every member
+looks like as a peer, and every node's interface as cached canonical pieces
+(:mod:`drago.render.fragments`). A new state is compared with the cache:
+
+- a network whose topology (connections, members, labels, keepalives) changed
+  is rebuilt;
+- otherwise only the peers whose own view changed (endpoint, key, addresses)
+  are re-encoded, and each node that has them as peers gets a copy of its
+  fragment list with those entries replaced;
+- a node's hash is recomputed only when one of its interface parts changed.
+
+Results (:class:`RenderResult`) are immutable and materialise
+:class:`~drago.render.config.NodeConfig` objects lazily.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_left
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+
+from drago.errors import ConfigError
+from drago.model.state import State
+from drago.render.fragments import (
+    InterfacePart,
+    PeerInfo,
+    SelfInfo,
+    describe,
+    feed_node,
+    interface_edges,
+    peer_fragment,
+)
+from drago.render.links import NodeLinks, PeerLink, sorted_links, topology_key
+from drago.render.result import RenderResult
+
+#: Above this share of changed peers a network is rebuilt instead of patched.
+_PATCH_LIMIT = 0.25
+
+
+@dataclass
+class _NodeView:
+    """One node's interface in one network: its part and the peer names in it."""
+
+    own: SelfInfo
+    pending: list[str]
+    keyed: list[str]
+    part: InterfacePart
+
+
+@dataclass
+class _NetworkCache:
+    topology: Hashable = None
+    links: dict[str, NodeLinks] = field(default_factory=dict)
+    infos: dict[str, PeerInfo] = field(default_factory=dict)
+    views: dict[str, _NodeView] = field(default_factory=dict)
+    #: peer -> id of a link in ``links`` -> canonical fragment (the links are
+    #: shared objects and stay alive as long as ``links`` does)
+    fragments: dict[str, dict[int, bytes]] = field(default_factory=dict)
+
+
+class Renderer:
+    """Renders states incrementally; one instance follows one line of history.
+
+    ``render`` may be called with any state; the cache only makes it faster
+    when consecutive states are similar. Results are kept per revision, so
+    rendering a revision again is free.
+    """
+
+    def __init__(self, *, keep_revisions: int = 8) -> None:
+        self._networks: dict[str, _NetworkCache] = {}
+        self._describe_cache: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
+        self._describe_used: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
+        self._hashes: dict[str, tuple[tuple[InterfacePart, ...], str]] = {}
+        self._last: RenderResult | None = None
+        self._by_revision: dict[str, RenderResult] = {}
+        self._keep = keep_revisions
+
+    def render(self, state: State, revision: str | None = None) -> RenderResult:
+        """Every node's config for ``state``; ``changed`` is relative to the last call."""
+        previous = self._last.hashes if self._last is not None else {}
+        cached = self._by_revision.get(revision) if revision is not None else None
+        if cached is not None:
+            result = cached.with_previous(previous)
+        else:
+            result = self._render(state, revision, previous)
+            if revision is not None:
+                self._by_revision[revision] = result
+                while len(self._by_revision) > self._keep:
+                    del self._by_revision[next(iter(self._by_revision))]
+        self._last = result
+        return result
+
+    def _render(
+        self, state: State, revision: str | None, previous: Mapping[str, str]
+    ) -> RenderResult:
+        self._check_networks(state)
+        self._describe_used = {}
+        for network in list(self._networks):
+            if network not in state.networks:
+                del self._networks[network]
+        for network in sorted(state.networks):
+            self._render_network(state, network)
+        parts: dict[str, tuple[InterfacePart, ...]] = {}
+        hashes: dict[str, str] = {}
+        known: dict[str, tuple[tuple[InterfacePart, ...], str]] = {}
+        for node in sorted(state.nodes):
+            networks = sorted(state.nodes[node].interfaces)
+            node_parts = tuple(self._networks[n].views[node].part for n in networks)
+            old = self._hashes.get(node)
+            if old is not None and _same_parts(old[0], node_parts):
+                digest = old[1]
+            else:
+                sink = hashlib.sha256()
+                feed_node(sink, node, node_parts)
+                digest = sink.hexdigest()
+            parts[node] = node_parts
+            hashes[node] = digest
+            known[node] = (node_parts, digest)
+        self._hashes = known
+        self._describe_cache, self._describe_used = self._describe_used, {}
+        return RenderResult(revision, parts, hashes, previous)
+
+    @staticmethod
+    def _check_networks(state: State) -> None:
+        for node, spec in state.nodes.items():
+            for network in spec.interfaces:
+                if network not in state.networks:
+                    raise ConfigError.single(
+                        f"nodes/{node}.toml",
+                        f"interfaces.{network}",
+                        f"there is no network {network!r} (no networks/{network}.toml)",
+                    )
+
+    def _describe(self, state: State, node: str, network: str) -> tuple[PeerInfo, SelfInfo]:
+        blobs = state.blob_ids
+        node_blob = blobs.get(f"nodes/{node}.toml")
+        net_blob = blobs.get(f"networks/{network}.toml")
+        if node_blob is None or net_blob is None:
+            return describe(state, node, network)
+        key = (node_blob + net_blob, blobs.get(f"keys/{node}.toml"), network)
+        found = self._describe_cache.get(key) or self._describe_used.get(key)
+        if found is None:
+            found = describe(state, node, network)
+        self._describe_used[key] = found
+        return found
+
+    def _render_network(self, state: State, network: str) -> None:
+        cache = self._networks.setdefault(network, _NetworkCache())
+        members = state.members(network)
+        described = {m: self._describe(state, m, network) for m in members}
+        infos = {m: d[0] for m, d in described.items()}
+        topology = topology_key(state, network)
+        if topology != cache.topology:
+            cache.topology = topology
+            cache.links = sorted_links(state, network)
+            cache.fragments = {}
+            changed = set(members)
+        else:
+            changed = {m for m in members if infos[m] != cache.infos.get(m)}
+        for name in changed:
+            cache.fragments.pop(name, None)
+        rebuild_all = len(changed) > _PATCH_LIMIT * max(len(members), 1) or not cache.views
+        old_infos, cache.infos = cache.infos, infos
+        views: dict[str, _NodeView] = {}
+        for node in members:
+            own = described[node][1]
+            view = None if rebuild_all else cache.views.get(node)
+            if view is not None and changed:
+                view = self._patch(cache, node, view, changed, old_infos)
+            if view is None:
+                view = self._build(cache, node, own)
+            elif view.own != own:
+                head, tail = interface_edges(own, view.pending)
+                part = InterfacePart(head, view.part.peers, tail)
+                view = _NodeView(own, view.pending, view.keyed, part)
+            views[node] = view
+        cache.views = views
+
+    def _fragment(self, cache: _NetworkCache, peer: str, link: PeerLink) -> bytes:
+        per_peer = cache.fragments.get(peer)
+        if per_peer is None:
+            per_peer = cache.fragments[peer] = {}
+        found = per_peer.get(id(link))
+        if found is None:
+            found = per_peer[id(link)] = peer_fragment(cache.infos[peer], link)
+        return found
+
+    def _build(self, cache: _NetworkCache, node: str, own: SelfInfo) -> _NodeView:
+        """Encode ``node``'s interface from its links (fragments come from the cache)."""
+        links = cache.links[node]
+        infos = cache.infos
+        fragments = cache.fragments
+        keyed: list[str] = []
+        peers: list[bytes] = []
+        pending: list[str] = []
+        for peer, link in zip(links.names, links.links, strict=True):
+            info = infos[peer]
+            if info.public_key is None:
+                pending.append(peer)
+                continue
+            per_peer = fragments.get(peer)
+            if per_peer is None:
+                per_peer = fragments[peer] = {}
+            fragment = per_peer.get(id(link))
+            if fragment is None:
+                fragment = per_peer[id(link)] = peer_fragment(info, link)
+            keyed.append(peer)
+            peers.append(fragment)
+        head, tail = interface_edges(own, pending)
+        return _NodeView(own, pending, keyed, InterfacePart(head, peers, tail))
+
+    def _patch(
+        self,
+        cache: _NetworkCache,
+        node: str,
+        view: _NodeView,
+        changed: set[str],
+        old_infos: Mapping[str, PeerInfo],
+    ) -> _NodeView | None:
+        """``view`` with the fragments of changed peers replaced; None to rebuild."""
+        links = cache.links[node]
+        names = links.names
+        peers: list[bytes] | None = None
+        for peer in changed:
+            index = bisect_left(names, peer)
+            if index == len(names) or names[index] != peer:
+                continue
+            old, new = old_infos.get(peer), cache.infos[peer]
+            if old is None or (old.public_key is None) != (new.public_key is None):
+                return None  # the peer moves between peers and pending peers
+            if new.public_key is None:
+                continue
+            if peers is None:
+                peers = list(view.part.peers)
+            peers[bisect_left(view.keyed, peer)] = self._fragment(cache, peer, links.links[index])
+        if peers is None:
+            return view
+        part = InterfacePart(view.part.head, peers, view.part.tail)
+        return _NodeView(view.own, view.pending, view.keyed, part)
+
+
+def _same_parts(old: tuple[InterfacePart, ...], new: tuple[InterfacePart, ...]) -> bool:
+    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
+
+
+__all__ = ["Renderer"]
