@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from drago.errors import InvalidRequest, NotFound
+from drago.errors import InvalidRequest
+from drago.render.wgquick import to_wg_quick
 from drago.server.api import PREFIX
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint
@@ -78,13 +79,10 @@ async def get_config(request: Request, principal: Principal | None) -> Response:
     if fmt == "wg-quick":
         config = ctx.live.config(node)
         assert network is not None
-        from drago.render.wgquick import wg_quick
-
-        if config.interface(network) is None:
-            raise NotFound(f"node {node!r} has no interface in network {network!r}")
+        text = to_wg_quick(config, network)  # NotFound without an interface there
         headers["ETag"] = etag(config.hash)
         headers["Content-Disposition"] = f'attachment; filename="{node}-{network}.conf"'
-        return PlainTextResponse(wg_quick(config, network), headers=headers)
+        return PlainTextResponse(text, headers=headers)
     digest, document = ctx.live.document(node)
     headers["ETag"] = etag(digest)
     return Response(document, media_type="application/json", headers=headers)
