@@ -113,13 +113,18 @@ def _add(container: Container | Table | InlineTable, key: str, item: Any) -> Non
         container[key] = item
         return
     last_value = None
+    has_tables = False
     for existing, value in body.body:
-        if existing is not None and not isinstance(value, Table | AoT):
+        if isinstance(value, Table | AoT):
+            has_tables = True
+        elif existing is not None:
             last_value = existing
     if last_value is not None:
         body._insert_after(last_value, key, item)
-    else:
+    elif has_tables:
         body._insert_at(0, key, item)
+    else:
+        container[key] = item
 
 
 def _merge_array(array: AoT, values: Sequence[Data]) -> None:
