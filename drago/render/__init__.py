@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from drago.model.state import State
 from drago.render.config import InterfaceConfig, NodeConfig, PeerConfig, PendingPeer
+from drago.render.plan import Change, NodePlan, Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.render.result import RenderResult
+from drago.render.wgquick import to_wg_quick
 
 
 def render_state(state: State, revision: str | None = None) -> RenderResult:
@@ -20,11 +22,16 @@ def render_state(state: State, revision: str | None = None) -> RenderResult:
 
 
 __all__ = [
+    "Change",
     "InterfaceConfig",
     "NodeConfig",
+    "NodePlan",
     "PeerConfig",
     "PendingPeer",
+    "Plan",
     "RenderResult",
     "Renderer",
+    "plan_configs",
     "render_state",
+    "to_wg_quick",
 ]

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from drago.render.config import (
+    InterfaceConfig,
+    NodeConfig,
+    PeerConfig,
+    PendingPeer,
+    envelope,
+)
+from tests.render.states import key_for
+
+
+def sample() -> NodeConfig:
+    peer = PeerConfig(
+        name="nyc-1",
+        public_key=key_for("nyc-1"),
+        endpoint="nyc-1.example.net:51820",
+        allowed_ips=("192.168.20.0/24", "10.20.0.2/32", "fd00::2/128"),
+        persistent_keepalive=25,
+    )
+    iface = InterfaceConfig(
+        network="backbone",
+        ifname="wg-backbone",
+        address="10.20.0.1/16",
+        listen_port=51820,
+        mtu=1420,
+        dns=("10.20.0.53",),
+        public_key=None,
+        peers=(peer,),
+        pending_peers=(PendingPeer(name="lon-1"),),
+    )
+    return NodeConfig(node="fra-1", interfaces=(iface,))
+
+
+def test_hash_is_sha256_of_sorted_compact_json_without_envelope() -> None:
+    config = sample()
+    document = json.loads(config.to_json("abc123"))
+    assert document["revision"] == "abc123"
+    assert document["hash"] == config.hash
+    del document["hash"], document["revision"]
+    recomputed = hashlib.sha256(
+        json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    assert recomputed == config.hash
+    assert (
+        config.canonical_bytes()
+        == json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    )
+
+
+def test_document_matches_the_contract_shape() -> None:
+    document = json.loads(sample().to_json("r1"))
+    assert list(document) == ["hash", "interfaces", "node", "revision"]
+    iface = document["interfaces"][0]
+    assert set(iface) == {
+        "network",
+        "ifname",
+        "address",
+        "listen_port",
+        "mtu",
+        "dns",
+        "public_key",
+        "peers",
+        "pending_peers",
+    }
+    assert set(iface["peers"][0]) == {
+        "name",
+        "public_key",
+        "endpoint",
+        "allowed_ips",
+        "persistent_keepalive",
+    }
+    assert iface["pending_peers"] == [{"name": "lon-1", "reason": "no public key registered"}]
+
+
+def test_allowed_ips_are_in_address_order_ipv4_first() -> None:
+    peer = sample().interfaces[0].peers[0]
+    assert peer.allowed_ips == ("10.20.0.2/32", "192.168.20.0/24", "fd00::2/128")
+
+
+def test_round_trip_through_json_keeps_hash_and_revision() -> None:
+    config = sample()
+    parsed = NodeConfig.model_validate_json(config.to_json("r2"))
+    assert parsed.hash == config.hash
+    assert parsed.revision == "r2"
+    assert parsed.canonical_bytes() == config.canonical_bytes()
+
+
+def test_a_tampered_document_is_rejected() -> None:
+    document = json.loads(sample().to_json("r1"))
+    document["interfaces"][0]["listen_port"] = 51999
+    with pytest.raises(ValidationError, match="does not match the content"):
+        NodeConfig.model_validate(document)
+
+
+def test_revision_is_not_part_of_the_hash() -> None:
+    config = sample()
+    assert NodeConfig.model_validate_json(config.to_json("other")).hash == config.hash
+
+
+def test_unknown_keys_are_rejected() -> None:
+    document = json.loads(sample().to_json(None))
+    document["interfaces"][0]["surprise"] = 1
+    del document["hash"]
+    with pytest.raises(ValidationError):
+        NodeConfig.model_validate(document)
+
+
+def test_envelope_of_a_node_without_interfaces() -> None:
+    config = NodeConfig(node="lonely")
+    assert json.loads(config.to_json("r")) == {
+        "hash": config.hash,
+        "interfaces": [],
+        "node": "lonely",
+        "revision": "r",
+    }
+    with pytest.raises(ValueError, match="JSON object"):
+        envelope(b"[]", config.hash, None)
+
+
+def test_lookups() -> None:
+    config = sample()
+    assert config.networks == ["backbone"]
+    iface = config.interface("backbone")
+    assert iface is not None and iface.peer("nyc-1") is not None
+    assert iface.peer("nobody") is None
+    assert config.interface("site") is None
