@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 
+from drago.model.messages import toml_type
 from drago.model.names import NAME_PATTERN, name_problem
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -38,7 +39,7 @@ HOST_RE = re.compile(
 
 def _strict_str(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {type(value).__name__}")
+        raise ValueError(f"expected a string, got {toml_type(value)}")
     return value
 
 

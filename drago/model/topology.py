@@ -82,7 +82,15 @@ def _keepalive(*choices: int | None) -> int | None:
     return None
 
 
-def compute_peers(state: State, network: str) -> PeerMap:
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """A network's peer map and the distinct links it shares between rows."""
+
+    rows: PeerMap
+    links: list[PeerLink]
+
+
+def compute_topology(state: State, network: str) -> Topology:
     """Resolve ``network``'s connections into peer links (no caching, no checks:
     selectors that match nothing simply add no peers)."""
     net: NetworkFile = state.networks[network]
@@ -128,15 +136,21 @@ def compute_peers(state: State, network: str) -> PeerMap:
                     row = rows[name]
                     row.update(links)
                     row.pop(name, None)
-    return rows
+    return Topology(rows, list(cache.values()))
+
+
+def topology_of(state: State, network: str) -> Topology:
+    """:func:`compute_topology`, memoised on ``state`` (treat it as read-only)."""
+    memo = state.memo.setdefault("topology", {})
+    found = memo.get(network)
+    if found is None:
+        found = memo[network] = compute_topology(state, network)
+    assert isinstance(found, Topology)
+    return found
 
 
 def peers_of(state: State, network: str) -> PeerMap:
     """Every member of ``network`` -> its peers -> the link to each (see the
     module docstring for the rules). Memoised on ``state``: treat the result
     as read-only."""
-    memo = state.memo.setdefault("peers", {})
-    found = memo.get(network)
-    if found is None:
-        found = memo[network] = compute_peers(state, network)
-    return found  # type: ignore[no-any-return]
+    return topology_of(state, network).rows
