@@ -66,7 +66,7 @@ def node_rules(ctx: Context, name: str, node: NodeFile) -> Iterator[Problem]:
         address = spec.address
         if address.version != rng.version or address.ip not in rng:
             yield Problem(path, f"{key}.address", f"{address} is outside {rng}")
-        elif not address.network.subnet_of(rng):
+        elif not address.network.subnet_of(rng):  # type: ignore[arg-type]
             yield Problem(
                 path,
                 f"{key}.address",
