@@ -1,0 +1,159 @@
+"""``/api/v1/networks/{network}/connections``: the ``[[connections]]`` of a network file.
+
+A connection is addressed by its position in the file (0-based). Positions move
+when one is deleted, so clients that edit by index should send ``If-Match``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from drago.errors import InvalidRequest, NotFound
+from drago.model.names import file_path
+from drago.server import documents
+from drago.server.api import PREFIX
+from drago.server.api.common import (
+    Snapshot,
+    context,
+    json_response,
+    live_snapshot,
+    load_spec,
+    message_or,
+    name_param,
+    write,
+)
+from drago.server.api.models import (
+    Committed,
+    ConnectionCommitted,
+    ConnectionList,
+    ConnectionOut,
+    ConnectionWrite,
+    Deletion,
+    NetworkSpec,
+    spec_data,
+)
+from drago.server.endpoint import Principal, endpoint, parse_body
+
+TAGS = ("connections",)
+
+
+def _index(request: Request) -> int:
+    raw = str(request.path_params["index"])
+    if not raw.isdigit() or len(raw) > 6:
+        raise InvalidRequest(f"index: {raw!r} is not a connection position (0, 1, ...)")
+    return int(raw)
+
+
+def _connections(path: str, text: str) -> tuple[dict[str, Any], list[Any]]:
+    data = tomllib.loads(text)
+    connections = data.get("connections", [])
+    if not isinstance(connections, list):
+        connections = []
+    return data, connections
+
+
+def _missing(network: str, index: int, count: int) -> NotFound:
+    return NotFound(
+        f"network {network!r} has no connection {index} (it has {count})",
+        details={"path": file_path("networks", network), "index": index},
+    )
+
+
+@endpoint("read", "List a network's connections", response=ConnectionList, tags=TAGS)
+async def list_connections(request: Request, principal: Principal | None) -> Response:
+    network = name_param(request, "network")
+    snapshot = live_snapshot(context(request))
+    path = file_path("networks", network)
+    spec = load_spec(path, snapshot.require("networks", network), NetworkSpec)
+    items = [ConnectionOut(index=i, connection=c) for i, c in enumerate(spec.connections or [])]
+    body = ConnectionList(network=network, revision=snapshot.revision, connections=items)
+    return json_response(body, revision=snapshot.revision)
+
+
+@endpoint(
+    "admin",
+    "Add a connection at the end of a network's connections",
+    request=ConnectionWrite,
+    response=ConnectionCommitted,
+    status_code=201,
+    tags=TAGS,
+)
+async def add_connection(request: Request, principal: Principal | None) -> Response:
+    network = name_param(request, "network")
+    body = await parse_body(request, ConnectionWrite)
+    path = file_path("networks", network)
+    position: list[int] = []
+
+    def change(snapshot: Snapshot) -> dict[str, bytes | None]:
+        text = snapshot.require("networks", network)
+        data, connections = _connections(path, text)
+        position[:] = [len(connections)]
+        data["connections"] = [*connections, spec_data(body.connection)]
+        return {path: documents.update(path, text, data).encode()}
+
+    default = f"api: add a connection to {path}"
+    done = await write(request, principal, change, message=message_or(body.message, default))
+    out = ConnectionCommitted(**done.model_dump(), index=position[0])
+    return json_response(out, status=201, revision=done.revision)
+
+
+@endpoint(
+    "admin",
+    "Replace a connection",
+    request=ConnectionWrite,
+    response=ConnectionCommitted,
+    tags=TAGS,
+)
+async def update_connection(request: Request, principal: Principal | None) -> Response:
+    network = name_param(request, "network")
+    index = _index(request)
+    body = await parse_body(request, ConnectionWrite)
+    path = file_path("networks", network)
+
+    def change(snapshot: Snapshot) -> dict[str, bytes | None]:
+        text = snapshot.require("networks", network)
+        data, connections = _connections(path, text)
+        if index >= len(connections):
+            raise _missing(network, index, len(connections))
+        connections[index] = spec_data(body.connection)
+        data["connections"] = connections
+        return {path: documents.update(path, text, data).encode()}
+
+    default = f"api: update connection {index} of {path}"
+    done = await write(request, principal, change, message=message_or(body.message, default))
+    out = ConnectionCommitted(**done.model_dump(), index=index)
+    return json_response(out, revision=done.revision)
+
+
+@endpoint("admin", "Delete a connection", request=Deletion, response=Committed, tags=TAGS)
+async def delete_connection(request: Request, principal: Principal | None) -> Response:
+    network = name_param(request, "network")
+    index = _index(request)
+    body = await parse_body(request, Deletion)
+    path = file_path("networks", network)
+
+    def change(snapshot: Snapshot) -> dict[str, bytes | None]:
+        text = snapshot.require("networks", network)
+        _, connections = _connections(path, text)
+        if index >= len(connections):
+            raise _missing(network, index, len(connections))
+        return {path: documents.remove_array_item(path, text, "connections", index).encode()}
+
+    default = f"api: delete connection {index} of {path}"
+    done = await write(request, principal, change, message=message_or(body.message, default))
+    return json_response(done, revision=done.revision)
+
+
+def routes() -> list[BaseRoute]:
+    base = f"{PREFIX}/networks/{{network}}/connections"
+    return [
+        Route(base, list_connections, methods=["GET"]),
+        Route(base, add_connection, methods=["POST"]),
+        Route(f"{base}/{{index}}", update_connection, methods=["PUT"]),
+        Route(f"{base}/{{index}}", delete_connection, methods=["DELETE"]),
+    ]

@@ -1,0 +1,210 @@
+"""The OpenAPI 3.1 document, generated from the app's routes and their declarations.
+
+Nothing here lists endpoints by hand: every route built with
+:func:`drago.server.endpoint.endpoint` is described from its ``EndpointSpec``
+(access policy -> security and error answers, pydantic models -> schemas,
+path converters -> path parameters, ``query`` -> query parameters).
+
+``python -m drago.server.api.openapi`` prints the JSON document;
+``--markdown`` prints the reference that is ``docs/api.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.convertors import FloatConvertor, IntegerConvertor
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+import drago
+from drago.server.api import PREFIX
+from drago.server.api.markdown import to_markdown
+from drago.server.api.models import ErrorBody
+from drago.server.endpoint import EndpointSpec, Principal, endpoint, spec_of
+
+REF = "#/components/schemas/{model}"
+JsonMode = Literal["validation", "serialization"]
+
+ERRORS: dict[int, str] = {
+    400: "malformed request (details name the field)",
+    401: "no valid bearer token",
+    403: "the token may not do this",
+    404: "no such resource",
+    409: "stale If-Match base revision, or the resource exists",
+    413: "request body too large",
+    422: "the change is invalid: details list each problem as {path, key, message}",
+}
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+ACCESS_TEXT = {
+    "public": "public (no token)",
+    "any": "any valid token",
+    "read": "admin or reader token",
+    "admin": "admin token",
+    "node-read": "admin, reader, or the node's own token",
+    "node-write": "admin, or the node's own token",
+}
+
+
+def operations(
+    routes: Iterable[BaseRoute], prefix: str = ""
+) -> Iterator[tuple[str, str, Route, EndpointSpec]]:
+    """(path, method, route, spec) for every declared endpoint, in route order."""
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from operations(route.routes, prefix + route.path)
+            continue
+        if not isinstance(route, Route):
+            continue
+        spec = spec_of(route.endpoint)
+        if spec is None:
+            continue
+        for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
+            yield prefix + route.path, method, route, spec
+
+
+def _parameters(route: Route, spec: EndpointSpec) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = []
+    for name, convertor in route.param_convertors.items():
+        schema: dict[str, Any] = {"type": "string"}
+        if isinstance(convertor, IntegerConvertor):
+            schema = {"type": "integer", "minimum": 0}
+        elif isinstance(convertor, FloatConvertor):
+            schema = {"type": "number"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    for name, description in spec.query.items():
+        params.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": description,
+                "schema": {"type": "string"},
+            }
+        )
+    return params
+
+
+def _error_statuses(method: str, spec: EndpointSpec, has_params: bool) -> list[int]:
+    statuses = [400]
+    if spec.access != "public":
+        statuses.append(401)
+    if spec.access not in ("public", "any"):
+        statuses.append(403)
+    if has_params:
+        statuses.append(404)
+    if method in WRITE_METHODS:
+        statuses += [409, 413, 422]
+    return sorted(statuses)
+
+
+def openapi_document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document describing every declared endpoint of ``routes``."""
+    found = list(operations(routes))
+    wanted: list[tuple[type[BaseModel], JsonMode]] = [(ErrorBody, "serialization")]
+    for _, _, _, spec in found:
+        if spec.request is not None:
+            wanted.append((spec.request, "validation"))
+        if spec.response is not None:
+            wanted.append((spec.response, "serialization"))
+    unique = list(dict.fromkeys(wanted))
+    refs, defs = models_json_schema(unique, ref_template=REF)
+
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, route, spec in found:
+        error_ref = refs[(ErrorBody, "serialization")]
+        parameters = _parameters(route, spec)
+        operation: dict[str, Any] = {
+            "operationId": f"{route.endpoint.__name__}_{method.lower()}",
+            "summary": spec.summary,
+            "tags": list(spec.tags),
+            "x-access": spec.access,
+            "security": [] if spec.access == "public" else [{"bearer": []}],
+        }
+        if parameters:
+            operation["parameters"] = parameters
+        if spec.request is not None:
+            operation["requestBody"] = {
+                "required": method in ("POST", "PUT", "PATCH") and _has_required(spec.request),
+                "content": {"application/json": {"schema": refs[(spec.request, "validation")]}},
+            }
+        success: dict[str, Any] = {"description": spec.summary}
+        if spec.response is not None:
+            success["content"] = {
+                "application/json": {"schema": refs[(spec.response, "serialization")]}
+            }
+        responses: dict[str, Any] = {str(spec.status_code): success}
+        for status in _error_statuses(method, spec, bool(route.param_convertors)):
+            responses[str(status)] = {
+                "description": ERRORS[status],
+                "content": {"application/json": {"schema": error_ref}},
+            }
+        operation["responses"] = responses
+        paths.setdefault(path, {})[method.lower()] = operation
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "drago API",
+            "version": drago.__version__,
+            "description": (
+                "GitOps configuration manager for WireGuard networks. Every write is one"
+                " Git commit; send `If-Match: <revision>` to get 409 instead of writing"
+                " on top of changes you have not seen. Errors are"
+                ' `{"error": {"code", "message", "details"}}`.'
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "an API token: `Authorization: Bearer drago_...`",
+                }
+            },
+        },
+    }
+
+
+def _has_required(model: type[BaseModel]) -> bool:
+    return any(field.is_required() for field in model.model_fields.values())
+
+
+@endpoint("public", "This OpenAPI 3.1 document", tags=("meta",))
+async def openapi_json(request: Request, principal: Principal | None) -> Response:
+    return JSONResponse(openapi_document(request.app.routes))
+
+
+def routes() -> list[BaseRoute]:
+    return [Route(f"{PREFIX}/openapi.json", openapi_json, methods=["GET"])]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m drago.server.api.openapi", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--markdown", action="store_true", help="print docs/api.md instead")
+    args = parser.parse_args(argv)
+    from drago.server.app import app_routes
+
+    document = openapi_document(app_routes())
+    if args.markdown:
+        sys.stdout.write(to_markdown(document))
+    else:
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""``POST /api/v1/validate``: a dry run of a change set; never commits.
+
+The changes are applied to the files of ``base`` (default: the branch head) and
+checked by the same validator as every write; a valid result comes with the
+per-node plan it would cause.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from drago.errors import ConfigError
+from drago.model.validate import validate_changes
+from drago.server.api import PREFIX
+from drago.server.api.common import context, in_thread, json_response
+from drago.server.api.models import ProblemOut, ValidateRequest, ValidateResult
+from drago.server.api.plans import plan_between
+from drago.server.endpoint import Principal, endpoint, parse_body
+
+
+@endpoint(
+    "read",
+    "Validate a change set without committing it; problems and the per-node plan",
+    request=ValidateRequest,
+    response=ValidateResult,
+    tags=("validate",),
+)
+async def validate(request: Request, principal: Principal | None) -> Response:
+    ctx = context(request)
+    body = await parse_body(request, ValidateRequest)
+    changes = {
+        path: None if text is None else text.encode("utf-8") for path, text in body.changes.items()
+    }
+
+    def run() -> ValidateResult:
+        base = ctx.store.resolve(body.base) if body.base else ctx.store.head(ctx.branch)
+        files = ctx.store.files(base) if base else []
+        try:
+            state = validate_changes(files, changes)
+        except ConfigError as exc:
+            problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
+            return ValidateResult(valid=False, base=base, problems=problems, plan=None)
+        plan = plan_between(ctx, base, state)
+        return ValidateResult(valid=True, base=base, problems=[], plan=plan)
+
+    return json_response(await in_thread(run))
+
+
+def routes() -> list[BaseRoute]:
+    return [Route(f"{PREFIX}/validate", validate, methods=["POST"])]
