@@ -1,0 +1,134 @@
+"""The kernel backend: the WireGuard module through pyroute2's generic netlink.
+
+Needs the ``wireguard`` kernel module (:func:`kernel_available`). Devices are
+created and deleted as links of kind ``wireguard`` through ``IPRoute``.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+from nacl.public import PrivateKey
+from pyroute2 import IPRoute, WireGuard
+from pyroute2.netlink.exceptions import NetlinkError
+
+from drago.agent.backends.base import DeviceUpdate, LinkBackend, PeerUpdate
+from drago.agent.device import DeviceState, PeerState, normalize_cidr, split_endpoint
+from drago.errors import BackendError
+
+MODULE_PATHS = (Path("/sys/module/wireguard"),)
+
+
+def kernel_available() -> bool:
+    """Whether the WireGuard kernel module is loaded."""
+    return any(p.exists() for p in MODULE_PATHS)
+
+
+def _attr(message: Any, name: str) -> Any:
+    return message.get_attr(name)
+
+
+def _peer_args(peer: PeerUpdate) -> dict[str, Any]:
+    args: dict[str, Any] = {"public_key": peer.public_key}
+    if peer.remove:
+        args["remove"] = True
+        return args
+    if peer.update_only:
+        args["update_only"] = True
+    if peer.endpoint is not None:
+        host, port = split_endpoint(peer.endpoint)
+        args["endpoint_addr"] = host
+        args["endpoint_port"] = port
+    if peer.persistent_keepalive is not None:
+        args["persistent_keepalive"] = peer.persistent_keepalive
+    if peer.replace_allowed_ips:
+        args["replace_allowed_ips"] = True
+    if peer.allowed_ips or peer.replace_allowed_ips:
+        args["allowed_ips"] = list(peer.allowed_ips)
+    return args
+
+
+class KernelBackend:
+    """:class:`~drago.agent.backends.base.WireGuardBackend` over generic netlink."""
+
+    name = "kernel"
+
+    def __init__(self, links: LinkBackend) -> None:
+        self.links = links
+
+    def exists(self, ifname: str) -> bool:
+        try:
+            self.read(ifname)
+        except BackendError:
+            return False
+        return True
+
+    def create(self, ifname: str) -> None:
+        try:
+            with IPRoute() as ipr:
+                ipr.link("add", ifname=ifname, kind="wireguard")
+        except NetlinkError as exc:
+            raise BackendError(f"{ifname}: cannot create a kernel WireGuard link: {exc}") from None
+
+    def delete(self, ifname: str) -> None:
+        self.links.delete(ifname)
+
+    def read(self, ifname: str) -> DeviceState:
+        try:
+            with WireGuard() as wg:
+                messages = list(wg.info(ifname))
+        except (NetlinkError, OSError) as exc:
+            raise BackendError(f"{ifname}: cannot read the WireGuard device: {exc}") from None
+        public_key: str | None = None
+        listen_port: int | None = None
+        peers: dict[str, PeerState] = {}
+        for message in messages:
+            private = _attr(message, "WGDEVICE_A_PRIVATE_KEY")
+            if private is not None:
+                raw = base64.b64decode(private["value"])
+                if any(raw):
+                    public_key = base64.b64encode(bytes(PrivateKey(raw).public_key)).decode()
+            port = _attr(message, "WGDEVICE_A_LISTEN_PORT")
+            if port:
+                listen_port = int(port)
+            for peer in _attr(message, "WGDEVICE_A_PEERS") or []:
+                key = _attr(peer, "WGPEER_A_PUBLIC_KEY")["value"].decode()
+                endpoint = _attr(peer, "WGPEER_A_ENDPOINT")
+                handshake = _attr(peer, "WGPEER_A_LAST_HANDSHAKE_TIME")
+                seconds = handshake["tv_sec"] if handshake else 0
+                allowed = tuple(
+                    normalize_cidr(ip["addr"]) for ip in _attr(peer, "WGPEER_A_ALLOWEDIPS") or []
+                )
+                peers[key] = PeerState(
+                    public_key=key,
+                    endpoint=(
+                        f"{endpoint['addr']}:{endpoint['port']}"
+                        if endpoint and endpoint.get("addr")
+                        else None
+                    ),
+                    allowed_ips=allowed,
+                    persistent_keepalive=int(
+                        _attr(peer, "WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL") or 0
+                    ),
+                    latest_handshake=float(seconds) if seconds else None,
+                    rx_bytes=int(_attr(peer, "WGPEER_A_RX_BYTES") or 0),
+                    tx_bytes=int(_attr(peer, "WGPEER_A_TX_BYTES") or 0),
+                )
+        return DeviceState(public_key=public_key, listen_port=listen_port, peers=peers)
+
+    def apply(self, ifname: str, update: DeviceUpdate) -> None:
+        started = time.monotonic()
+        try:
+            with WireGuard() as wg:
+                if update.private_key is not None or update.listen_port is not None:
+                    wg.set(ifname, private_key=update.private_key, listen_port=update.listen_port)
+                for peer in update.peers:
+                    wg.set(ifname, peer=_peer_args(peer))
+        except (NetlinkError, OSError, ValueError) as exc:
+            raise BackendError(
+                f"{ifname}: the kernel rejected the update after "
+                f"{time.monotonic() - started:.2f}s: {exc}"
+            ) from None

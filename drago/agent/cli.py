@@ -1,0 +1,155 @@
+"""``drago-agent``: the command line of the agent.
+
+``drago-agent [--server URL --token TOKEN ...] [--once] [--dry-run]`` runs the
+sync loop; ``drago-agent rotate-key NETWORK`` registers a new key pair. This is
+the only place where agent errors become exit codes: DragoError -> 1,
+Ctrl-C -> 130, anything else -> 3 (with the traceback logged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from drago.agent.backends import select_backend
+from drago.agent.cache import ConfigCache
+from drago.agent.client import HttpClient
+from drago.agent.keys import KeyStore
+from drago.agent.loop import Agent, Timing
+from drago.agent.ownership import Ownership
+from drago.agent.reconcile import Reconciler
+from drago.agent.settings import AgentSettings, load_settings
+from drago.errors import DragoError
+
+log = logging.getLogger("drago.agent")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="drago-agent",
+        description="Apply this node's drago config to its WireGuard interfaces.",
+    )
+    p.add_argument("--config", type=Path, help="TOML settings file (also DRAGO_AGENT_CONFIG)")
+    p.add_argument("--server", help="server URL, e.g. https://drago.example.net")
+    p.add_argument("--token", help="node token (prefer --token-file or DRAGO_AGENT_TOKEN)")
+    p.add_argument("--token-file", type=Path, help="file holding the node token")
+    p.add_argument("--state-dir", type=Path, help="keys, cache and ownership record")
+    p.add_argument("--backend", choices=["auto", "kernel", "userspace"])
+    p.add_argument("--wireguard-go", help="wireguard-go program for the userspace backend")
+    p.add_argument("--ca-file", type=Path, help="CA bundle to verify an https server")
+    p.add_argument("--drift-interval", type=float, help="seconds between drift checks")
+    p.add_argument("--status-interval", type=float, help="seconds between status reports")
+    p.add_argument("--poll-wait", type=float, help="seconds the server may hold a long-poll")
+    p.add_argument("--once", action="store_true", help="reconcile once; exit 0 if in sync")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command")
+    rotate = sub.add_parser("rotate-key", help="register a new key pair for NETWORK")
+    rotate.add_argument("network")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> AgentSettings:
+    config_file = args.config or (
+        Path(os.environ["DRAGO_AGENT_CONFIG"]) if os.environ.get("DRAGO_AGENT_CONFIG") else None
+    )
+    return load_settings(vars(args), os.environ, config_file)
+
+
+def _build(settings: AgentSettings) -> tuple[Agent, HttpClient]:
+    client = HttpClient(
+        settings.server,
+        settings.token,
+        ca_file=str(settings.ca_file) if settings.ca_file else None,
+    )
+    wireguard, links = select_backend(
+        settings.backend,
+        wireguard_go=settings.wireguard_go,
+        log_dir=settings.state_dir / "logs",
+    )
+    keys = KeyStore(settings.state_dir)
+    keys.check_permissions()
+    reconciler = Reconciler(wireguard, links, keys, Ownership(settings.state_dir))
+    timing = Timing(
+        poll_wait=settings.poll_wait,
+        drift_interval=settings.drift_interval,
+        status_interval=settings.status_interval,
+        max_backoff=settings.max_backoff,
+    )
+    return Agent(client, reconciler, keys, ConfigCache(settings.state_dir), timing), client
+
+
+def _dry_run(agent: Agent) -> int:
+    agent.node = agent.client.whoami()
+    config = agent.client.config(agent.node, None, 0)
+    assert config is not None
+    outcome = agent.reconciler.plan(config, generate=False)
+    for change in outcome.changes:
+        print(change)
+    for error in outcome.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if not outcome.changes:
+        print("in sync: nothing to change")
+    return 0
+
+
+def _rotate(agent: Agent, network: str) -> int:
+    node = agent.client.whoami()
+    config = agent.client.config(node, None, 0)
+    assert config is not None
+    if config.interface(network) is None:
+        raise DragoError(f"node {node} has no interface in network {network!r}")
+    pair = agent.keys.rotate(network)
+    agent.client.register_key(node, network, pair.public_key)
+    print(pair.public_key)
+    return 0
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
+    try:
+        settings = _settings(args)
+        settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        agent, client = _build(settings)
+        try:
+            if args.command == "rotate-key":
+                return _rotate(agent, args.network)
+            if args.dry_run:
+                return _dry_run(agent)
+            if args.once:
+                outcome = agent.once()
+                for error in outcome.errors:
+                    print(f"error: {error}", file=sys.stderr)
+                return 0 if outcome.in_sync else 1
+            signal.signal(signal.SIGTERM, _terminate)
+            agent.run(threading.Event())
+            return 0
+        finally:
+            client.close()
+    except DragoError as exc:
+        print(f"drago-agent: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        log.exception("drago-agent: unexpected error")
+        return 3
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The agent's view of the server API: whoami, config long-poll, keys, status.
+
+:class:`ServerClient` is the protocol the loop uses (tests inject a fake);
+:class:`HttpClient` implements it over httpx. Connection failures and 5xx
+answers raise :class:`~drago.errors.ServerUnavailable` (the loop retries with
+backoff); 4xx answers raise the matching :mod:`drago.errors` class with the
+server's message.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any, Protocol
+
+import httpx
+from pydantic import ValidationError
+
+from drago.errors import (
+    Conflict,
+    DragoError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    ServerUnavailable,
+    Unauthorized,
+)
+from drago.render.config import NodeConfig
+
+API = "/api/v1"
+_ERRORS: dict[int, type[DragoError]] = {
+    400: InvalidRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: InvalidRequest,
+}
+
+
+class ServerClient(Protocol):
+    def whoami(self) -> str:
+        """The node name the token belongs to."""
+        ...
+
+    def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:
+        """The node's config; None when it still has ``known_hash`` after ``wait`` seconds."""
+        ...
+
+    def register_key(self, node: str, network: str, public_key: str) -> None: ...
+
+    def report_status(self, node: str, report: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _error(response: httpx.Response) -> DragoError:
+    message = f"server answered {response.status_code}"
+    details: Any = None
+    try:
+        body = response.json()
+        error = body["error"]
+        message = f"{message}: {error['message']}"
+        details = error.get("details")
+    except (ValueError, KeyError, TypeError):
+        pass
+    if response.status_code >= 500:
+        return ServerUnavailable(message, details=details)
+    return _ERRORS.get(response.status_code, InvalidRequest)(message, details=details)
+
+
+class HttpClient:
+    """:class:`ServerClient` over httpx, verifying TLS (``ca_file``) for https."""
+
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        *,
+        ca_file: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        verify: ssl.SSLContext | bool = True
+        if ca_file:
+            verify = ssl.create_default_context(cafile=ca_file)
+        self.timeout = timeout
+        self._http = httpx.Client(
+            base_url=server.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "drago-agent"},
+            verify=verify,
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, API + path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServerUnavailable(f"cannot reach the server: {exc}") from None
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    def whoami(self) -> str:
+        body = self._request("GET", "/whoami").json()
+        node = body.get("node") if isinstance(body, dict) else None
+        if not isinstance(node, str) or not node:
+            raise Forbidden("this token does not belong to a node (create one with --role node)")
+        return node
+
+    def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:
+        headers: dict[str, str] = {}
+        params: dict[str, str] = {}
+        if known_hash:
+            headers["If-None-Match"] = f'"{known_hash}"'
+            if wait > 0:
+                params["wait"] = f"{wait:g}"
+        response = self._request(
+            "GET",
+            f"/nodes/{node}/config",
+            headers=headers,
+            params=params,
+            timeout=self.timeout + wait,
+        )
+        if response.status_code == 304:
+            return None
+        try:
+            return NodeConfig.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise ServerUnavailable(f"the server sent an invalid config: {exc}") from None
+
+    def register_key(self, node: str, network: str, public_key: str) -> None:
+        self._request("PUT", f"/nodes/{node}/keys/{network}", json={"public_key": public_key})
+
+    def report_status(self, node: str, report: dict[str, Any]) -> None:
+        self._request("PUT", f"/nodes/{node}/status", json=report)
+
+    def close(self) -> None:
+        self._http.close()
