@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeAlias, Union
 
-from dulwich.objects import Blob, ObjectID, ShaFile, Tree
+from dulwich.objects import Blob, ShaFile, Tree
 
 from drago.errors import InvalidRequest, NotFound
 from drago.model.state import MODE_EXEC, MODE_FILE, MODE_TREE
@@ -137,15 +137,21 @@ class TreeWriter:
         return sha
 
     def _tree(self, old: str | None, entries: TreeEntries) -> str:
-        tree = Tree()
-        for name, entry in entries.items():
-            tree.add(
-                name.encode("utf-8", "surrogateescape"),
-                entry.mode,
-                ObjectID(entry.sha.encode("ascii")),
-            )
+        tree = Tree.from_raw_string(Tree.type_num, serialize_tree(entries))
         sha = tree.id.decode("ascii")
         if sha != old:
             self.new_objects.append(tree)
             self._new_trees.append((sha, entries))
         return sha
+
+
+def serialize_tree(entries: TreeEntries) -> bytes:
+    """The raw Git tree: entries sorted as Git sorts them (folders as ``name/``)."""
+    keyed = []
+    for name, entry in entries.items():
+        raw = name.encode("utf-8", "surrogateescape")
+        keyed.append((raw + b"/" if entry.is_tree else raw, raw, entry))
+    keyed.sort()
+    return b"".join(
+        b"%o %s\0%s" % (entry.mode, raw, bytes.fromhex(entry.sha)) for _, raw, entry in keyed
+    )

@@ -205,3 +205,20 @@ def test_two_store_objects_on_one_repository_cannot_overwrite_each_other(
         theirs = other.commit({"nodes/b.toml": b"b"}, message="b", author=ANN, base=mine)
     assert store.head() == theirs
     assert store.read_file(theirs, "nodes/b.toml") == b"b"
+
+
+def test_a_one_file_commit_writes_one_blob_the_trees_on_its_path_and_the_commit(
+    seeded: tuple[Store, str],
+) -> None:
+    store, first = seeded
+    wide = store.commit(
+        {f"nodes/n{i:04d}.toml": f"n = {i}\n".encode() for i in range(300)},
+        message="many nodes",
+        author=ANN,
+        base=first,
+    )
+    objects = store.path / "objects"
+    before = {p.name for p in objects.glob("??/*")}
+    store.commit({"nodes/n0007.toml": b"n = 7777\n"}, message="one", author=ANN, base=wide)
+    written = {p.name for p in objects.glob("??/*")} - before
+    assert len(written) == 4  # blob, nodes/ tree, root tree, commit
