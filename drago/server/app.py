@@ -11,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -21,9 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from drago.errors import PayloadTooLarge
 from drago.model.directory import read_directory
+from drago.model.state import SourceFile
 from drago.model.validate import validate_files
 from drago.server import api
-from drago.server.context import SERVER_IDENTITY, CommitSigner, ServerContext
+from drago.server.context import ServerContext
 from drago.server.datadir import DataDir, write_private
 from drago.server.endpoint import Role
 from drago.server.errors import EXCEPTION_HANDLERS, drago_error_response
@@ -121,19 +121,27 @@ class Opened:
 
 
 def open_context(settings: Settings) -> Opened:
-    """Open the data directory, creating and initialising it on first start."""
+    """Open the data directory, creating and initialising it on first start.
+
+    ``init_from`` is read and validated before anything is created, and only
+    imported while the branch has no commit.
+    """
     datadir = DataDir(settings.data)
     datadir.check_existing()
     created = not datadir.initialised
+    store = Store.open(datadir.repo, branch=settings.branch) if datadir.repo.is_dir() else None
+    files: list[SourceFile] | None = None
+    if settings.init_from is not None:
+        if store is None or store.head(settings.branch) is None:
+            files = read_directory(settings.init_from)
+            validate_files(files)
+        else:
+            log.warning("%s already has a history; ignoring --init-from", datadir.repo)
     datadir.ensure_root()
-    store = (
-        Store.open(datadir.repo)
-        if datadir.repo.is_dir()
-        else Store.init(datadir.repo, branch=settings.branch)
-    )
+    if store is None:
+        store = Store.init(datadir.repo, branch=settings.branch)
     database = Database(datadir.database)
     tokens = SqliteTokenStore(database)
-    key: CommitSigner = ServerKey.load_or_create(datadir.server_key)
     metrics = Metrics()
     ctx = ServerContext(
         settings=settings,
@@ -143,15 +151,12 @@ def open_context(settings: Settings) -> Opened:
         status=SqliteStatusStore(database),
         live=LiveState(store, metrics, branch=settings.branch),
         metrics=metrics,
-        server_key=key,
+        server_key=ServerKey.load_or_create(datadir.server_key),
         database=database,
     )
     imported = None
-    if settings.init_from is not None:
-        if store.head(settings.branch) is None:
-            imported = import_directory(ctx, settings.init_from)
-        else:
-            log.warning("%s already has a history; ignoring --init-from", datadir.repo)
+    if files is not None and settings.init_from is not None:
+        imported = import_files(ctx, files, f"import {settings.init_from.resolve().name}")
     secret = None
     if created or (not datadir.bootstrap_token.exists() and not tokens.list()):
         _, secret = tokens.create(Role.admin, name="bootstrap admin", email="admin@drago.invalid")
@@ -159,15 +164,13 @@ def open_context(settings: Settings) -> Opened:
     return Opened(ctx, created, imported, secret)
 
 
-def import_directory(ctx: ServerContext, path: Path) -> str:
-    """Validate the files of ``path`` and commit them as the branch's first commit."""
-    files = read_directory(path)
-    validate_files(files)
+def import_files(ctx: ServerContext, files: list[SourceFile], message: str) -> str:
+    """Commit validated ``files`` as the first commit of the branch (signed by the server)."""
     signer = ctx.server_key
     return ctx.store.commit(
         {f.path: f.data for f in files},
-        message=f"import {path.name or path}",
-        author=ctx.server_identity if signer else SERVER_IDENTITY,
+        message=message,
+        author=ctx.server_identity,
         committer=ctx.server_identity,
         base=None,
         branch=ctx.branch,

@@ -56,15 +56,18 @@ class DataDir:
 
     def check_existing(self) -> None:
         """Refuse a non-empty directory that is not a drago data directory."""
-        if self.root.is_dir() and not self.initialised:
-            strays = sorted(
-                p.name for p in self.root.iterdir() if p.name not in {"repo.git", "runtime.sqlite"}
+        if not self.root.exists():
+            return
+        if not self.root.is_dir():
+            raise InvalidRequest(f"{self.root} exists and is not a directory")
+        if self.repo.exists():
+            return
+        strays = sorted(p.name for p in self.root.iterdir())
+        if strays:
+            raise InvalidRequest(
+                f"{self.root} is not empty and not a drago data directory "
+                f"(found {', '.join(strays[:5])})"
             )
-            if strays and not self.repo.exists():
-                raise InvalidRequest(
-                    f"{self.root} is not empty and not a drago data directory "
-                    f"(found {', '.join(strays[:5])})"
-                )
 
 
 def write_private(path: Path, data: str) -> None:

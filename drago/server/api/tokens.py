@@ -43,7 +43,7 @@ class TokenCreate(BaseModel):
     role: Role
     node: str | None = Field(None, description="the node a node token is bound to")
     name: str | None = Field(None, min_length=1, max_length=200, description="commit author")
-    email: str | None = Field(None, min_length=3, max_length=200, pattern=r"\A[^\s<>@]+@[^\s<>]+\Z")
+    email: str | None = Field(None, min_length=3, max_length=200, pattern=r"^[^\s<>@]+@[^\s<>]+$")
 
 
 class TokenCreated(BaseModel):

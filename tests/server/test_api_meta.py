@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from drago.server.endpoint import Role
+from tests.server.conftest import Harness
+from tests.server.helpers import edit
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_healthz_is_public(harness: Harness) -> None:
+    r = await harness.client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {
+        "status": "ok",
+        "revision": harness.ctx.live.revision,
+        "nodes": 7,
+        "problem": None,
+    }
+
+
+async def test_whoami_for_every_role(harness: Harness) -> None:
+    h = harness
+    admin = (await h.client.get("/api/v1/whoami", headers=h.auth(h.admin))).json()
+    assert (admin["role"], admin["name"]) == ("admin", "bootstrap admin")
+    reader = h.token(Role.reader, name="Rita", email="rita@example.org")
+    body = (await h.client.get("/api/v1/whoami", headers=h.auth(reader))).json()
+    assert (body["role"], body["name"], body["email"]) == ("reader", "Rita", "rita@example.org")
+
+
+async def test_metrics_count_commits_waiters_and_sync(harness: Harness) -> None:
+    h = harness
+    await edit(h.ctx, "nodes/sgp-1.toml", "sgp-1.example.net", "sgp-2.example.net")
+    desired = h.ctx.live.require_hash("fra-1")
+    await h.client.put(
+        "/api/v1/nodes/fra-1/status", headers=h.auth(h.admin), json={"applied_hash": desired}
+    )
+    r = await h.client.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    assert 'drago_commits_total{outcome="committed"} 1.0' in text
+    assert "drago_longpoll_waiters 0.0" in text
+    assert "drago_nodes_in_sync 1.0" in text
+    assert "drago_nodes 7.0" in text
+    assert "drago_render_seconds_count 2.0" in text
+    assert "drago_nodes_woken_total" in text

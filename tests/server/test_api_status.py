@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from drago.server.endpoint import Role
+from tests.server.conftest import Harness
+
+pytestmark = pytest.mark.anyio
+
+
+def report(applied: str | None) -> dict[str, object]:
+    return {
+        "applied_hash": applied,
+        "applied_revision": "f" * 40,
+        "errors": ["peer nyc-1: endpoint does not resolve"],
+        "peers": [
+            {
+                "network": "backbone",
+                "name": "nyc-1",
+                "public_key": "k" * 44,
+                "endpoint": "198.51.100.2:51820",
+                "latest_handshake": 1764213000,
+                "rx_bytes": 10,
+                "tx_bytes": 20,
+            }
+        ],
+    }
+
+
+async def test_node_reports_and_everyone_allowed_reads(harness: Harness) -> None:
+    h = harness
+    node = h.token(Role.node, "fra-1")
+    desired = h.ctx.live.require_hash("fra-1")
+    r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=report(desired))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["in_sync"] is True
+    assert body["desired_hash"] == desired
+    assert abs(body["last_seen"] - time.time()) < 5
+
+    own = await h.client.get("/api/v1/nodes/fra-1/status", headers=h.auth(node))
+    assert own.json()["peers"][0]["rx_bytes"] == 10
+    reader = h.token(Role.reader)
+    overview = (await h.client.get("/api/v1/status", headers=h.auth(reader))).json()
+    by_node = {n["node"]: n for n in overview["nodes"]}
+    assert overview["revision"] == h.ctx.live.revision
+    assert set(by_node) == set(h.ctx.live.snapshot.hashes)
+    assert by_node["fra-1"]["in_sync"] is True
+    assert by_node["fra-1"]["errors"] == ["peer nyc-1: endpoint does not resolve"]
+    assert by_node["nyc-1"] == {
+        "node": "nyc-1",
+        "desired_hash": h.ctx.live.require_hash("nyc-1"),
+        "applied_hash": None,
+        "applied_revision": None,
+        "in_sync": False,
+        "last_seen": None,
+        "errors": [],
+        "peers": [],
+    }
+    assert (overview["in_sync"], overview["total"]) == (1, len(by_node))
+
+
+async def test_stale_applied_hash_is_out_of_sync(harness: Harness) -> None:
+    h = harness
+    r = await h.client.put(
+        "/api/v1/nodes/nyc-1/status", headers=h.auth(h.admin), json=report("0" * 64)
+    )
+    assert r.json()["in_sync"] is False
+
+
+async def test_status_access_rules(harness: Harness) -> None:
+    h = harness
+    node = h.token(Role.node, "fra-1")
+    reader = h.token(Role.reader)
+    other = await h.client.put("/api/v1/nodes/nyc-1/status", headers=h.auth(node), json={})
+    assert other.status_code == 403
+    assert (await h.client.get("/api/v1/status", headers=h.auth(node))).status_code == 403
+    write = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(reader), json={})
+    assert write.status_code == 403
+    missing = await h.client.put("/api/v1/nodes/ghost/status", headers=h.auth(h.admin), json={})
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b'{"applied_hash": 5}', b'{"private_key": "x"}', b'{"errors": "x"}'],
+)
+async def test_bad_reports_are_rejected(harness: Harness, body: bytes) -> None:
+    r = await harness.client.put(
+        "/api/v1/nodes/fra-1/status", headers=harness.auth(harness.admin), content=body
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid_request"
+    assert harness.ctx.status.get("fra-1") is None

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from drago.server.endpoint import Role
+from tests.server.conftest import Harness
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_create_use_list_and_revoke(harness: Harness) -> None:
+    h = harness
+    created = await h.client.post(
+        "/api/v1/tokens",
+        headers=h.auth(h.admin),
+        json={"role": "node", "node": "fra-1", "name": "Fra agent", "email": "fra@example.org"},
+    )
+    assert created.status_code == 201
+    body = created.json()
+    secret, token_id = body["secret"], body["token"]["id"]
+    me = await h.client.get("/api/v1/whoami", headers=h.auth(secret))
+    assert me.json() == {
+        "token_id": token_id,
+        "name": "Fra agent",
+        "email": "fra@example.org",
+        "role": "node",
+        "node": "fra-1",
+    }
+    listed = (await h.client.get("/api/v1/tokens", headers=h.auth(h.admin))).json()["tokens"]
+    assert token_id in {t["id"] for t in listed}
+    assert secret not in str(listed)
+    revoked = await h.client.delete(f"/api/v1/tokens/{token_id}", headers=h.auth(h.admin))
+    assert revoked.status_code == 200
+    assert (await h.client.get("/api/v1/whoami", headers=h.auth(secret))).status_code == 401
+    again = await h.client.delete(f"/api/v1/tokens/{token_id}", headers=h.auth(h.admin))
+    assert again.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"role": "node"},
+        {"role": "king"},
+        {"role": "admin", "node": "fra-1"},
+        {"role": "reader", "email": "not an email"},
+        {"role": "reader", "extra": 1},
+    ],
+)
+async def test_invalid_requests(harness: Harness, body: dict[str, object]) -> None:
+    r = await harness.client.post("/api/v1/tokens", headers=harness.auth(harness.admin), json=body)
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("role", [Role.reader, Role.node])
+async def test_only_admins_manage_tokens(harness: Harness, role: Role) -> None:
+    h = harness
+    secret = h.token(role, "fra-1" if role is Role.node else None)
+    for method, url in [
+        ("GET", "/api/v1/tokens"),
+        ("POST", "/api/v1/tokens"),
+        ("DELETE", "/api/v1/tokens/abc"),
+    ]:
+        r = await h.client.request(method, url, headers=h.auth(secret), json={"role": "admin"})
+        assert r.status_code == 403, (method, url)

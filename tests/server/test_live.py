@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from drago.errors import ConfigError, NotFound
+from drago.model.directory import read_directory
+from drago.model.state import SourceFile, State
+from drago.model.validate import validate_files
+from drago.server.live import LiveState
+from drago.server.metrics import Metrics
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeSource:
+    """A RevisionSource over prepared file sets: revision -> files."""
+
+    def __init__(self) -> None:
+        self.revisions: dict[str, list[SourceFile]] = {}
+        self.current: str | None = None
+
+    def add(self, revision: str, files: list[SourceFile]) -> None:
+        self.revisions[revision] = files
+        self.current = revision
+
+    def head(self, branch: str = "main") -> str | None:
+        return self.current
+
+    def state(self, rev: str) -> State:
+        return validate_files(self.revisions[rev])
+
+
+def replaced(files: list[SourceFile], path: str, old: str, new: str) -> list[SourceFile]:
+    out = []
+    for f in files:
+        if f.path == path:
+            assert old.encode() in f.data
+            f = SourceFile(f.path, f.data.replace(old.encode(), new.encode()), f.mode)
+        out.append(f)
+    return out
+
+
+@pytest.fixture
+def files(example_repo: Path) -> list[SourceFile]:
+    return read_directory(example_repo)
+
+
+async def test_empty_until_refreshed(files: list[SourceFile]) -> None:
+    source = FakeSource()
+    live = LiveState(source, Metrics())
+    assert live.revision is None
+    assert await live.refresh() is False  # no head yet
+    source.add("r1", files)
+    assert await live.refresh() is True
+    assert await live.refresh() is False  # same head
+    assert live.revision == "r1"
+    digest, document = live.document("fra-1")
+    assert digest == live.require_hash("fra-1") == live.config("fra-1").hash
+    assert b'"revision":"r1"' in document
+    with pytest.raises(NotFound):
+        live.require_hash("nope")
+
+
+async def test_only_changed_nodes_are_woken(files: list[SourceFile]) -> None:
+    source = FakeSource()
+    live = LiveState(source, Metrics())
+    source.add("r1", files)
+    await live.refresh()
+    before = dict(live.snapshot.hashes)
+    woken: dict[str, bool] = {}
+
+    async def wait(node: str) -> None:
+        woken[node] = await live.wait_for_change(node, before[node], 2.0)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            for node in before:
+                tg.start_soon(wait, node)
+            while live.waiters < len(before):
+                await anyio.sleep(0.005)
+            source.add("r2", replaced(files, "nodes/sgp-1.toml", "sgp-1.example", "sgp-9.example"))
+            await live.refresh()
+            await anyio.sleep(0.05)
+            assert live.waiters == len(before) - 2  # fra-1 and nyc-1 woke
+            live.close()
+    assert {n for n, changed in woken.items() if changed} == {"fra-1", "nyc-1"}
+
+
+async def test_invalid_head_keeps_serving_the_last_valid_revision(
+    files: list[SourceFile],
+) -> None:
+    source = FakeSource()
+    metrics = Metrics()
+    live = LiveState(source, metrics)
+    source.add("good", files)
+    await live.refresh()
+    source.add("bad", replaced(files, "nodes/fra-1.toml", "10.20.0.1/16", "10.99.0.1/16"))
+    assert await live.refresh() is False
+    assert live.revision == "good"
+    assert live.problem is not None
+    assert live.problem.revision == "bad"
+    assert isinstance(live.problem.error, ConfigError)
+    assert b"drago_live_revision_problem 1.0" in metrics.render()
+    source.add("fixed", files)
+    assert await live.refresh() is True
+    assert live.problem is None
+
+
+async def test_wait_returns_at_once_when_hash_differs_or_closed(files: list[SourceFile]) -> None:
+    source = FakeSource()
+    live = LiveState(source, Metrics())
+    source.add("r1", files)
+    await live.refresh()
+    assert await live.wait_for_change("fra-1", "stale", 10) is True
+    current = live.require_hash("fra-1")
+    with anyio.fail_after(1):
+        assert await live.wait_for_change("fra-1", current, 0.05) is False
+        live.close()
+        assert await live.wait_for_change("fra-1", current, 10) is False
+    assert live.waiters == 0
+
+
+async def test_removed_node_wakes_its_waiters(files: list[SourceFile]) -> None:
+    source = FakeSource()
+    live = LiveState(source, Metrics())
+    source.add("r1", files)
+    await live.refresh()
+    known = live.require_hash("laptop-ben")
+    result: list[bool] = []
+
+    async def wait() -> None:
+        result.append(await live.wait_for_change("laptop-ben", known, 5))
+
+    with anyio.fail_after(3):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(wait)
+            while live.waiters < 1:
+                await anyio.sleep(0.005)
+            source.add("r2", [f for f in files if f.path != "nodes/laptop-ben.toml"])
+            await live.refresh()
+    assert result == [True]
+    assert live.hash_of("laptop-ben") is None
