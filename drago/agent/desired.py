@@ -27,12 +27,18 @@ DEFAULT_MTU = 1420
 Resolver = Callable[[str, int], str]
 
 
-def system_resolver(host: str, port: int) -> str:
-    """Resolve ``host`` with the system resolver (IP literals are returned as they are)."""
+def _literal(host: str) -> str | None:
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
-        pass
+        return None
+
+
+def system_resolver(host: str, port: int) -> str:
+    """Resolve ``host`` with the system resolver (IP literals are returned as they are)."""
+    literal = _literal(host)
+    if literal is not None:
+        return literal
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     return str(infos[0][4][0])
 
@@ -91,7 +97,7 @@ def desired_interface(
         if peer.endpoint:
             try:
                 host, port = split_endpoint(peer.endpoint)
-                endpoint = format_endpoint(resolve(host, port), port)
+                endpoint = format_endpoint(_literal(host) or resolve(host, port), port)
             except (OSError, ValueError) as exc:
                 problems.append(
                     f"{config.ifname}: peer {peer.name}: endpoint {peer.endpoint}: {exc}"
