@@ -71,11 +71,13 @@ def check_state(ctx: Context) -> list[Problem]:
                 members_by_network[network].append((name, node))
     for network, members in sorted(members_by_network.items()):
         names = [name for name, _ in members]
-        problems.extend(address_rules(state, network, names))
+        duplicates = list(address_rules(state, network, names))
+        problems.extend(duplicates)
         problems.extend(duplicate_key_rules(state, network, names))
         problems.extend(connection_rules(ctx, network, members))
-        topology = topology_of(state, network)
-        problems.extend(overlap_problems(network, topology.rows, topology.links))
+        if not duplicates:  # a duplicate address would also overlap everywhere
+            topology = topology_of(state, network)
+            problems.extend(overlap_problems(network, topology.rows, topology.links))
     return problems
 
 
