@@ -271,8 +271,8 @@ class Store:
             old_tree = tree_id(self._reader.commit(base)) if base else None
             writer = TreeWriter(self._reader)
             tree = writer.apply(old_tree, changes)
-            if tree == old_tree and not allow_empty:
-                return base  # type: ignore[return-value]  # old_tree is set only with a base
+            if base is not None and tree == old_tree and not allow_empty:
+                return base
             if base is None and not changes and not allow_empty:
                 raise InvalidRequest("nothing to commit")
             commit = build_commit(
