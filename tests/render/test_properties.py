@@ -102,7 +102,9 @@ def build(parts: tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, str]]
 def recomputed_hash(document: bytes) -> str:
     data = json.loads(document)
     del data["hash"], data["revision"]
-    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 @FAST

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from drago.render import Renderer, render_state
+from drago.render.plan import plan_configs
+from tests.render.states import key_for, make_state
+
+NET = {
+    "address_range": "10.20.0.0/16",
+    "persistent_keepalive": 25,
+    "connections": [{"between": ["*", "*"]}],
+}
+NODES: dict[str, dict[str, Any]] = {
+    "fra-1": {"endpoint": "1.2.3.3", "interfaces": {"bb": {"address": "10.20.0.1/16"}}},
+    "nyc-1": {"endpoint": "1.2.3.4", "interfaces": {"bb": {"address": "10.20.0.2/16"}}},
+    "sgp-1": {"endpoint": "1.2.3.5", "interfaces": {"bb": {"address": "10.20.0.3/16"}}},
+}
+KEYS = {n: {"bb": key_for(n)} for n in NODES}
+
+
+def configs(
+    nodes: dict[str, dict[str, Any]] | None = None,
+    keys: dict[str, dict[str, str]] | None = None,
+    net: dict[str, Any] | None = None,
+) -> Any:
+    return render_state(make_state({"bb": net or NET}, nodes or NODES, keys or KEYS))
+
+
+def test_no_changes() -> None:
+    plan = plan_configs(configs(), configs())
+    assert plan.is_empty and plan.unchanged == 3
+    assert plan.to_text() == "3 nodes unchanged\n"
+    assert plan.to_dict() == {"nodes": [], "unchanged": 3}
+    assert plan.to_markdown() == "**drago plan:** No changes (3 nodes unchanged).\n"
+
+
+def test_endpoint_change_is_one_line_per_affected_node() -> None:
+    nodes = copy.deepcopy(NODES)
+    nodes["nyc-1"]["endpoint"] = "5.6.7.8"
+    plan = plan_configs(configs(), configs(nodes))
+    assert [(n.node, n.status) for n in plan.nodes] == [("fra-1", "changed"), ("sgp-1", "changed")]
+    assert plan.unchanged == 1
+    change = plan.nodes[0].changes[0]
+    assert change.text == "peer nyc-1: endpoint 1.2.3.4:51820 => 5.6.7.8:51820"
+    assert change.to_dict() == {
+        "interface": "bb",
+        "kind": "peer_changed",
+        "subject": "nyc-1",
+        "old": {"endpoint": "1.2.3.4:51820"},
+        "new": {"endpoint": "5.6.7.8:51820"},
+        "text": "peer nyc-1: endpoint 1.2.3.4:51820 => 5.6.7.8:51820",
+    }
+    assert plan.to_text() == (
+        "node fra-1 (changed):\n"
+        "  [bb] peer nyc-1: endpoint 1.2.3.4:51820 => 5.6.7.8:51820\n"
+        "node sgp-1 (changed):\n"
+        "  [bb] peer nyc-1: endpoint 1.2.3.4:51820 => 5.6.7.8:51820\n"
+        "1 node unchanged\n"
+    )
+    markdown = plan.to_markdown()
+    assert markdown.startswith("**drago plan:** 2 nodes affected: 2 changed; 1 unchanged.\n")
+    assert "### `fra-1` (changed)\n\n- `bb`: peer nyc-1: endpoint" in markdown
+    json.dumps(plan.to_dict())
+
+
+def test_added_and_removed_nodes_and_peers() -> None:
+    nodes = copy.deepcopy(NODES)
+    del nodes["sgp-1"]
+    nodes["lon-1"] = {
+        "endpoint": "lon.example.net",
+        "interfaces": {"bb": {"address": "10.20.0.9/16"}},
+    }
+    keys = {n: {"bb": key_for(n)} for n in nodes}
+    plan = plan_configs(configs(), configs(nodes, keys))
+    statuses = {n.node: n.status for n in plan.nodes}
+    assert statuses == {
+        "fra-1": "changed",
+        "lon-1": "added",
+        "nyc-1": "changed",
+        "sgp-1": "removed",
+    }
+    fra = next(n for n in plan.nodes if n.node == "fra-1")
+    texts = [c.text for c in fra.changes]
+    assert texts == [
+        "peer lon-1 added (allowed IPs 10.20.0.9/32; endpoint lon.example.net:51820)",
+        "peer sgp-1 removed",
+    ]
+    assert fra.changes[0].new == ["10.20.0.9/32"]
+    lon = next(n for n in plan.nodes if n.node == "lon-1")
+    assert lon.changes[0].kind == "interface_added"
+    assert lon.changes[0].text.startswith("interface added (wg-bb, address 10.20.0.9/16")
+    assert {c.subject for c in lon.changes if c.kind == "peer_added"} == {"fra-1", "nyc-1"}
+    sgp = next(n for n in plan.nodes if n.node == "sgp-1")
+    assert [c.kind for c in sgp.changes] == ["interface_removed"]
+
+
+def test_interface_settings_allowed_ips_keepalive_and_pending() -> None:
+    nodes = copy.deepcopy(NODES)
+    nodes["fra-1"]["interfaces"]["bb"].update(
+        {"address": "10.20.0.11/16", "mtu": 1280, "routes": ["192.168.0.0/24"]}
+    )
+    net = copy.deepcopy(NET)
+    net["persistent_keepalive"] = 0
+    keys = {n: k for n, k in KEYS.items() if n != "sgp-1"}
+    plan = plan_configs(configs(), configs(nodes, keys, net))
+    fra = next(n for n in plan.nodes if n.node == "fra-1")
+    texts = [c.text for c in fra.changes]
+    assert "address 10.20.0.1/16 => 10.20.0.11/16" in texts
+    assert "MTU none => 1280" in texts
+    assert "peer nyc-1: keepalive 25 => off" in texts
+    assert "peer sgp-1 removed" in texts
+    assert "peer sgp-1 pending: no public key registered" in texts
+    nyc = next(n for n in plan.nodes if n.node == "nyc-1")
+    assert "peer fra-1: allowed IPs 10.20.0.1/32 => 10.20.0.11/32, 192.168.0.0/24" in [
+        c.text for c in nyc.changes
+    ]
+    sgp = next(n for n in plan.nodes if n.node == "sgp-1")
+    assert "public key " + KEYS["sgp-1"]["bb"] + " => none" in [c.text for c in sgp.changes]
+    back = plan_configs(configs(nodes, keys, net), configs(nodes, KEYS, net))
+    assert "peer sgp-1 no longer pending (no public key registered)" in [
+        c.text for n in back.nodes for c in n.changes
+    ]
+
+
+def test_plan_between_render_results() -> None:
+    renderer = Renderer()
+    old = renderer.render(make_state({"bb": NET}, NODES, KEYS), "r1")
+    nodes = copy.deepcopy(NODES)
+    nodes["fra-1"]["endpoint"] = "9.9.9.9"
+    new = renderer.render(make_state({"bb": NET}, nodes, KEYS), "r2")
+    plan = plan_configs(old, new)
+    assert [n.node for n in plan.nodes] == ["nyc-1", "sgp-1"]
+    assert plan.unchanged == 1
+    assert plan.nodes[0].changes[0].text == "peer fra-1: endpoint 1.2.3.3:51820 => 9.9.9.9:51820"
