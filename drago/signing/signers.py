@@ -27,10 +27,9 @@ KEY_TYPE_PREFIXES = ("ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-", "rsa-sha2-")
 
 
 class HasPublicKey(Protocol):
-    """What trusted signers need of the server key."""
+    """What trusted signers need of the server key: ``TYPE BASE64 PRINCIPAL``."""
 
-    principal: str
-    public_key: PublicKey
+    def public_line(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -171,8 +170,8 @@ class TrustedSigners:
     def _server_entry(self) -> list[Signer]:
         if self.server_key is None:
             return []
-        key = self.server_key
-        return [Signer((key.principal,), key.public_key, ("git",), server=True)]
+        key, principal = PublicKey.from_line(self.server_key.public_line())
+        return [Signer((principal or "drago-server",), key, ("git",), server=True)]
 
     def _read(self) -> tuple[Signer, ...]:
         assert self.path is not None

@@ -1,0 +1,138 @@
+"""The push check: which ref updates a push may make, decided before any ref moves.
+
+Policy (``docs/gitops.md``): only branches may be pushed. The live branch
+only moves forward, is never deleted, every commit the push brings to it
+carries a trusted SSH signature, and its new tip passes the validator. Other
+branches (review branches) take anything and are never live.
+
+The check reads objects through an :class:`ObjectReader` over the quarantine,
+so it sees the pushed objects before they enter the repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from drago.errors import ConfigError, DragoError, NotFound, PushRejected
+from drago.model.state import SourceFile
+from drago.model.validate import validate_files
+from drago.signing import Signer, TrustedSigners, verify_commit
+from drago.store.graph import CommitGraph
+from drago.store.objects import ObjectReader, tree_id
+from drago.store.trees import FileLister
+
+HEADS = "refs/heads/"
+ZERO = "0" * 40
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One ``old new ref`` command of a push; None for a missing side."""
+
+    ref: str
+    old: str | None
+    new: str | None
+
+    @property
+    def branch(self) -> str | None:
+        return self.ref[len(HEADS) :] if self.ref.startswith(HEADS) else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome for one ref: accepted (``reason`` None) or why not."""
+
+    update: RefUpdate
+    reason: str | None = None
+    signers: tuple[Signer, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+def short(sha: str) -> str:
+    return sha[:7]
+
+
+def one_line(error: ConfigError) -> str:
+    """The first problem of a ConfigError, and how many more there are."""
+    first = str(error.problems[0]) if error.problems else error.message
+    more = len(error.problems) - 1
+    return f"{first} (and {more} more)" if more > 0 else first
+
+
+class PushCheck:
+    """Decides each ref update of one push."""
+
+    def __init__(
+        self,
+        reader: ObjectReader,
+        signers: TrustedSigners,
+        *,
+        live_branch: str,
+        existing: Mapping[str, str],
+    ) -> None:
+        self._reader = reader
+        self._graph = CommitGraph(reader)
+        self._lister = FileLister(reader)
+        self._signers = signers
+        self._live = live_branch
+        self._existing = existing
+
+    def check_all(self, updates: Sequence[RefUpdate]) -> list[Verdict]:
+        return [self.check(update) for update in updates]
+
+    def check(self, update: RefUpdate) -> Verdict:
+        try:
+            signers = self._check(update)
+        except PushRejected as exc:
+            return Verdict(update, exc.message)
+        return Verdict(update, None, signers)
+
+    def _check(self, update: RefUpdate) -> tuple[Signer, ...]:
+        branch = update.branch
+        if branch is None:
+            raise PushRejected(f"only branches (refs/heads/*) can be pushed, not {update.ref}")
+        if update.new is None:
+            if branch == self._live:
+                raise PushRejected(f"the live branch {branch} cannot be deleted")
+            return ()
+        try:
+            if self._reader.kind(update.new) != b"commit":
+                raise PushRejected(f"{short(update.new)} is not a commit")
+        except NotFound:
+            raise PushRejected(f"{short(update.new)} is missing from the push") from None
+        if branch != self._live:
+            return ()
+        return self._check_live(update.new, update.old)
+
+    def _check_live(self, new: str, old: str | None) -> tuple[Signer, ...]:
+        if old is not None and not self._graph.is_ancestor(old, new):
+            raise PushRejected(
+                f"non-fast-forward: {self._live} cannot be rewritten "
+                f"({short(old)} is not an ancestor of {short(new)}); fetch and rebase"
+            )
+        commits = self._graph.only_in(new, set(self._existing.values()))
+        signers = []
+        for sha in commits:
+            commit = self._reader.commit(sha)
+            try:
+                signers.append(
+                    verify_commit(commit.raw_without_sig(), commit.gpgsig, self._signers)
+                )
+            except DragoError as exc:
+                raise PushRejected(f"commit {short(sha)}: {exc.message}") from None
+        try:
+            validate_files(self.files(new))
+        except ConfigError as exc:
+            raise PushRejected(f"commit {short(new)}: invalid: {one_line(exc)}") from None
+        return tuple(signers)
+
+    def files(self, commit: str) -> list[SourceFile]:
+        files = []
+        for path, entry in self._lister.files(tree_id(self._reader.commit(commit))):
+            data = b"" if entry.is_submodule else self._reader.blob(entry.sha)
+            files.append(SourceFile(path=path, data=data, mode=entry.mode, blob_id=entry.sha))
+        return files

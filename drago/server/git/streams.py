@@ -1,0 +1,170 @@
+"""Bridges between an ASGI request/response and dulwich's blocking protocol in a thread.
+
+:class:`ThreadReader` lets a worker thread read the request body (gunzipped
+when ``Content-Encoding: gzip``, counted against a limit); :class:`ThreadWriter`
+lets it write the response in batches; :class:`ThreadedResponse` runs the
+blocking work in a thread and streams what it writes as it writes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from anyio.abc import ObjectSendStream
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from drago.errors import PayloadTooLarge
+
+log = logging.getLogger("drago.server.git")
+
+BATCH = 64 << 10
+
+
+class ThreadReader:
+    """The request body, read from a worker thread started by anyio."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], *, gzip: bool, limit: int) -> None:
+        self._chunks = chunks
+        self._inflate = zlib.decompressobj(wbits=31) if gzip else None
+        self._limit = limit
+        self._seen = 0
+        self._buffer = bytearray()
+        self._eof = False
+
+    async def _next(self) -> bytes | None:
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    def _fill(self) -> None:
+        chunk = anyio.from_thread.run(self._next)
+        if chunk is None:
+            self._eof = True
+            if self._inflate is not None:
+                self._buffer += self._inflate.flush()
+            return
+        if self._inflate is not None:
+            try:
+                chunk = self._inflate.decompress(chunk)
+            except zlib.error as exc:
+                raise OSError(f"bad gzip request body: {exc}") from None
+        self._seen += len(chunk)
+        if self._seen > self._limit:
+            raise PayloadTooLarge(
+                f"push larger than the limit of {self._limit} bytes (max_push)",
+                details={"limit_bytes": self._limit},
+            )
+        self._buffer += chunk
+
+    def read(self, size: int) -> bytes:
+        """Exactly ``size`` bytes, or fewer at the end of the body."""
+        while len(self._buffer) < size and not self._eof:
+            self._fill()
+        return self._take(size)
+
+    def recv(self, size: int) -> bytes:
+        """At least one byte (at most ``size``), or b"" at the end of the body."""
+        while not self._buffer and not self._eof:
+            self._fill()
+        return self._take(size)
+
+    def _take(self, size: int) -> bytes:
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+
+class ThreadWriter:
+    """Collects what the thread writes and hands it to the event loop in batches."""
+
+    def __init__(self, stream: ObjectSendStream[bytes]) -> None:
+        self._stream = stream
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        if len(self._buffer) >= BATCH:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self._buffer:
+            data, self._buffer = bytes(self._buffer), bytearray()
+            anyio.from_thread.run(self._stream.send, data)
+
+
+Work = Callable[[ThreadWriter], None]
+
+
+class ThreadedResponse(Response):
+    """An ASGI response whose body a blocking function writes from a worker thread.
+
+    ``after`` runs once the work is done, before the response ends (a client
+    waiting for the end of the response sees its effects).
+    """
+
+    def __init__(
+        self,
+        work: Work,
+        *,
+        media_type: str,
+        after: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(media_type=media_type)
+        self.work = work
+        self.after = after
+        self.stream_headers = [
+            (b"content-type", media_type.encode("latin-1")),
+            (b"cache-control", b"no-cache, max-age=0, must-revalidate"),
+            (b"expires", b"Fri, 01 Jan 1980 00:00:00 GMT"),
+            (b"pragma", b"no-cache"),
+        ]
+
+    @staticmethod
+    def _start(status: int, headers: list[tuple[bytes, bytes]]) -> Message:
+        return {"type": "http.response.start", "status": status, "headers": headers}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sender, receiver = anyio.create_memory_object_stream[bytes](16)
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            writer = ThreadWriter(sender)
+            self.work(writer)
+            writer.flush()
+
+        async def worker() -> None:
+            async with sender:
+                try:
+                    await anyio.to_thread.run_sync(run)
+                except Exception as exc:
+                    failure.append(exc)
+
+        started = False
+        async with anyio.create_task_group() as group:
+            group.start_soon(worker)
+            async with receiver:
+                async for chunk in receiver:
+                    if not started:
+                        await send(self._start(200, self.stream_headers))
+                        started = True
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        if failure:
+            log.error("git request failed: %s", failure[0], exc_info=failure[0])
+        if not started:
+            status = 500 if failure else 200
+            headers = self.stream_headers if not failure else [(b"content-type", b"text/plain")]
+            await send(self._start(status, headers))
+            if failure:
+                body = f"git request failed: {failure[0]}\n".encode()
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+        if self.after is not None:
+            await self.after()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,0 +1,143 @@
+"""Smart HTTP at ``/repo.git``: the three endpoints git's HTTP client uses.
+
+``GET  /repo.git/info/refs?service=git-upload-pack|git-receive-pack``  ref advertisement
+``POST /repo.git/git-upload-pack``                                    clone and fetch
+``POST /repo.git/git-receive-pack``                                   push (checked)
+
+Each request runs one dulwich handler (``stateless_rpc``) in a worker thread
+over a fresh view of the bare repository; request and response stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import cast
+
+from dulwich.protocol import ReceivableProtocol
+from dulwich.repo import Repo
+from dulwich.server import BackendRepo, DictBackend, Handler, UploadPackHandler
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from drago.errors import DragoError, Forbidden, InvalidRequest
+from drago.server.context import ServerContext
+from drago.server.errors import drago_error_response
+from drago.server.git.auth import SERVICES, Service, authorize_git
+from drago.server.git.receive import CheckedReceivePackHandler, PushPolicy
+from drago.server.git.streams import ThreadedResponse, ThreadReader, ThreadWriter
+from drago.signing import TrustedSigners
+
+PREFIX = "/repo.git"
+
+MakeHandler = Callable[[DictBackend, ReceivableProtocol, bool], Handler]
+
+
+def _error(exc: DragoError) -> Response:
+    response = drago_error_response(exc)
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="drago", charset="UTF-8"'
+    return response
+
+
+def _policy(ctx: ServerContext) -> PushPolicy:
+    return PushPolicy(
+        store=ctx.store,
+        signers=TrustedSigners.load(ctx.datadir.allowed_signers, ctx.server_key),
+        live_branch=ctx.branch,
+        max_input=ctx.settings.max_push,
+    )
+
+
+def _factory(service: Service, policy: PushPolicy | None) -> MakeHandler:
+    def make(backend: DictBackend, proto: ReceivableProtocol, advertise: bool) -> Handler:
+        if service == "git-upload-pack":
+            return UploadPackHandler(
+                backend, ["/"], proto, stateless_rpc=True, advertise_refs=advertise
+            )
+        assert policy is not None
+        return CheckedReceivePackHandler(
+            backend, ["/"], proto, policy=policy, stateless_rpc=True, advertise_refs=advertise
+        )
+
+    return make
+
+
+def _run(
+    ctx: ServerContext, make: MakeHandler, reader: ThreadReader | None, banner: bytes | None
+) -> Callable[[ThreadWriter], None]:
+    def work(writer: ThreadWriter) -> None:
+        repo = Repo(str(ctx.store.path))
+        try:
+            read = reader.recv if reader is not None else (lambda size: b"")
+            proto = ReceivableProtocol(read, writer.write)
+            handler = make(DictBackend({"/": cast(BackendRepo, repo)}), proto, reader is None)
+            if banner is not None:
+                proto.write_pkt_line(banner)
+                proto.write_pkt_line(None)
+            handler.handle()
+        finally:
+            repo.close()
+
+    return work
+
+
+async def info_refs(request: Request) -> Response:
+    ctx: ServerContext = request.app.state.ctx
+    service = request.query_params.get("service", "")
+    try:
+        if service not in SERVICES:
+            raise Forbidden("only smart HTTP is served: use git 1.6.6 or newer")
+        checked: Service = "git-upload-pack" if service == "git-upload-pack" else "git-receive-pack"
+        authorize_git(request, ctx.tokens, checked)
+    except DragoError as exc:
+        return _error(exc)
+    policy = _policy(ctx) if checked == "git-receive-pack" else None
+    banner = b"# service=" + checked.encode() + b"\n"
+    return ThreadedResponse(
+        _run(ctx, _factory(checked, policy), None, banner),
+        media_type=f"application/x-{checked}-advertisement",
+    )
+
+
+async def _service(request: Request, service: Service) -> Response:
+    ctx: ServerContext = request.app.state.ctx
+    try:
+        authorize_git(request, ctx.tokens, service)
+        if request.headers.get("content-type") != f"application/x-{service}-request":
+            raise InvalidRequest(f"expected Content-Type application/x-{service}-request")
+        encoding = request.headers.get("content-encoding", "").lower()
+        if encoding not in ("", "identity", "gzip", "x-gzip"):
+            raise InvalidRequest(f"unsupported Content-Encoding {encoding}")
+    except DragoError as exc:
+        return _error(exc)
+    reader = ThreadReader(
+        request.stream(), gzip=encoding in ("gzip", "x-gzip"), limit=ctx.settings.max_push
+    )
+    policy = _policy(ctx) if service == "git-receive-pack" else None
+
+    async def after() -> None:
+        if policy is not None and any(u.branch == ctx.branch for u in policy.applied):
+            await ctx.live.refresh()
+
+    return ThreadedResponse(
+        _run(ctx, _factory(service, policy), reader, None),
+        media_type=f"application/x-{service}-result",
+        after=after,
+    )
+
+
+async def upload_pack(request: Request) -> Response:
+    return await _service(request, "git-upload-pack")
+
+
+async def receive_pack(request: Request) -> Response:
+    return await _service(request, "git-receive-pack")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route(f"{PREFIX}/info/refs", info_refs, methods=["GET"]),
+        Route(f"{PREFIX}/git-upload-pack", upload_pack, methods=["POST"]),
+        Route(f"{PREFIX}/git-receive-pack", receive_pack, methods=["POST"]),
+    ]
