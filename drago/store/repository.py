@@ -94,9 +94,12 @@ class Store:
     # refs
 
     def _read_ref(self, name: str) -> str | None:
+        ref = Ref(name.encode("utf-8", "surrogateescape"))
+        if name != "HEAD" and not check_ref_format(ref):
+            return None
         with self._refs_lock:
             try:
-                _, sha = self.repo.refs.follow(Ref(name.encode("utf-8")))
+                _, sha = self.repo.refs.follow(ref)
             except (KeyError, ValueError):
                 return None
         return sha.decode("ascii") if sha else None

@@ -85,7 +85,10 @@ def test_unknown_revisions_are_not_found(line: tuple[Store, list[str]], rev: str
     assert rev in caught.value.message
 
 
-@pytest.mark.parametrize("rev", ["", "main~x", "main^^x", " main", "main:foo"])
+@pytest.mark.parametrize(
+    "rev",
+    ["", "main~x", "main^^x", " main", "main:foo", "../config", "refs/../HEAD", "main@{1}"],
+)
 def test_malformed_revisions_are_refused(line: tuple[Store, list[str]], rev: str) -> None:
     store, _ = line
     with pytest.raises((NotFound, InvalidRequest)):
