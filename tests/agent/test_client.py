@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from drago.agent.client import HttpClient
+from drago.errors import Forbidden, NotFound, ServerUnavailable, Unauthorized
+from tests.agent.factory import standard
+
+CONFIG = standard()
+
+
+def handler(request: httpx.Request) -> httpx.Response:
+    assert request.headers["authorization"] == "Bearer s3cret"
+    path = request.url.path
+    if path == "/api/v1/whoami":
+        return httpx.Response(
+            200, json={"name": "n", "email": None, "role": "node", "node": "ber-gw"}
+        )
+    if path == "/api/v1/nodes/ber-gw/config":
+        if request.headers.get("if-none-match") == f'"{CONFIG.hash}"':
+            assert request.url.params["wait"] == "25"
+            return httpx.Response(304)
+        return httpx.Response(200, content=CONFIG.to_json(), headers={"ETag": f'"{CONFIG.hash}"'})
+    if path == "/api/v1/nodes/ber-gw/keys/backbone":
+        assert json.loads(request.content) == {"public_key": "K"}
+        return httpx.Response(200, json={})
+    if path == "/api/v1/nodes/ber-gw/status":
+        return httpx.Response(
+            503, json={"error": {"code": "x", "message": "busy", "details": None}}
+        )
+    if path == "/api/v1/nodes/other/config":
+        return httpx.Response(403, json={"error": {"code": "forbidden", "message": "not yours"}})
+    return httpx.Response(404, json={"error": {"code": "not_found", "message": "nope"}})
+
+
+def client(token: str = "s3cret") -> HttpClient:
+    return HttpClient("http://drago.test", token, transport=httpx.MockTransport(handler))
+
+
+def test_long_poll_by_hash() -> None:
+    c = client()
+    assert c.whoami() == "ber-gw"
+    assert c.config("ber-gw", None, 25) == CONFIG
+    assert c.config("ber-gw", CONFIG.hash, 25) is None
+    c.register_key("ber-gw", "backbone", "K")
+
+
+def test_errors_map_to_the_hierarchy() -> None:
+    c = client()
+    with pytest.raises(ServerUnavailable, match="busy"):
+        c.report_status("ber-gw", {})
+    with pytest.raises(Forbidden, match="not yours"):
+        c.config("other", None, 0)
+    with pytest.raises(NotFound):
+        c.register_key("ber-gw", "nowhere", "K")
+
+
+def test_unreachable_server_is_unavailable() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    c = HttpClient("http://drago.test", "t", transport=httpx.MockTransport(refuse))
+    with pytest.raises(ServerUnavailable, match="cannot reach"):
+        c.whoami()
+
+
+def test_unauthorized() -> None:
+    def deny(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "bad token"}})
+
+    c = HttpClient("http://drago.test", "t", transport=httpx.MockTransport(deny))
+    with pytest.raises(Unauthorized, match="bad token"):
+        c.whoami()

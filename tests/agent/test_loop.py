@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drago.agent.backends.fake import FakeHost
+from drago.agent.backoff import Backoff
+from drago.agent.cache import ConfigCache
+from drago.agent.keys import KeyStore
+from drago.agent.loop import Agent, Timing
+from drago.agent.ownership import Ownership
+from drago.agent.reconcile import Reconciler
+from drago.errors import ServerUnavailable
+from drago.render.config import NodeConfig
+from tests.agent.factory import PEER_KEYS, interface, node, peer, standard
+
+Step = Callable[[str | None], NodeConfig | None]
+
+
+class FakeServer:
+    """Answers long-polls from a script of steps; sets ``stop`` when the script ends."""
+
+    def __init__(self, steps: list[Step], stop: threading.Event) -> None:
+        self.steps = steps
+        self.stop = stop
+        self.polls: list[tuple[str | None, float]] = []
+        self.keys: list[tuple[str, str]] = []
+        self.reports: list[dict[str, Any]] = []
+        self.down = False
+
+    def whoami(self) -> str:
+        if self.down:
+            raise ServerUnavailable("connection refused")
+        return "ber-gw"
+
+    def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:
+        self.polls.append((known_hash, wait))
+        if not self.steps:
+            self.stop.set()
+            return None
+        return self.steps.pop(0)(known_hash)
+
+    def register_key(self, node: str, network: str, public_key: str) -> None:
+        self.keys.append((network, public_key))
+
+    def report_status(self, node: str, report: dict[str, Any]) -> None:
+        self.reports.append(report)
+
+    def close(self) -> None:
+        pass
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_agent(
+    tmp_path: Path, steps: list[Step]
+) -> tuple[Agent, FakeServer, FakeHost, threading.Event, Clock]:
+    stop = threading.Event()
+    server = FakeServer(steps, stop)
+    host = FakeHost()
+    keys = KeyStore(tmp_path)
+    rec = Reconciler(host, host.links(), keys, Ownership(tmp_path))
+    clock = Clock()
+    agent = Agent(
+        server,
+        rec,
+        keys,
+        ConfigCache(tmp_path),
+        Timing(),
+        clock=clock,
+        backoff=Backoff(rng=lambda: 0),
+    )
+    return agent, server, host, stop, clock
+
+
+def test_new_hash_registers_keys_reconciles_caches_and_reports(tmp_path: Path) -> None:
+    own = KeyStore(tmp_path).ensure("backbone")
+    with_key = node(
+        interface(peer("fra-1", "192.0.2.1:51820", ("10.20.0.2/32",)), public_key=own.public_key)
+    )
+    agent, server, host, stop, _ = make_agent(
+        tmp_path, [lambda known: standard(), lambda known: with_key, lambda known: None]
+    )
+    agent.run(stop)
+    assert server.polls[0] == (None, 0.0)
+    assert server.polls[1][0] == standard().hash
+    assert server.polls[2][0] == with_key.hash and server.polls[2][1] > 0
+    assert server.keys == [("backbone", own.public_key)]  # only while the server lacked it
+    assert list(host.read("wg-backbone").peers) == [PEER_KEYS["fra-1"].public_key]
+    assert ConfigCache(tmp_path).load() == with_key
+    report = server.reports[-1]
+    assert report["applied_hash"] == with_key.hash
+    assert report["interfaces"][0]["peers"][0]["name"] == "fra-1"
+    assert own.private_key not in json.dumps(server.reports)
+
+
+def test_boot_reapplies_the_cache_without_the_server(tmp_path: Path) -> None:
+    ConfigCache(tmp_path).save(standard())
+    agent, server, host, stop, _ = make_agent(tmp_path, [])
+    server.down = True
+    delays: list[float] = []
+
+    def wait(seconds: float | None = None) -> bool:
+        delays.append(seconds or 0)
+        if len(delays) == 4:
+            stop.set()
+        return stop.is_set()
+
+    stop.wait = wait  # type: ignore[method-assign]
+    agent.run(stop)
+    assert set(host.read("wg-backbone").peers) == {
+        PEER_KEYS["fra-1"].public_key,
+        PEER_KEYS["nyc-1"].public_key,
+    }
+    assert delays == [0.5, 1.0, 2.0, 4.0]  # exponential (jitter pinned to its low end)
+
+
+def test_backoff_jitter_and_cap() -> None:
+    backoff = Backoff(initial=1, maximum=8, rng=lambda: 1.0)
+    assert [backoff.next() for _ in range(6)] == [1, 2, 4, 8, 8, 8]
+    backoff.reset()
+    low = Backoff(initial=1, maximum=8, rng=lambda: 0.0)
+    assert low.next() == 0.5
+
+
+def test_drift_check_runs_without_a_server_request(tmp_path: Path) -> None:
+    timing = Timing(poll_wait=25, drift_interval=60, status_interval=30)
+    agent, server, host, stop, clock = make_agent(tmp_path, [lambda known: standard()])
+
+    def hand_edit_then_time_passes(known: str | None) -> None:
+        host.delete("wg-backbone")  # someone removed the whole interface
+        clock.now += 61
+        return None
+
+    server.steps.append(hand_edit_then_time_passes)
+    agent.timing = timing
+    agent.run(stop)
+    assert host.exists("wg-backbone")
+    # the long-poll wait never outlasts the next periodic duty
+    assert all(wait <= 30 for _, wait in server.polls)
+
+
+def test_rotated_key_is_registered_then_promoted(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path)
+    old = keys.ensure("backbone")
+    new = keys.rotate("backbone")
+    before = node(interface(peer("fra-1"), public_key=old.public_key))
+    after = node(interface(peer("fra-1"), public_key=new.public_key))
+    agent, server, host, stop, _ = make_agent(tmp_path, [lambda known: before, lambda known: after])
+    agent.run(stop)
+    assert server.keys == [("backbone", new.public_key)]
+    assert keys.get("backbone") == new and keys.pending("backbone") is None
+    assert host.read("wg-backbone").public_key == new.public_key
+
+
+def test_once_raises_when_the_server_is_down(tmp_path: Path) -> None:
+    agent, server, _, _, _ = make_agent(tmp_path, [])
+    server.down = True
+    with pytest.raises(ServerUnavailable):
+        agent.once()
