@@ -105,6 +105,11 @@ class ObjectReader:
         with self._lock:
             return ObjectID(sha.encode("ascii")) in self._store
 
+    def prefixed(self, prefix: str) -> list[str]:
+        """The ids of every object whose hex id starts with ``prefix`` (lower case)."""
+        with self._lock:
+            return [s.decode("ascii") for s in self._store.iter_prefix(prefix.encode("ascii"))]
+
     def kind(self, sha: str) -> bytes:
         """The object's type name: b"commit", b"tree", b"blob" or b"tag"."""
         if self._commits.get(sha) is not None:

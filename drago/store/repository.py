@@ -52,7 +52,9 @@ class Store:
         self._reader = ObjectReader(repo.object_store)
         self._lister = FileLister(self._reader)
         self._graph = CommitGraph(self._reader)
-        self._revisions = RevisionParser(self._reader, self._graph, self._read_ref, self._prefixed)
+        self._revisions = RevisionParser(
+            self._reader, self._graph, self._read_ref, self._reader.prefixed
+        )
         self._states: LRUCache[str, State] = LRUCache(64)
 
     @classmethod
@@ -103,10 +105,6 @@ class Store:
             except (KeyError, ValueError):
                 return None
         return sha.decode("ascii") if sha else None
-
-    def _prefixed(self, prefix: str) -> list[str]:
-        with self._refs_lock:
-            return [s.decode("ascii") for s in self.repo.object_store.iter_prefix(prefix.encode())]
 
     def head(self, branch: str | None = None) -> str | None:
         """The commit the branch points to, or None for an unborn branch."""
