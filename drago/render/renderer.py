@@ -4,9 +4,9 @@
 looks like as a peer, and every node's interface as cached canonical pieces
 (:mod:`drago.render.fragments`). A new state is compared with the cache:
 
-- a network whose topology (connections, members, labels, keepalives) changed
-  is rebuilt;
-- otherwise only the peers whose own view changed (endpoint, key, addresses)
+- a network whose topology changed (its file, its members, their labels,
+  addresses, routes or keepalives) is resolved again and rebuilt;
+- otherwise only the peers whose own view changed (endpoint, public key)
   are re-encoded, and each node that has them as peers gets a copy of its
   fragment list with those entries replaced;
 - a node's hash is recomputed only when one of its interface parts changed.
@@ -66,7 +66,7 @@ class Renderer:
 
     ``render`` may be called with any state; the cache only makes it faster
     when consecutive states are similar. Results are kept per revision, so
-    rendering a revision again is free.
+    rendering a revision again is free. Not thread-safe: serialise calls.
     """
 
     def __init__(self, *, keep_revisions: int = 8) -> None:
@@ -85,13 +85,22 @@ class Renderer:
         if cached is not None:
             result = cached.with_previous(previous)
         else:
-            result = self._render(state, revision, previous)
+            try:
+                result = self._render(state, revision, previous)
+            except BaseException:
+                self._forget()  # a half-updated cache must not serve the next call
+                raise
             if revision is not None:
                 self._by_revision[revision] = result
                 while len(self._by_revision) > self._keep:
                     del self._by_revision[next(iter(self._by_revision))]
         self._last = result
         return result
+
+    def _forget(self) -> None:
+        self._networks = {}
+        self._hashes = {}
+        self._describe_cache = {}
 
     def _render(
         self, state: State, revision: str | None, previous: Mapping[str, str]
@@ -154,8 +163,8 @@ class Renderer:
         infos = {m: d[0] for m, d in described.items()}
         topology = topology_key(state, network)
         if topology != cache.topology:
-            cache.topology = topology
             cache.links = sorted_links(state, network)
+            cache.topology = topology
             cache.fragments = {}
             changed = set(members)
         else:

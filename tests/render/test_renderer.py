@@ -239,3 +239,23 @@ def test_states_without_blob_ids_render_the_same() -> None:
     with_ids = render_state(state())
     without = render_state(make_state(NETWORKS, NODES, KEYS, blob_ids=False))
     assert with_ids.hashes == without.hashes
+
+
+def test_larger_mesh_patches_and_rebuilds_like_a_fresh_render() -> None:
+    renderer = Renderer()
+    base = mesh(120)
+    first = renderer.render(base, "r1")
+    assert len(first["n0"].interfaces[0].peers) == 119
+    nodes = {n: node.model_dump(mode="json", exclude_none=True) for n, node in base.nodes.items()}
+    networks = {"mesh": base.networks["mesh"].model_dump(mode="json", exclude_none=True)}
+    keys = {n: {"mesh": base.public_key(n, "mesh") or ""} for n in base.nodes}
+    nodes["n7"]["endpoint"] = "192.0.2.77"
+    moved = renderer.render(make_state(networks, nodes, keys), "r2")
+    assert moved.changed == set(base.nodes) - {"n7"}
+    nodes["n8"]["interfaces"]["mesh"]["routes"] = ["192.168.8.0/24"]
+    routed_state = make_state(networks, nodes, keys)
+    routed = renderer.render(routed_state, "r3")
+    assert routed.changed == set(base.nodes) - {"n8"}
+    assert routed.hashes == render_state(routed_state).hashes
+    assert peers(routed["n0"], "mesh")["n8"].allowed_ips == ("10.0.0.9/32", "192.168.8.0/24")
+    assert peers(routed["n0"], "mesh")["n7"].endpoint == "192.0.2.77:51820"
