@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from drago.server.app import create_app, open_context
+from drago.server.context import ServerContext
+from drago.server.endpoint import Role
+from drago.server.git import RefWatcher, install_watcher
+from drago.server.git import routes as git_routes
+from drago.server.settings import Settings
+from drago.signing import PublicKey, TrustedSigners
+from tests.server.git.gitenv import GitUser
+
+
+@dataclass
+class GitServer:
+    ctx: ServerContext
+    port: int
+    admin: str
+    reader: str
+    node: str
+
+    def url(self, token: str | None = None) -> str:
+        auth = f"x:{token}@" if token else ""
+        return f"http://{auth}127.0.0.1:{self.port}/repo.git"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def trust(self, user: GitUser) -> None:
+        key, _ = PublicKey.from_line(user.pubkey.read_text())
+        TrustedSigners(self.ctx.datadir.allowed_signers, None).add(user.email, key)
+
+
+def serve(ctx: ServerContext) -> tuple[uvicorn.Server, threading.Thread, int]:
+    if not any(isinstance(getattr(h, "__self__", None), RefWatcher) for h in ctx.on_startup):
+        install_watcher(ctx)  # until the app factory does it
+    app = create_app(ctx)
+    paths = {getattr(r, "path", None) for r in app.router.routes}
+    for route in git_routes():  # until the app mounts them itself
+        if getattr(route, "path", None) not in paths:
+            app.router.routes.append(route)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, thread, port
+
+
+@pytest.fixture
+def git_server(tmp_path: Path, example_repo: Path) -> Iterator[GitServer]:
+    settings = Settings(data=tmp_path / "data", init_from=example_repo, max_push=8 << 20)
+    opened = open_context(settings)
+    ctx = opened.ctx
+    assert opened.bootstrap_secret is not None
+    _, reader = ctx.tokens.create(Role.reader, name="reader", email="reader@example.com")
+    _, node = ctx.tokens.create(Role.node, node="fra-1")
+    server, thread, port = serve(ctx)
+    try:
+        yield GitServer(ctx, port, opened.bootstrap_secret, reader, node)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        ctx.store.close()
+
+
+@pytest.fixture
+def alice(tmp_path: Path) -> GitUser:
+    return GitUser.create(tmp_path / "alice", "alice@example.com")
