@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 
 import pytest
 from pydantic import ValidationError
@@ -131,3 +133,13 @@ def test_lookups() -> None:
     assert iface is not None and iface.peer("nyc-1") is not None
     assert iface.peer("nobody") is None
     assert config.interface("site") is None
+
+
+def test_config_module_stays_free_of_server_imports() -> None:
+    code = (
+        "import sys, drago.render.config, drago.render.wgquick;"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'dulwich', 'starlette'});"
+        "print(','.join(bad))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
