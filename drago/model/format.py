@@ -78,14 +78,14 @@ def _has_comment(item: Array) -> bool:
     return "#" in _STRINGS.sub("", item.as_string())
 
 
-def _value(value: Any, indent: str) -> str:
+def _value(value: Any, prefix: int) -> str:
     if isinstance(value, Array) and _has_comment(value):
         return str(value.as_string()).strip()
     plain = value.unwrap() if isinstance(value, Item) else value
     text = _scalar(plain)
-    if isinstance(plain, list) and plain and len(indent) + len(text) > MAX_LINE:
-        lines = "".join(f"{indent}    {_scalar(v)},\n" for v in plain)
-        return f"[\n{lines}{indent}]"
+    if isinstance(plain, list) and plain and prefix + len(text) > MAX_LINE:
+        lines = "".join(f"    {_scalar(v)},\n" for v in plain)
+        return f"[\n{lines}]"
     return text
 
 
@@ -106,7 +106,7 @@ def _comments(lines: list[str], out: list[str]) -> None:
 def _entry(entry: Entry, out: list[str]) -> None:
     _comments(entry.comments, out)
     line = f"{toml_key(entry.key)} = "
-    line += _value(entry.value, "")
+    line += _value(entry.value, len(line))
     out.append(line + (f"  {entry.inline}" if entry.inline else ""))
 
 
