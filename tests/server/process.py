@@ -23,7 +23,7 @@ class ServerProcess:
     def __init__(self, data: Path, *extra: str) -> None:
         self.data = data
         self.extra = extra
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.output: list[str] = []
 
@@ -35,37 +35,33 @@ class ServerProcess:
             cmd,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        buffer = b""
         deadline = time.monotonic() + timeout
+        settle: float | None = None  # read a little more after the listening line
         with selectors.DefaultSelector() as sel:
-            sel.register(self.proc.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if not sel.select(timeout=0.2):
+            sel.register(fd, selectors.EVENT_READ)
+            while time.monotonic() < (settle or deadline):
+                if not sel.select(timeout=0.1):
                     if self.proc.poll() is not None:
                         break
                     continue
-                line = self.proc.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 65536)
+                if not chunk:
                     break
-                self.output.append(line)
-                found = LISTENING.search(line)
-                if found:
+                buffer += chunk
+                found = LISTENING.search(buffer.decode(errors="replace"))
+                if found and settle is None:
                     self.url = found.group(1)
-                    self._drain_announcement(sel)
-                    return self
-        self.stop()
-        raise RuntimeError("drago server did not start:\n" + "".join(self.output))
-
-    def _drain_announcement(self, sel: selectors.BaseSelector) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        while sel.select(timeout=0.3):
-            line = self.proc.stdout.readline()
-            if not line:
-                return
-            self.output.append(line)
+                    settle = time.monotonic() + 0.3
+        self.output = buffer.decode(errors="replace").splitlines(keepends=True)
+        if not self.url:
+            self.stop()
+            raise RuntimeError("drago server did not start:\n" + "".join(self.output))
+        return self
 
     @property
     def bootstrap(self) -> str:
@@ -77,10 +73,19 @@ class ServerProcess:
         started = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout)
-        return time.monotonic() - started
+        took = time.monotonic() - started
+        self._close_pipe()
+        return took
+
+    def _close_pipe(self) -> None:
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is not None:
+            self._close_pipe()
             return
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -88,3 +93,4 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+        self._close_pipe()

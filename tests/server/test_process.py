@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -184,11 +185,17 @@ def test_sigterm_with_open_long_polls_exits_promptly(running: ServerProcess) -> 
             except httpx.HTTPError as exc:
                 answers.append(type(exc).__name__)
 
+    async def metrics() -> str:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(f"{running.url}/metrics")).text
+
     async def scenario() -> float:
         async with anyio.create_task_group() as tg:
             for _ in range(5):
                 tg.start_soon(poll)
-            await anyio.sleep(0.7)
+            with anyio.fail_after(10):
+                while "drago_longpoll_waiters 5.0" not in await metrics():
+                    await anyio.sleep(0.05)
             took = await anyio.to_thread.run_sync(running.terminate)
         return took
 
@@ -234,7 +241,7 @@ def test_tls(tmp_path: Path, example_repo: Path) -> None:
     ).start()
     try:
         assert server.url.startswith("https://")
-        r = httpx.get(f"{server.url}/healthz", verify=str(cert))
+        r = httpx.get(f"{server.url}/healthz", verify=ssl.create_default_context(cafile=cert))
         assert r.json()["status"] == "ok"
     finally:
         server.stop()
