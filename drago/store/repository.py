@@ -276,6 +276,9 @@ class Store:
                 return base
             if base is None and not changes and not allow_empty:
                 raise InvalidRequest("nothing to commit")
+            if parents is not None:
+                for parent in parents:
+                    self._reader.commit(parent)  # NotFound unless it is a commit here
             commit = build_commit(
                 tree=tree,
                 parents=list(parents) if parents is not None else ([base] if base else []),

@@ -16,9 +16,6 @@ from drago.model.state import MODE_EXEC, MODE_FILE, MODE_TREE
 from drago.store.objects import Entry, LRUCache, ObjectReader, TreeEntries
 from drago.store.paths import split_path
 
-#: The id of the empty tree (the same in every SHA-1 repository).
-EMPTY_TREE = Tree().id.decode("ascii")
-
 FileList = tuple[tuple[str, Entry], ...]
 
 
@@ -84,7 +81,9 @@ class TreeWriter:
         when deleting a path that does not exist.
         """
         result = self._apply(tree, _trie(changes), "")
-        return EMPTY_TREE if result is None else result
+        if result is None:
+            return self._tree(tree, {})
+        return result
 
     def remember(self) -> None:
         """Prime the reader's caches with what this writer created."""

@@ -222,3 +222,31 @@ def test_a_one_file_commit_writes_one_blob_the_trees_on_its_path_and_the_commit(
     store.commit({"nodes/n0007.toml": b"n = 7777\n"}, message="one", author=ANN, base=wide)
     written = {p.name for p in objects.glob("??/*")} - before
     assert len(written) == 4  # blob, nodes/ tree, root tree, commit
+
+
+def test_deleting_every_file_commits_the_empty_tree(seeded: tuple[Store, str], git: Git) -> None:
+    store, first = seeded
+    empty = store.commit(
+        {"networks/backbone.toml": None, "nodes/fra-1.toml": None, "nodes/nyc-1.toml": None},
+        message="Start over",
+        author=ANN,
+        base=first,
+    )
+    assert store.files(empty) == []
+    git("--git-dir", str(store.path), "fsck", "--strict", "--no-dangling")
+    first_again = store.commit({"a.toml": b"a"}, message="again", author=ANN, base=empty)
+    assert [f.path for f in store.files(first_again)] == ["a.toml"]
+
+
+def test_parents_must_be_commits_of_this_repository(seeded: tuple[Store, str]) -> None:
+    store, first = seeded
+    with pytest.raises(NotFound):
+        store.commit({"a": b"a"}, message="m", author=ANN, base=first, parents=[first, "1" * 40])
+    store.set_branch("side", first, old=None)
+    side = store.commit({"b": b"b"}, message="side", author=ANN, base=first, branch="side")
+    merge = store.commit(
+        {"b": b"b"}, message="Merge side", author=ANN, base=first, parents=[first, side]
+    )
+    assert store.commit_info(merge).parents == (first, side)
+    assert store.is_ancestor(side, "main")
+    assert store.resolve("main^2") == side
