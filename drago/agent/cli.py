@@ -122,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
     )
+    logging.getLogger("httpx").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         settings = _settings(args)
         settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

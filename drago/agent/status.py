@@ -1,8 +1,8 @@
 """The status report an agent sends after each reconcile and periodically.
 
-Shape (``PUT /api/v1/nodes/{node}/status``): applied hash and revision, errors,
-and per interface its public key, port and peers with latest handshake and
-transfer bytes. Never a private key.
+Shape (``PUT /api/v1/nodes/{node}/status``, the server's ``StatusReport``):
+applied hash and revision, errors, and every peer of every interface (with its
+network) with latest handshake and transfer bytes. Never a private key.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def build_status(
     skip: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The report for ``config`` as applied on the machine (``skip``: ifnames not ours)."""
-    interfaces: list[dict[str, Any]] = []
+    peers: list[dict[str, Any]] = []
     problems = list(errors)
     for iface in config.interfaces if config else ():
         if skip and iface.ifname in skip:
@@ -38,28 +38,21 @@ def build_status(
             problems.append(exc.message)
             continue
         names = {p.public_key: p.name for p in iface.peers}
-        interfaces.append(
+        peers.extend(
             {
                 "network": iface.network,
-                "ifname": iface.ifname,
-                "public_key": device.public_key,
-                "listen_port": device.listen_port,
-                "peers": [
-                    {
-                        "name": names.get(key),
-                        "public_key": key,
-                        "endpoint": peer.endpoint,
-                        "latest_handshake": peer.latest_handshake,
-                        "rx_bytes": peer.rx_bytes,
-                        "tx_bytes": peer.tx_bytes,
-                    }
-                    for key, peer in sorted(device.peers.items())
-                ],
+                "name": names.get(key),
+                "public_key": key,
+                "endpoint": peer.endpoint,
+                "latest_handshake": peer.latest_handshake,
+                "rx_bytes": peer.rx_bytes,
+                "tx_bytes": peer.tx_bytes,
             }
+            for key, peer in sorted(device.peers.items())
         )
     return {
         "applied_hash": config.hash if config else None,
         "applied_revision": config.revision if config else None,
         "errors": problems[:MAX_ERRORS],
-        "interfaces": interfaces,
+        "peers": peers,
     }

@@ -17,6 +17,7 @@ from drago.agent.ownership import Ownership
 from drago.agent.reconcile import Reconciler
 from drago.errors import ServerUnavailable
 from drago.render.config import NodeConfig
+from drago.server.runtime.status import StatusReport
 from tests.agent.factory import PEER_KEYS, interface, node, peer, standard
 
 Step = Callable[[str | None], NodeConfig | None]
@@ -101,8 +102,11 @@ def test_new_hash_registers_keys_reconciles_caches_and_reports(tmp_path: Path) -
     assert ConfigCache(tmp_path).load() == with_key
     report = server.reports[-1]
     assert report["applied_hash"] == with_key.hash
-    assert report["interfaces"][0]["peers"][0]["name"] == "fra-1"
+    assert report["peers"][0]["name"] == "fra-1"
+    assert report["peers"][0]["network"] == "backbone"
     assert own.private_key not in json.dumps(server.reports)
+    for sent in server.reports:  # what the server accepts
+        StatusReport.model_validate(sent)
 
 
 def test_boot_reapplies_the_cache_without_the_server(tmp_path: Path) -> None:

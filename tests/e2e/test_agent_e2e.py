@@ -1,0 +1,249 @@
+"""The real thing: a server and three agents on wireguard-go in namespaces.
+
+Layout (all inside namespaces this test creates): a hub namespace with a bridge
+(172.31.250.1/24) runs the server; nodes a, b, c hang off the bridge; the test
+itself reaches the server through one veth pair into the hub. The repository
+connects a<->b and b<->c, not a<->c.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.netns import Lab, Namespace, lab, run
+
+__all__ = ["lab"]
+
+pytestmark = [pytest.mark.e2e, pytest.mark.netns, pytest.mark.slow, pytest.mark.timeout(240)]
+
+NETWORK = "e2e"
+OVERLAY = {"a": "10.77.0.1", "b": "10.77.0.2", "c": "10.77.0.3"}
+PORT = 51900
+
+
+def wait_until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> float:
+    """Seconds it took for ``check`` to hold; fails the test after ``timeout``."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def write_repo(root: Path, addresses: dict[str, str], tag: str) -> None:
+    (root / "networks").mkdir(parents=True)
+    (root / "nodes").mkdir()
+    (root / "networks" / f"{NETWORK}.toml").write_text(
+        'description = "agent end-to-end"\n'
+        'address_range = "10.77.0.0/24"\n'
+        f"listen_port = {PORT}\n"
+        "persistent_keepalive = 1\n\n"
+        '[[connections]]\nbetween = ["e2e-a", "e2e-b"]\n\n'
+        '[[connections]]\nbetween = ["e2e-b", "e2e-c"]\n'
+    )
+    for n, ip in OVERLAY.items():
+        (root / "nodes" / f"e2e-{n}.toml").write_text(
+            f'endpoint = "{addresses[n]}"\n\n'
+            f"[interfaces.{NETWORK}]\n"
+            f'address = "{ip}/24"\n'
+            f"listen_port = {PORT}\n"
+            f'ifname = "{ifname(tag, n)}"\n'
+        )
+
+
+def ifname(tag: str, n: str) -> str:
+    return f"dga-{tag}-{n}"
+
+
+@dataclass
+class World:
+    lab: Lab
+    tag: str
+    data: Path
+    url: str
+    api: httpx.Client
+    nodes: dict[str, Namespace]
+    tokens: dict[str, str]
+    state: Path
+    server: subprocess.Popen[bytes] | None = None
+    agents: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start_server(self, log: Path) -> None:
+        hub = self.lab.namespaces[0]
+        self.server = self.lab.spawn(
+            [
+                "drago",
+                "server",
+                "--data",
+                str(self.data),
+                "--listen",
+                "0.0.0.0:18471",
+                "--init-from",
+                str(self.data.parent / "repo"),
+            ],
+            hub,
+            log=log,
+        )
+
+    def start_agent(self, n: str) -> None:
+        code = "from drago.agent.cli import entry; entry()"
+        self.agents[n] = self.lab.spawn(
+            [
+                sys.executable,
+                "-c",
+                code,
+                "--server",
+                "http://172.31.250.1:18471",
+                "--token",
+                self.tokens[n],
+                "--state-dir",
+                str(self.state / n),
+                "--backend",
+                "userspace",
+                "--drift-interval",
+                "2",
+                "--poll-wait",
+                "5",
+                "--status-interval",
+                "5",
+            ],
+            self.nodes[n],
+            log=self.state / f"agent-{n}.log",
+        )
+
+    def ping(self, src: str, dst: str) -> bool:
+        result = self.nodes[src].run("ping", "-c", "1", "-W", "1", OVERLAY[dst], check=False)
+        return result.returncode == 0
+
+    def dump(self, n: str) -> dict[str, list[str]]:
+        """``wg show IF dump`` peers: public key -> fields."""
+        out = self.nodes[n].run("wg", "show", ifname(self.tag, n), "dump").stdout
+        lines = out.strip().splitlines()[1:]
+        return {line.split("\t")[0]: line.split("\t")[1:] for line in lines}
+
+
+@pytest.fixture
+def world(lab: Lab, tmp_path: Path) -> Iterator[World]:
+    tag = secrets.token_hex(2)
+    hub = lab.hub()
+    # the test reaches the hub through its own veth pair
+    outside = f"dgr{tag}"
+    run("ip", "link", "add", outside, "type", "veth", "peer", "up0", "netns", hub.name)
+    run("ip", "addr", "add", "172.31.249.1/30", "dev", outside)
+    run("ip", "link", "set", outside, "up")
+    hub.run("ip", "addr", "add", "172.31.249.2/30", "dev", "up0")
+    hub.run("ip", "link", "set", "up0", "up")
+    nodes = {n: lab.namespace(n) for n in OVERLAY}
+    addresses = {n: lab.attach(hub, ns) for n, ns in nodes.items()}
+    for n in OVERLAY:
+        lab.track_ifname(ifname(tag, n))
+    write_repo(tmp_path / "repo", addresses, tag)
+    data = tmp_path / "data"
+    state = tmp_path / "state"
+    state.mkdir()
+    api = httpx.Client(base_url="http://172.31.249.2:18471", timeout=10)
+    w = World(lab, tag, data, "http://172.31.249.2:18471", api, nodes, {}, state)
+    try:
+        w.start_server(tmp_path / "server.log")
+        wait_until("the server", lambda: _healthy(api), 30)
+        admin = (data / "bootstrap-token").read_text().strip()
+        api.headers["Authorization"] = f"Bearer {admin}"
+        for n in OVERLAY:
+            out = run(
+                "drago",
+                "token",
+                "create",
+                "--data",
+                str(data),
+                "--role",
+                "node",
+                "--node",
+                f"e2e-{n}",
+            )
+            w.tokens[n] = out.stdout.strip()
+        yield w
+    finally:
+        api.close()
+        for log in sorted(tmp_path.glob("**/*.log")):
+            sys.stderr.write(f"--- {log.name}\n{log.read_text()[-3000:]}\n")
+        run("ip", "link", "del", outside, check=False)
+
+
+def _healthy(api: httpx.Client) -> bool:
+    try:
+        return api.get("/healthz").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_agents_converge_follow_edits_and_survive(world: World) -> None:
+    w = world
+    for n in OVERLAY:
+        w.start_agent(n)
+
+    # keys registered (commits in history), configs converge, connected pairs ping
+    wait_until("a <-> b", lambda: w.ping("a", "b") and w.ping("b", "a"), 45)
+    wait_until("b <-> c", lambda: w.ping("b", "c") and w.ping("c", "b"), 30)
+    assert not w.ping("a", "c") and not w.ping("c", "a")
+    history = w.api.get("/api/v1/revisions", params={"limit": 50}).json()["revisions"]
+    key_files = {p for r in history for p in r["paths"] if p.startswith("keys/")}
+    assert key_files == {f"keys/e2e-{n}.toml" for n in OVERLAY}
+    for n in OVERLAY:
+        assert (w.state / n / "keys" / f"{NETWORK}.key").stat().st_mode & 0o777 == 0o600
+        assert w.api.get(f"/api/v1/nodes/e2e-{n}/config").json()["interfaces"][0]["public_key"]
+
+    # removing b<->c through the API stops that pair; a<->b keeps its session
+    a_on_b = w.dump("b")
+    listed = w.api.get(f"/api/v1/networks/{NETWORK}/connections").json()["connections"]
+    assert listed[1]["connection"]["between"] == ["e2e-b", "e2e-c"]
+    assert w.api.delete(f"/api/v1/networks/{NETWORK}/connections/1").status_code < 300
+    took = wait_until("b -/- c", lambda: not w.ping("b", "c"), 10)
+    assert took < 10
+    after = w.dump("b")
+    assert len(after) == 1
+    (key,) = after
+    assert after[key][3] == a_on_b[key][3]  # latest handshake of a on b: not reset
+
+    # re-adding restores it
+    added = w.api.post(
+        f"/api/v1/networks/{NETWORK}/connections",
+        json={"connection": {"between": ["e2e-b", "e2e-c"]}},
+    )
+    assert added.status_code < 300, added.text
+    wait_until("b <-> c again", lambda: w.ping("b", "c"), 10)
+    assert w.dump("b")[key][3] == a_on_b[key][3]
+
+    # restarting an agent with an unchanged config changes nothing on the device
+    before = w.dump("a")
+    w.lab.stop(w.agents["a"])
+    log = w.state / "agent-a.log"
+    offset = len(log.read_text())
+    w.start_agent("a")
+    wait_until("agent a back", lambda: "node e2e-a" in log.read_text()[offset:], 20)
+    time.sleep(3)
+    restarted = log.read_text()[offset:]
+    assert f"{ifname(w.tag, 'a')}:" not in restarted, restarted
+    now = w.dump("a")
+    assert {k: v[3] for k, v in now.items()} == {k: v[3] for k, v in before.items()}
+
+    # the server stops: tunnels keep working
+    assert w.server is not None
+    w.lab.stop(w.server)
+    assert w.ping("a", "b") and w.ping("b", "c")
+
+    # a peer removed by hand is restored by the drift check (no server needed)
+    c_key = next(k for k, v in w.dump("b").items() if v[2] == "10.77.0.3/32")
+    w.nodes["b"].run("wg", "set", ifname(w.tag, "b"), "peer", c_key, "remove")
+    assert c_key not in w.dump("b")
+    wait_until("drift repair", lambda: c_key in w.dump("b"), 10)
+    wait_until("b <-> c after repair", lambda: w.ping("b", "c"), 10)
