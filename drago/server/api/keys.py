@@ -15,9 +15,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.errors import ConfigError, NotFound
+from drago.model.format import dump_keys_file
 from drago.model.names import file_path
-from drago.model.schema import KeyEntry
-from drago.server import documents
+from drago.model.schema import KeyEntry, KeysFile
 from drago.server.api import PREFIX
 from drago.server.api.common import (
     Snapshot,
@@ -37,8 +37,8 @@ TAGS = ("keys",)
 
 def keys_text(keys: dict[str, str]) -> str:
     """The canonical text of a keys file."""
-    tables = {network: {"public_key": keys[network]} for network in sorted(keys)}
-    return documents.create({"interfaces": tables})
+    tables = {network: {"public_key": key} for network, key in keys.items()}
+    return dump_keys_file(KeysFile.model_validate({"interfaces": tables}))
 
 
 def _keys_in(snapshot: Snapshot, node: str) -> dict[str, str]:

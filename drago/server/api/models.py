@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from drago.model.names import NAME_PATTERN
 
@@ -24,7 +31,16 @@ class _Body(BaseModel):
 
 
 # -- the files' fields ----------------------------------------------------------------
-class ConnectionSpec(_Body):
+class _Spec(_Body):
+    """Fields of a file: ``None`` means absent, so answers leave them out."""
+
+    @model_serializer(mode="wrap")
+    def _without_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class ConnectionSpec(_Spec):
     """One ``[[connections]]`` entry: peers every node of one end with every node of the other."""
 
     between: list[str] = Field(
@@ -37,7 +53,7 @@ class ConnectionSpec(_Body):
     )
 
 
-class NetworkSpec(_Body):
+class NetworkSpec(_Spec):
     """The fields of ``networks/<network>.toml``."""
 
     description: str | None = None
@@ -49,7 +65,7 @@ class NetworkSpec(_Body):
     connections: list[ConnectionSpec] | None = None
 
 
-class InterfaceSpec(_Body):
+class InterfaceSpec(_Spec):
     """``[interfaces.<network>]`` of a node file."""
 
     address: str = Field(description="address with prefix, like 10.20.0.1/16")
@@ -62,7 +78,7 @@ class InterfaceSpec(_Body):
     routes: list[str] | None = None
 
 
-class NodeSpec(_Body):
+class NodeSpec(_Spec):
     """The fields of ``nodes/<node>.toml``."""
 
     description: str | None = None

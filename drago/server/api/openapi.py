@@ -31,7 +31,10 @@ from drago.server.api.models import ErrorBody
 from drago.server.endpoint import EndpointSpec, Principal, endpoint, spec_of
 
 REF = "#/components/schemas/{model}"
-JsonMode = Literal["validation", "serialization"]
+#: Answers are described by their fields as well (their "validation" schema): the
+#: spec models leave out null fields when serialised, which a serialisation
+#: schema could not express.
+MODE: Literal["validation"] = "validation"
 
 ERRORS: dict[int, str] = {
     400: "malformed request (details name the field)",
@@ -109,18 +112,18 @@ def _error_statuses(method: str, spec: EndpointSpec, has_params: bool) -> list[i
 def openapi_document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
     """The OpenAPI 3.1 document describing every declared endpoint of ``routes``."""
     found = list(operations(routes))
-    wanted: list[tuple[type[BaseModel], JsonMode]] = [(ErrorBody, "serialization")]
+    wanted: list[tuple[type[BaseModel], Literal["validation"]]] = [(ErrorBody, MODE)]
     for _, _, _, spec in found:
         if spec.request is not None:
-            wanted.append((spec.request, "validation"))
+            wanted.append((spec.request, MODE))
         if spec.response is not None:
-            wanted.append((spec.response, "serialization"))
+            wanted.append((spec.response, MODE))
     unique = list(dict.fromkeys(wanted))
     refs, defs = models_json_schema(unique, ref_template=REF)
 
     paths: dict[str, dict[str, Any]] = {}
     for path, method, route, spec in found:
-        error_ref = refs[(ErrorBody, "serialization")]
+        error_ref = refs[(ErrorBody, MODE)]
         parameters = _parameters(route, spec)
         operation: dict[str, Any] = {
             "operationId": f"{route.endpoint.__name__}_{method.lower()}",
@@ -134,13 +137,11 @@ def openapi_document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
         if spec.request is not None:
             operation["requestBody"] = {
                 "required": method in ("POST", "PUT", "PATCH") and _has_required(spec.request),
-                "content": {"application/json": {"schema": refs[(spec.request, "validation")]}},
+                "content": {"application/json": {"schema": refs[(spec.request, MODE)]}},
             }
         success: dict[str, Any] = {"description": spec.summary}
         if spec.response is not None:
-            success["content"] = {
-                "application/json": {"schema": refs[(spec.response, "serialization")]}
-            }
+            success["content"] = {"application/json": {"schema": refs[(spec.response, MODE)]}}
         responses: dict[str, Any] = {str(spec.status_code): success}
         for status in _error_statuses(method, spec, bool(route.param_convertors)):
             responses[str(status)] = {

@@ -8,6 +8,9 @@ signature does not verify against a trusted key), or ``unsigned``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -57,6 +60,19 @@ def revision_out(ctx: ServerContext, info: CommitInfo, signers: TrustedSigners) 
     )
 
 
+def _newer_first(ctx: ServerContext) -> Callable[[CommitInfo, CommitInfo], int]:
+    """Order commits newest first: by author time, and by ancestry within one second."""
+
+    def compare(a: CommitInfo, b: CommitInfo) -> int:
+        if a.author_time != b.author_time:
+            return -1 if a.author_time > b.author_time else 1
+        if a.id == b.id:
+            return 0
+        return 1 if ctx.store.is_ancestor(a.id, b.id) else -1
+
+    return compare
+
+
 def _history(
     ctx: ServerContext, start: str, paths: list[str | None], limit: int, skip: int
 ) -> list[CommitInfo]:
@@ -65,7 +81,7 @@ def _history(
     for path in paths:
         for info in ctx.store.history(start, path=path, limit=limit + skip):
             seen.setdefault(info.id, info)
-    ordered = sorted(seen.values(), key=lambda c: c.author_time, reverse=True)
+    ordered = sorted(seen.values(), key=functools.cmp_to_key(_newer_first(ctx)))
     return [ctx.store.commit_info(c.id) for c in ordered[skip : skip + limit]]
 
 
