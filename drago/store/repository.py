@@ -24,7 +24,7 @@ from drago.store.objects import LRUCache, ObjectReader, tree_id
 from drago.store.paths import split_path
 from drago.store.records import CommitInfo, FileChange, Identity
 from drago.store.revisions import RevisionParser
-from drago.store.trees import FileLister, TreeWriter
+from drago.store.trees import FileLister, SourceLister, TreeWriter
 
 if TYPE_CHECKING:
     from drago.model.state import State
@@ -51,6 +51,7 @@ class Store:
         self._refs_lock = threading.RLock()
         self._reader = ObjectReader(repo.object_store)
         self._lister = FileLister(self._reader)
+        self._sources = SourceLister(self._reader)
         self._graph = CommitGraph(self._reader)
         self._revisions = RevisionParser(
             self._reader, self._graph, self._read_ref, self._reader.prefixed
@@ -153,11 +154,7 @@ class Store:
         Submodules have no content here (``data`` is empty); their blob_id is
         the commit id they point to.
         """
-        files = []
-        for path, entry in self._lister.files(self._tree_of(rev)):
-            data = b"" if entry.is_submodule else self._reader.blob(entry.sha)
-            files.append(SourceFile(path=path, data=data, mode=entry.mode, blob_id=entry.sha))
-        return files
+        return list(self._sources.files(self._tree_of(rev)))
 
     def read_blob(self, blob_id: str) -> bytes:
         return self._reader.blob(blob_id)

@@ -12,7 +12,7 @@ from typing import TypeAlias, Union
 from dulwich.objects import Blob, ShaFile, Tree
 
 from drago.errors import InvalidRequest, NotFound
-from drago.model.state import MODE_EXEC, MODE_FILE, MODE_TREE
+from drago.model.state import MODE_EXEC, MODE_FILE, MODE_TREE, SourceFile
 from drago.store.objects import Entry, LRUCache, ObjectReader, TreeEntries
 from drago.store.paths import split_path
 
@@ -39,6 +39,37 @@ class FileLister:
                 listing.append((name, entry))
         result = tuple(sorted(listing))
         self._cache.put(tree, result)
+        return result
+
+
+class SourceLister:
+    """The files of a tree as :class:`SourceFile` values, cached per subtree.
+
+    A commit that changes one file rebuilds only the folders on its path;
+    every other folder's files are reused as they are.
+    """
+
+    def __init__(self, reader: ObjectReader) -> None:
+        self._reader = reader
+        self._cache: LRUCache[tuple[str, str], tuple[SourceFile, ...]] = LRUCache(
+            500_000, lambda f: len(f) + 1
+        )
+
+    def files(self, tree: str, prefix: str = "") -> tuple[SourceFile, ...]:
+        """Every blob, symlink and submodule below ``tree``, sorted by path."""
+        cached = self._cache.get((tree, prefix))
+        if cached is not None:
+            return cached
+        listing: list[SourceFile] = []
+        for name, entry in self._reader.tree(tree).items():
+            path = prefix + name
+            if entry.is_tree:
+                listing.extend(self.files(entry.sha, path + "/"))
+            else:
+                data = b"" if entry.is_submodule else self._reader.blob(entry.sha)
+                listing.append(SourceFile(path=path, data=data, mode=entry.mode, blob_id=entry.sha))
+        result = tuple(sorted(listing, key=lambda f: f.path))
+        self._cache.put((tree, prefix), result)
         return result
 
 
