@@ -1,0 +1,219 @@
+"""Review branches: what a branch would change, and merging it into the live branch.
+
+Any branch but the live one is a review branch: pushed freely (unsigned too),
+never live. :func:`review` validates its tip, plans the per-node changes
+against the live revision and tells how it could be merged. :func:`merge`
+fast-forwards the live branch when every commit the branch brings carries a
+trusted signature and the live branch is its ancestor; otherwise it squashes
+the branch's changes into one commit authored by the merging admin and signed
+by the server, whose message lists the branch's commits. No path brings an
+unsigned or untrusted commit into the live branch's history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import anyio.to_thread
+from dulwich.objects import Commit
+
+from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound
+from drago.render.plan import Plan, plan_configs
+from drago.render.renderer import Renderer
+from drago.server.context import ServerContext
+from drago.server.endpoint import Principal
+from drago.signing import Signer, TrustedSigners, verify_commit
+from drago.store import CommitInfo, Store
+
+MergeMode = Literal["fast-forward", "squash"]
+
+
+def trusted_signers(ctx: ServerContext) -> TrustedSigners:
+    return TrustedSigners.load(ctx.datadir.allowed_signers, ctx.server_key)
+
+
+@dataclass(frozen=True)
+class BranchCommit:
+    """A commit the branch would bring to the live branch, with its signature status."""
+
+    info: CommitInfo
+    signer: Signer | None
+    problem: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.info.id,
+            "summary": self.info.summary,
+            "author": str(self.info.author),
+            "signed_by": self.signer.principal if self.signer is not None else None,
+            "signature_problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class Review:
+    branch: str
+    head: str
+    base: str | None  # the live branch head it was compared with
+    commits: tuple[BranchCommit, ...]
+    up_to_date: bool  # the live branch head is an ancestor of the branch
+    problems: tuple[str, ...] = ()
+    details: list[dict[str, str]] = field(default_factory=list)
+    plan: Plan | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    @property
+    def merge_mode(self) -> MergeMode | None:
+        if not self.valid or not self.commits:
+            return None
+        signed = all(c.signer is not None for c in self.commits)
+        return "fast-forward" if signed and self.up_to_date else "squash"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "branch": self.branch,
+            "head": self.head,
+            "base": self.base,
+            "valid": self.valid,
+            "problems": self.details,
+            "commits": [c.as_dict() for c in self.commits],
+            "up_to_date": self.up_to_date,
+            "merge": self.merge_mode,
+            "plan": self.plan.to_dict() if self.plan is not None else None,
+            "summary": self.plan.summary() if self.plan is not None else None,
+            "markdown": self.plan.to_markdown() if self.plan is not None else None,
+        }
+
+
+def branch_head(store: Store, branch: str, live: str) -> str:
+    if branch == live:
+        raise InvalidRequest(f"{branch} is the live branch, not a review branch")
+    head = store.branches().get(branch)
+    if head is None:
+        raise NotFound(f"there is no branch {branch!r}")
+    return head
+
+
+def branch_commits(
+    store: Store, head: str, base: str | None, signers: TrustedSigners
+) -> tuple[BranchCommit, ...]:
+    found = []
+    for sha in store.new_commits(head, exclude=[base] if base else []):
+        commit = store.repo[sha.encode("ascii")]
+        assert isinstance(commit, Commit)
+        try:
+            signer: Signer | None = verify_commit(commit.raw_without_sig(), commit.gpgsig, signers)
+            problem = None
+        except DragoError as exc:
+            signer, problem = None, exc.message
+        found.append(BranchCommit(store.commit_info(sha), signer, problem))
+    return tuple(found)
+
+
+def review_sync(ctx: ServerContext, branch: str) -> Review:
+    store = ctx.store
+    head = branch_head(store, branch, ctx.branch)
+    base = store.head(ctx.branch)
+    commits = branch_commits(store, head, base, trusted_signers(ctx))
+    up_to_date = base is None or store.is_ancestor(base, head)
+    try:
+        state = store.state(head)
+    except ConfigError as exc:
+        return Review(
+            branch,
+            head,
+            base,
+            commits,
+            up_to_date,
+            tuple(str(p) for p in exc.problems),
+            [p.as_dict() for p in exc.problems],
+        )
+    new = Renderer().render(state, head)
+    plan = plan_configs(ctx.live.snapshot.result, new)
+    return Review(branch, head, base, commits, up_to_date, plan=plan)
+
+
+async def review(ctx: ServerContext, branch: str) -> Review:
+    return await anyio.to_thread.run_sync(review_sync, ctx, branch)
+
+
+@dataclass(frozen=True)
+class Merged:
+    mode: MergeMode
+    revision: str
+    commits: tuple[str, ...]
+
+
+def squash_message(branch: str, commits: Sequence[BranchCommit]) -> str:
+    lines = [f"Merge review branch {branch} (squashed)", ""]
+    lines += [f"- {c.info.id[:7]} {c.info.summary} ({c.info.author})" for c in commits]
+    return "\n".join(lines) + "\n"
+
+
+def squash_changes(store: Store, head: str, base: str | None) -> dict[str, bytes | None]:
+    """The branch's changes since it left the live branch, applied onto ``base``.
+
+    A file changed on both sides since then is a conflict: rebase the branch.
+    """
+    if base is None:
+        return {f.path: f.data for f in store.files(head)}
+    fork = _fork_point(store, head, base)
+    changes: dict[str, bytes | None] = {}
+    current = {f.path: f.blob_id for f in store.files(base)}
+    for change in store.diff(fork, head):
+        if fork is not None:
+            ours = current.get(change.path)
+            if ours != change.old_blob and ours != change.new_blob:
+                raise Conflict(
+                    f"{change.path} changed on both {store.branch} and the branch; "
+                    "rebase the branch onto the live branch"
+                )
+        changes[change.path] = (
+            store.read_blob(change.new_blob) if change.new_blob is not None else None
+        )
+    return changes
+
+
+def _fork_point(store: Store, head: str, base: str) -> str | None:
+    """The newest commit of ``base``'s history that the branch started from."""
+    own = store.new_commits(head, exclude=[base])
+    if not own:
+        return head
+    mine = set(own)
+    outside = [p for sha in own for p in store.commit_info(sha).parents if p not in mine]
+    return outside[-1] if outside else None
+
+
+async def merge(ctx: ServerContext, branch: str, principal: Principal) -> Merged:
+    found = await review(ctx, branch)
+    if not found.valid:
+        raise ConfigError.single(f"branch {branch}", "", "; ".join(found.problems[:3]) or "invalid")
+    if not found.commits:
+        raise InvalidRequest(f"{branch} brings no commits to {ctx.branch}: nothing to merge")
+    ids = tuple(c.info.id for c in found.commits)
+    if found.merge_mode == "fast-forward":
+        await anyio.to_thread.run_sync(_fast_forward, ctx, found)
+        await ctx.live.refresh()
+        return Merged("fast-forward", found.head, ids)
+    changes = await anyio.to_thread.run_sync(squash_changes, ctx.store, found.head, found.base)
+    revision = await ctx.commit(
+        changes,
+        message=squash_message(branch, found.commits),
+        principal=principal,
+        base=found.base,
+    )
+    return Merged("squash", revision, ids)
+
+
+def _fast_forward(ctx: ServerContext, found: Review) -> None:
+    try:
+        ctx.store.set_branch(ctx.branch, found.head, old=found.base)
+    except Conflict:
+        raise Conflict(
+            f"{ctx.branch} moved while merging {found.branch}; review again and retry"
+        ) from None
