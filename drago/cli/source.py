@@ -34,9 +34,9 @@ def read_files(repo: Path, rev: str | None) -> tuple[list[SourceFile], str | Non
         return read_directory(repo), None
     from drago.store import Store
 
-    store = Store.open(repo)
-    commit = store.resolve(rev)
-    return store.files(commit), commit
+    with Store.open(repo) as store:
+        commit = store.resolve(rev)
+        return store.files(commit), commit
 
 
 def read_state(repo: Path, rev: str | None) -> tuple[State, str | None]:
