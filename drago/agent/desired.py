@@ -11,6 +11,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from drago.agent.device import (
     format_endpoint,
@@ -72,15 +73,19 @@ class DesiredInterface:
     routes: tuple[str, ...]
 
 
+@lru_cache(maxsize=1 << 16)
+def _covered(cidr: str, addresses: tuple[str, ...]) -> bool:
+    net = ipaddress.ip_network(cidr)
+    for address in addresses:
+        connected = ipaddress.ip_interface(address).network
+        if net.version == connected.version and net.subnet_of(connected):  # type: ignore[arg-type]
+            return True
+    return False
+
+
 def routes_for(addresses: tuple[str, ...], peers: tuple[PeerSpec, ...]) -> tuple[str, ...]:
     """Allowed IPs of the peers that the interface's own prefix does not already cover."""
-    connected = [ipaddress.ip_interface(a).network for a in addresses]
-    found: set[str] = set()
-    for peer in peers:
-        for cidr in peer.allowed_ips:
-            net = ipaddress.ip_network(cidr)
-            if not any(net.version == c.version and net.subnet_of(c) for c in connected):  # type: ignore[arg-type]
-                found.add(cidr)
+    found = {c for p in peers for c in p.allowed_ips if not _covered(c, addresses)}
     return tuple(sorted(found, key=address_sort_key))
 
 

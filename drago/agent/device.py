@@ -11,8 +11,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_cidr(value: str) -> str:
     """``10.0.0.1/24`` -> ``10.0.0.0/24``; a bare address gets its full prefix."""
     return str(ipaddress.ip_network(value, strict=False))
