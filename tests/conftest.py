@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +40,13 @@ def _host_snapshot() -> dict[str, set[str]]:
 @pytest.fixture(scope="session", autouse=True)
 def _guard_host() -> Iterator[None]:
     """Fail the run when a test leaks an interface, namespace or wireguard-go process
-    into the host, or writes WireGuard configs to /etc."""
+    into the host, or writes WireGuard configs to /etc.
+
+    On when ``DRAGO_GUARD_HOST=1`` (``scripts/test`` sets it): the check sees the
+    whole host, so it would blame a run for another run's namespaces."""
+    if os.environ.get("DRAGO_GUARD_HOST") != "1":
+        yield
+        return
     before = _host_snapshot()
     yield
     after = _host_snapshot()
