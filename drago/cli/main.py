@@ -27,6 +27,7 @@ COMMANDS = (
     "fmt",
     "server",
     "token",
+    "signers",
 )
 
 log = logging.getLogger("drago")

@@ -1,0 +1,84 @@
+"""``drago signers add|remove|list --data DIR``: who may sign commits of the live branch.
+
+The list is ``DIR/allowed_signers`` in git's allowed_signers format; the
+server re-reads it when it changes, so no restart is needed. ``list`` prints
+it with the server's own key first, ready for ``gpg.ssh.allowedSignersFile``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from drago.errors import InvalidRequest
+from drago.server.datadir import DataDir
+from drago.signing import PublicKey, ServerKey, TrustedSigners
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "signers", help="add, remove or list trusted commit signers", description=__doc__
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", help="trust an SSH public key for a principal (email)")
+    _data_argument(add)
+    add.add_argument("--principal", required=True, help="who the key belongs to (email)")
+    add.add_argument("pubkey", type=Path, help="the public key file (e.g. ~/.ssh/id_ed25519.pub)")
+    add.set_defaults(run=run_add)
+
+    remove = actions.add_parser("remove", help="stop trusting every key of a principal")
+    _data_argument(remove)
+    remove.add_argument("--principal", required=True)
+    remove.set_defaults(run=run_remove)
+
+    listing = actions.add_parser("list", help="print the trusted signers (allowed_signers format)")
+    _data_argument(listing)
+    listing.set_defaults(run=run_list)
+
+
+def _data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, help="the server's data directory (or DRAGO_DATA)")
+
+
+def open_signers(args: argparse.Namespace) -> TrustedSigners:
+    root = args.data or (Path(os.environ["DRAGO_DATA"]) if os.environ.get("DRAGO_DATA") else None)
+    if root is None:
+        raise InvalidRequest("no data directory: give --data DIR (or DRAGO_DATA)")
+    datadir = DataDir(root)
+    if not datadir.server_key.is_file():
+        raise InvalidRequest(
+            f"{root} is not a drago data directory (start `drago server --data {root}` once)"
+        )
+    return TrustedSigners.load(
+        datadir.allowed_signers, ServerKey.load_or_create(datadir.server_key)
+    )
+
+
+def run_add(args: argparse.Namespace) -> int:
+    path: Path = args.pubkey
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequest(f"cannot read {path}: {exc.strerror}") from None
+    key, _ = PublicKey.from_line(text)
+    if key.key_type != "ssh-ed25519":
+        raise InvalidRequest(f"{key.key_type} keys are not supported; sign with an ssh-ed25519 key")
+    key.ed25519_raw()
+    signer = open_signers(args).add(args.principal, key)
+    print(f"trusted {signer.key.fingerprint} for {args.principal}")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    count = open_signers(args).remove(args.principal)
+    print(f"removed {count} key{'s' if count != 1 else ''} of {args.principal}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    for line in open_signers(args).lines():
+        print(line)
+    return 0
