@@ -1,0 +1,217 @@
+// Shapes of the drago REST API (/api/v1) that the UI reads and writes.
+
+export type Role = "admin" | "reader" | "node";
+
+export interface WhoAmI {
+  token_id: string;
+  name: string;
+  email: string;
+  role: Role;
+  node: string | null;
+}
+
+export interface ConnectionSpec {
+  between: [string, string] | string[];
+  description?: string;
+  persistent_keepalive?: number;
+  allowed_ips?: Record<string, string[]>;
+}
+
+export interface NetworkSpec {
+  description?: string;
+  address_range: string;
+  listen_port?: number;
+  persistent_keepalive?: number;
+  mtu?: number;
+  dns?: string[];
+  connections?: ConnectionSpec[];
+}
+
+export interface InterfaceSpec {
+  address: string;
+  listen_port?: number;
+  endpoint_port?: number;
+  ifname?: string;
+  mtu?: number;
+  dns?: string[];
+  persistent_keepalive?: number;
+  routes?: string[];
+}
+
+export interface NodeSpec {
+  description?: string;
+  endpoint?: string;
+  labels?: Record<string, string>;
+  interfaces?: Record<string, InterfaceSpec>;
+}
+
+export interface FileOut {
+  name: string;
+  path: string;
+  revision: string | null;
+  toml: string;
+}
+
+export interface NetworkOut extends FileOut {
+  spec: NetworkSpec;
+  members: string[];
+}
+
+export interface NodeOut extends FileOut {
+  spec: NodeSpec;
+  keys: Record<string, string>;
+  config_hash: string | null;
+}
+
+export interface NetworkList {
+  revision: string | null;
+  networks: NetworkOut[];
+}
+
+export interface NodeList {
+  revision: string | null;
+  nodes: NodeOut[];
+}
+
+export interface Committed {
+  revision: string;
+  committed: boolean;
+  paths: string[];
+}
+
+export interface PeerStatus {
+  name?: string;
+  public_key?: string;
+  interface?: string;
+  network?: string;
+  endpoint?: string | null;
+  latest_handshake?: number | null;
+  rx_bytes?: number;
+  tx_bytes?: number;
+}
+
+export interface NodeStatus {
+  node: string;
+  desired_hash: string | null;
+  applied_hash: string | null;
+  applied_revision: string | null;
+  in_sync: boolean;
+  last_seen: number | null;
+  errors: string[];
+  peers: PeerStatus[];
+}
+
+export interface StatusOverview {
+  revision: string | null;
+  nodes: NodeStatus[];
+  in_sync: number;
+  total: number;
+}
+
+export interface Person {
+  name: string;
+  email: string;
+}
+
+export type Signature = "server" | "verified" | "unverified" | "signed" | "unsigned";
+
+export interface Revision {
+  id: string;
+  parents: string[];
+  author: Person;
+  committer: Person;
+  time: number;
+  message: string;
+  paths: string[];
+  signature: Signature | string;
+}
+
+export interface FileDiff {
+  path: string;
+  status: string;
+  diff: string;
+}
+
+export interface PlanChange {
+  text: string;
+  interface?: string;
+  kind?: string;
+  subject?: string;
+}
+
+export interface NodePlan {
+  node: string;
+  status: string;
+  changes: PlanChange[];
+}
+
+export interface Plan {
+  nodes: NodePlan[];
+  unchanged?: number;
+}
+
+export interface RevisionDetail extends Revision {
+  files: FileDiff[];
+  plan: Plan;
+}
+
+export interface Problem {
+  path: string;
+  key: string;
+  message: string;
+}
+
+export interface Peer {
+  name: string;
+  public_key: string;
+  endpoint: string | null;
+  allowed_ips: string[];
+  persistent_keepalive: number | null;
+}
+
+export interface RenderedInterface {
+  network: string;
+  ifname: string;
+  address: string;
+  listen_port: number | null;
+  mtu: number | null;
+  dns: string[];
+  public_key: string | null;
+  peers: Peer[];
+  pending_peers: { name: string; reason: string }[];
+}
+
+export interface NodeConfig {
+  node: string;
+  hash: string;
+  revision: string;
+  interfaces: RenderedInterface[];
+}
+
+export interface TokenView {
+  id: string;
+  role: Role;
+  node: string | null;
+  name: string;
+  email: string;
+  created_at: number;
+}
+
+export interface TokenCreated {
+  token: TokenView;
+  secret: string;
+}
+
+export interface Branch {
+  name: string;
+  head?: string;
+  revision?: string;
+  [key: string]: unknown;
+}
+
+export interface BranchPlan {
+  valid?: boolean;
+  problems?: Problem[];
+  plan?: Plan | null;
+  [key: string]: unknown;
+}
