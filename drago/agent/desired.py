@@ -28,6 +28,7 @@ DEFAULT_MTU = 1420
 Resolver = Callable[[str, int], str]
 
 
+@lru_cache(maxsize=1 << 16)
 def _literal(host: str) -> str | None:
     try:
         return str(ipaddress.ip_address(host))

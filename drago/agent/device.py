@@ -25,6 +25,7 @@ def normalize_interface_address(value: str) -> str:
     return str(ipaddress.ip_interface(value))
 
 
+@lru_cache(maxsize=1 << 16)
 def format_endpoint(host: str, port: int) -> str:
     """``host:port`` with IPv6 hosts in brackets, as WireGuard prints it."""
     address = ipaddress.ip_address(host.strip("[]"))
