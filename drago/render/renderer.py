@@ -18,8 +18,10 @@ Results (:class:`RenderResult`) are immutable and materialise
 from __future__ import annotations
 
 import hashlib
+import os
 from bisect import bisect_left
 from collections.abc import Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from drago.errors import ConfigError
@@ -38,6 +40,8 @@ from drago.render.result import RenderResult
 
 #: Above this share of changed peers a network is rebuilt instead of patched.
 _PATCH_LIMIT = 0.25
+#: Hash on several threads only when each gets at least this many nodes.
+_NODES_PER_THREAD = 64
 
 
 @dataclass
@@ -69,7 +73,8 @@ class Renderer:
     rendering a revision again is free. Not thread-safe: serialise calls.
     """
 
-    def __init__(self, *, keep_revisions: int = 8) -> None:
+    def __init__(self, *, keep_revisions: int = 8, threads: int | None = None) -> None:
+        self._workers = threads if threads is not None else min(os.cpu_count() or 1, 4)
         self._networks: dict[str, _NetworkCache] = {}
         self._describe_cache: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
         self._describe_used: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
@@ -114,23 +119,30 @@ class Renderer:
             self._render_network(state, network)
         parts: dict[str, tuple[InterfacePart, ...]] = {}
         hashes: dict[str, str] = {}
-        known: dict[str, tuple[tuple[InterfacePart, ...], str]] = {}
+        todo: list[tuple[str, tuple[InterfacePart, ...]]] = []
         for node in sorted(state.nodes):
             networks = sorted(state.nodes[node].interfaces)
             node_parts = tuple(self._networks[n].views[node].part for n in networks)
+            parts[node] = node_parts
             old = self._hashes.get(node)
             if old is not None and _same_parts(old[0], node_parts):
-                digest = old[1]
+                hashes[node] = old[1]
             else:
-                sink = hashlib.sha256()
-                feed_node(sink, node, node_parts)
-                digest = sink.hexdigest()
-            parts[node] = node_parts
-            hashes[node] = digest
-            known[node] = (node_parts, digest)
-        self._hashes = known
+                todo.append((node, node_parts))
+        hashes.update(self._digests(todo))
+        self._hashes = {node: (parts[node], hashes[node]) for node in parts}
         self._describe_cache, self._describe_used = self._describe_used, {}
         return RenderResult(revision, parts, hashes, previous)
+
+    def _digests(self, todo: list[tuple[str, tuple[InterfacePart, ...]]]) -> dict[str, str]:
+        """The hashes of the nodes in ``todo``, on several threads when many are due
+        (hashlib releases the GIL while hashing large buffers)."""
+        workers = min(self._workers, len(todo) // _NODES_PER_THREAD)
+        if workers < 2:
+            return _digest_all(todo)
+        with ThreadPoolExecutor(workers, thread_name_prefix="drago-render") as pool:
+            chunks = pool.map(_digest_all, [todo[i::workers] for i in range(workers)])
+            return {node: digest for chunk in chunks for node, digest in chunk.items()}
 
     @staticmethod
     def _check_networks(state: State) -> None:
@@ -249,6 +261,15 @@ class Renderer:
             return view
         part = InterfacePart(view.part.head, peers, view.part.tail)
         return _NodeView(view.own, view.pending, view.keyed, part)
+
+
+def _digest_all(todo: list[tuple[str, tuple[InterfacePart, ...]]]) -> dict[str, str]:
+    digests = {}
+    for node, parts in todo:
+        sink = hashlib.sha256()
+        feed_node(sink, node, parts)
+        digests[node] = sink.hexdigest()
+    return digests
 
 
 def _same_parts(old: tuple[InterfacePart, ...], new: tuple[InterfacePart, ...]) -> bool:

@@ -259,3 +259,11 @@ def test_larger_mesh_patches_and_rebuilds_like_a_fresh_render() -> None:
     assert routed.hashes == render_state(routed_state).hashes
     assert peers(routed["n0"], "mesh")["n8"].allowed_ips == ("10.0.0.9/32", "192.168.8.0/24")
     assert peers(routed["n0"], "mesh")["n7"].endpoint == "192.0.2.77:51820"
+
+
+def test_hashing_on_threads_gives_the_same_hashes() -> None:
+    state = mesh(140)
+    one = Renderer(threads=1).render(state)
+    two = Renderer(threads=2).render(state)
+    assert one.hashes == two.hashes
+    assert len(set(two.hashes.values())) == 140
