@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drago.model.state import State
-from drago.render import Renderer, render_state
+from drago.render import Renderer, plan_configs, render_state
 from tests.render.states import key_for, make_state
 
 NODE_NAMES = [f"n{i}" for i in range(6)]
@@ -191,3 +191,18 @@ def test_incremental_rendering_equals_rendering_from_scratch(
             n for n, h in result.hashes.items() if previous.hashes.get(n) != h
         }
         previous = result
+
+
+@FAST
+@given(states(), states())
+def test_plan_lists_exactly_the_nodes_whose_hash_differs(left: Any, right: Any) -> None:
+    a = render_state(build(left))
+    b = render_state(build(right))
+    plan = plan_configs(a, b)
+    assert plan_configs(a, a).is_empty
+    differing = {n for n in set(a) | set(b) if a.hashes.get(n) != b.hashes.get(n)}
+    assert {n.node for n in plan.nodes} == differing
+    assert plan.unchanged == len((set(a) & set(b)) - differing)
+    for node in plan.nodes:
+        assert node.changes or node.status != "changed"
+    json.dumps(plan.to_dict())
