@@ -142,8 +142,8 @@ class Agent:
                 self.backoff.reset()
                 if fresh is not None and fresh.hash != known:
                     log.info("new config %s (revision %s)", fresh.hash[:12], fresh.revision)
-                    known = fresh.hash
                     self.sync(fresh)
+                    known = fresh.hash  # only once synced: a failed sync is retried
                     next_status = self.clock() + self.timing.status_interval
             except DragoError as exc:
                 delay = self.backoff.next()

@@ -16,6 +16,7 @@ from drago.render.config import NodeConfig
 
 #: The server stores at most this many error lines.
 MAX_ERRORS = 100
+MAX_ERROR_LENGTH = 4000
 
 
 def build_status(
@@ -53,6 +54,6 @@ def build_status(
     return {
         "applied_hash": config.hash if config else None,
         "applied_revision": config.revision if config else None,
-        "errors": problems[:MAX_ERRORS],
+        "errors": [e[:MAX_ERROR_LENGTH] for e in problems[:MAX_ERRORS]],
         "peers": peers,
     }

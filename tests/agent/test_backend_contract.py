@@ -182,13 +182,17 @@ def test_link_settings(subject: Subject) -> None:
     subject.links.set_mtu(subject.ifname, 1380)
     subject.links.add_address(subject.ifname, "10.5.0.1/24")
     subject.links.set_up(subject.ifname)
+    subject.links.add_address(subject.ifname, "fd00:5::1/64")
     subject.links.add_route(subject.ifname, "192.168.66.0/24")
+    subject.links.add_route(subject.ifname, "fd00:66::/64")
     link = subject.links.read(subject.ifname)
     assert link is not None
     assert link.up and link.mtu == 1380
-    assert "10.5.0.1/24" in link.addresses
-    assert link.routes == frozenset({"192.168.66.0/24"})  # connected routes are not ours
+    assert {"10.5.0.1/24", "fd00:5::1/64"} <= link.addresses
+    # connected and link-local routes are not the agent's
+    assert link.routes == frozenset({"192.168.66.0/24", "fd00:66::/64"})
     subject.links.remove_route(subject.ifname, "192.168.66.0/24")
+    subject.links.remove_route(subject.ifname, "fd00:66::/64")
     subject.links.remove_address(subject.ifname, "10.5.0.1/24")
     link = subject.links.read(subject.ifname)
     assert link is not None

@@ -173,3 +173,22 @@ def test_once_raises_when_the_server_is_down(tmp_path: Path) -> None:
     server.down = True
     with pytest.raises(ServerUnavailable):
         agent.once()
+
+
+def test_a_sync_cut_short_by_the_server_is_retried(tmp_path: Path) -> None:
+    agent, server, host, stop, _ = make_agent(
+        tmp_path, [lambda known: standard(), lambda known: standard() if known is None else None]
+    )
+    calls: list[str] = []
+
+    def flaky(node: str, network: str, public_key: str) -> None:
+        calls.append(public_key)
+        if len(calls) == 1:
+            raise ServerUnavailable("server answered 503")
+
+    server.register_key = flaky  # type: ignore[method-assign]
+    stop.wait = lambda seconds=None: stop.is_set()  # type: ignore[method-assign]
+    agent.run(stop)
+    assert server.polls[1][0] is None  # the hash was not taken as known
+    assert len(calls) == 2
+    assert host.exists("wg-backbone")

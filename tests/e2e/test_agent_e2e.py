@@ -121,6 +121,29 @@ class World:
             log=self.state / f"agent-{n}.log",
         )
 
+    def agent_cli(self, n: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        """A one-shot ``drago-agent`` command in node ``n`` (its own state dir)."""
+        code = "from drago.agent.cli import entry; entry()"
+        return self.nodes[n].run(
+            sys.executable,
+            "-c",
+            code,
+            "--server",
+            "http://172.31.250.1:18471",
+            "--token",
+            self.tokens[n],
+            "--state-dir",
+            str(self.state / n),
+            "--backend",
+            "userspace",
+            *extra,
+            check=False,
+        )
+
+    def status(self, n: str) -> dict[str, object]:
+        answer: dict[str, object] = self.api.get(f"/api/v1/nodes/e2e-{n}/status").json()
+        return answer
+
     def ping(self, src: str, dst: str) -> bool:
         result = self.nodes[src].run("ping", "-c", "1", "-W", "1", OVERLAY[dst], check=False)
         return result.returncode == 0
@@ -202,6 +225,16 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
         assert (w.state / n / "keys" / f"{NETWORK}.key").stat().st_mode & 0o777 == 0o600
         assert w.api.get(f"/api/v1/nodes/e2e-{n}/config").json()["interfaces"][0]["public_key"]
 
+    # status reports reach the server; --once and --dry-run agree that all is in sync
+    wait_until("status in sync", lambda: all(w.status(n)["in_sync"] for n in OVERLAY), 15)
+    b_peers = {p["name"]: p for p in w.status("b")["peers"]}  # type: ignore[attr-defined]
+    assert set(b_peers) == {"e2e-a", "e2e-c"}
+    assert b_peers["e2e-a"]["latest_handshake"] and b_peers["e2e-a"]["rx_bytes"] > 0
+    once = w.agent_cli("c", "--once")
+    assert once.returncode == 0, once.stderr
+    dry = w.agent_cli("c", "--dry-run")
+    assert dry.returncode == 0 and "in sync: nothing to change" in dry.stdout, dry.stdout
+
     # removing b<->c through the API stops that pair; a<->b keeps its session
     a_on_b = w.dump("b")
     listed = w.api.get(f"/api/v1/networks/{NETWORK}/connections").json()["connections"]
@@ -235,6 +268,21 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
     assert f"{ifname(w.tag, 'a')}:" not in restarted, restarted
     now = w.dump("a")
     assert {k: v[3] for k, v in now.items()} == {k: v[3] for k, v in before.items()}
+
+    # rotating a's key: the new key reaches the device once the server committed it
+    rotated = w.agent_cli("a", "rotate-key", NETWORK)
+    assert rotated.returncode == 0, rotated.stderr
+    new_key = rotated.stdout.strip()
+    a_if = ifname(w.tag, "a")
+    wait_until(
+        "rotated key in use",
+        lambda: w.nodes["a"].run("wg", "show", a_if, "public-key").stdout.strip() == new_key,
+        15,
+    )
+    wait_until("b knows a's new key", lambda: new_key in w.dump("b"), 15)
+    wait_until("a <-> b after rotation", lambda: w.ping("a", "b") and w.ping("b", "a"), 15)
+    old_keys = {p.name for p in (w.state / "a" / "keys").iterdir()}
+    assert old_keys == {f"{NETWORK}.key"}
 
     # the server stops: tunnels keep working
     assert w.server is not None
