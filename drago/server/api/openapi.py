@@ -63,7 +63,7 @@ def operations(
     """(path, method, route, spec) for every declared endpoint, in route order."""
     for route in routes:
         if isinstance(route, Mount):
-            yield from operations(route.routes, prefix + route.path)
+            yield from operations(route.routes, prefix + route.path_format)
             continue
         if not isinstance(route, Route):
             continue
@@ -71,7 +71,7 @@ def operations(
         if spec is None:
             continue
         for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
-            yield prefix + route.path, method, route, spec
+            yield prefix + route.path_format, method, route, spec
 
 
 def _parameters(route: Route, spec: EndpointSpec) -> list[dict[str, Any]]:

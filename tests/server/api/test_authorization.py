@@ -56,10 +56,10 @@ def cases() -> list[Case]:
     for route, method in declared_routes():
         spec = spec_of(route.endpoint)
         assert spec is not None, f"{method} {route.path} is not declared with endpoint()"
-        url = route.path
+        url = route.path_format
         for name in route.param_convertors:
             url = url.replace("{" + name + "}", PARAMS.get(name, "x"))
-        found.append(Case(method, route.path, url, spec))
+        found.append(Case(method, route.path_format, url, spec))
     return found
 
 
