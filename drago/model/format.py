@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from tomlkit.exceptions import ParseError
-from tomlkit.items import Array, Item
+from tomlkit.items import Array, Item, String
 
 from drago.errors import ConfigError, Problem
 from drago.model.directory import read_directory
@@ -81,6 +81,8 @@ def _has_comment(item: Array) -> bool:
 def _value(value: Any, prefix: int) -> str:
     if isinstance(value, Array) and _has_comment(value):
         return str(value.as_string()).strip()
+    if isinstance(value, String) and value.type.is_multiline() and "\n" in value:
+        return str(value.as_string())  # a multi-line description stays readable
     plain = value.unwrap() if isinstance(value, Item) else value
     text = _scalar(plain)
     if isinstance(plain, list) and plain and prefix + len(text) > MAX_LINE:

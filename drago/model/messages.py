@@ -124,7 +124,9 @@ def known_keys(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
 
 
 def _clean_loc(loc: Iterable[int | str]) -> tuple[int | str, ...]:
-    return tuple(p for p in loc if isinstance(p, int) or not _PYDANTIC_TAG.match(p))
+    return tuple(
+        p for p in loc if isinstance(p, int) or (p != "[key]" and not _PYDANTIC_TAG.match(p))
+    )
 
 
 def _message(error: ErrorDetails, model: type[BaseModel], loc: tuple[int | str, ...]) -> str:

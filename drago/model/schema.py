@@ -172,12 +172,7 @@ class Connection(_File):
     #: Replaces the allowed IPs a node gets for its peers matched by the key
     #: (a selector), e.g. ``{"role=hub" = ["10.30.0.0/16"]}`` routes the whole
     #: range of a site via its hub.
-    allowed_ips: dict[str, list[Network]] = Field(default_factory=dict)
-
-    @field_validator("allowed_ips")
-    @classmethod
-    def _keys_are_selectors(cls, value: dict[str, list[IPNetwork]]) -> dict[str, list[IPNetwork]]:
-        return {_parse_selector(k): v for k, v in value.items()}
+    allowed_ips: dict[SelectorField, list[Network]] = Field(default_factory=dict)
 
 
 class NetworkFile(_File):
@@ -221,7 +216,7 @@ class NodeFile(_File):
     description: Text = ""
     endpoint: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
-    interfaces: dict[str, InterfaceSpec] = Field(default_factory=dict)
+    interfaces: dict[Name, InterfaceSpec] = Field(default_factory=dict)
 
     @field_validator("endpoint")
     @classmethod
@@ -240,13 +235,6 @@ class NodeFile(_File):
                 raise ValueError(f"label {key}: value {val!r} is invalid (letters, digits, . _ -)")
         return value
 
-    @field_validator("interfaces")
-    @classmethod
-    def _check_networks(cls, value: dict[str, InterfaceSpec]) -> dict[str, InterfaceSpec]:
-        for key in value:
-            _check_name(key)
-        return value
-
 
 class KeyEntry(_File):
     public_key: PublicKey
@@ -255,14 +243,7 @@ class KeyEntry(_File):
 class KeysFile(_File):
     """``keys/<name>.toml``: public keys registered by the node's agent, per network."""
 
-    interfaces: dict[str, KeyEntry] = Field(default_factory=dict)
-
-    @field_validator("interfaces")
-    @classmethod
-    def _check_networks(cls, value: dict[str, KeyEntry]) -> dict[str, KeyEntry]:
-        for key in value:
-            _check_name(key)
-        return value
+    interfaces: dict[Name, KeyEntry] = Field(default_factory=dict)
 
 
 #: The model of each top-level folder.

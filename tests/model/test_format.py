@@ -156,3 +156,12 @@ def test_dump_keys_file_is_canonical_and_sorted() -> None:
     assert format_text("keys/fra-1.toml", text) == text
     assert KeysFile.model_validate(tomllib.loads(text)) == keys
     assert dump_keys_file(KeysFile()) == ""
+
+
+def test_multi_line_strings_stay_readable() -> None:
+    text = 'address_range = "10.0.0.0/8"\ndescription = """\nOffices.\nAnd laptops."""\n'
+    assert format_text("networks/x.toml", text) == (
+        'description = """\nOffices.\nAnd laptops."""\naddress_range = "10.0.0.0/8"\n'
+    )
+    one_line = "description = '''just one'''\n"
+    assert format_text("networks/x.toml", one_line) == 'description = "just one"\n'

@@ -147,7 +147,7 @@ def test_network_file_problems(data: bytes, expected: list[str]) -> None:
         (
             b'[interfaces.Backbone]\naddress = "10.20.0.1/16"\n',
             [
-                "nodes/n.toml: interfaces:"
+                "nodes/n.toml: interfaces.Backbone:"
                 " 'Backbone' is not a valid name (use lower case: 'backbone')"
             ],
         ),
@@ -178,6 +178,21 @@ def test_network_file_problems(data: bytes, expected: list[str]) -> None:
 )
 def test_node_file_problems(data: bytes, expected: list[str]) -> None:
     assert messages("nodes/n.toml", data) == expected
+
+
+def test_bad_table_keys_are_named() -> None:
+    data = NETWORK + b'[[connections]]\nbetween = ["a", "b"]\nallowed_ips = { "a b" = [] }\n'
+    assert messages("networks/n.toml", data) == [
+        'networks/n.toml: connections[0].allowed_ips."a b":'
+        " 'a b' is not a valid name (allowed: [a-z0-9][a-z0-9-]{0,62})"
+    ]
+    keys = b'[interfaces."../x"]\npublic_key = "AAAA"\n'
+    assert messages("keys/n.toml", keys) == [
+        'keys/n.toml: interfaces."../x":'
+        " '../x' is not a valid name (no empty names, dots or slashes)",
+        'keys/n.toml: interfaces."../x".public_key:'
+        " public key must be 32 bytes of base64 (44 characters), got 3 bytes",
+    ]
 
 
 def test_keys_file_problems() -> None:

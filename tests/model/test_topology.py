@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from drago.errors import ConfigError
 from drago.model.state import SourceFile, State
 from drago.model.topology import peers_of
 from drago.model.validate import validate_files
@@ -104,3 +107,27 @@ def test_override_for_both_ends_of_a_mesh() -> None:
         "a": {"b": ([], None)},
         "b": {"a": (["10.0.0.1/32", "10.9.0.0/16"], None)},
     }
+
+
+def test_ipv6_network() -> None:
+    files = [
+        SourceFile(
+            "networks/v6.toml",
+            b'address_range = "fd00:20::/64"\n[[connections]]\nbetween = ["*", "*"]\n',
+        ),
+        SourceFile(
+            "nodes/a.toml",
+            b'[interfaces.v6]\naddress = "fd00:20::1/64"\n'
+            b'routes = ["fd00:99::/48", "10.9.0.0/24"]\n',
+        ),
+        SourceFile("nodes/b.toml", b'[interfaces.v6]\naddress = "fd00:20::2/64"\n'),
+    ]
+    assert summary(validate_files(files), "v6")["b"] == {
+        "a": (["10.9.0.0/24", "fd00:20::1/128", "fd00:99::/48"], None)
+    }
+    files[2] = SourceFile("nodes/b.toml", b'[interfaces.v6]\naddress = "10.0.0.2/24"\n')
+    with pytest.raises(ConfigError) as caught:
+        validate_files(files)
+    assert [str(p) for p in caught.value.problems] == [
+        "nodes/b.toml: interfaces.v6.address: 10.0.0.2/24 is outside fd00:20::/64"
+    ]
