@@ -18,6 +18,7 @@ import anyio.to_thread
 from starlette.requests import Request
 
 from drago.errors import ConfigError, Conflict, NotFound
+from drago.model.state import State
 from drago.model.validate import validate_changes
 from drago.server.datadir import DataDir
 from drago.server.endpoint import Principal
@@ -117,7 +118,7 @@ class ServerContext:
         """
         async with self._commit_lock:
             try:
-                revision = await anyio.to_thread.run_sync(
+                revision, state, head = await anyio.to_thread.run_sync(
                     self._commit_sync, dict(changes), message, principal, base
                 )
             except ConfigError:
@@ -127,8 +128,9 @@ class ServerContext:
             except Conflict:
                 self.metrics.commits.labels(outcome="conflict").inc()
                 raise
-            self.metrics.commits.labels(outcome="committed").inc()
-        await self.live.refresh()
+            outcome = "unchanged" if revision == head else "committed"
+            self.metrics.commits.labels(outcome=outcome).inc()
+            await self.live.refresh(known=(revision, state))
         return revision
 
     def _commit_sync(
@@ -137,7 +139,7 @@ class ServerContext:
         message: str,
         principal: Principal,
         base: str | None,
-    ) -> str:
+    ) -> tuple[str, State, str | None]:
         head = self.store.head(self.branch)
         if base is not None:
             try:
@@ -153,9 +155,9 @@ class ServerContext:
                     f"{(head or 'nothing')[:12]}; re-read and retry",
                     details={"base": wanted, "head": head},
                 )
-        validate_changes(self.store.files(head) if head else [], changes)
+        state = validate_changes(self.store.files(head) if head else [], changes)
         signer = self.server_key
-        return self.store.commit(
+        revision = self.store.commit(
             changes,
             message=message,
             author=Identity(principal.name, principal.email),
@@ -164,3 +166,4 @@ class ServerContext:
             branch=self.branch,
             sign=signer.sign if signer is not None else None,
         )
+        return revision, state, head

@@ -139,8 +139,12 @@ class LiveState:
         return self._snapshot.result.config(node)
 
     # -- changing --------------------------------------------------------------
-    async def refresh(self) -> bool:
-        """Make the branch head live if it changed and is valid; True when it did."""
+    async def refresh(self, known: tuple[str, State] | None = None) -> bool:
+        """Make the branch head live if it changed and is valid; True when it did.
+
+        ``known`` is a revision and its already validated state (a commit just
+        made through the server): when it is the head, it is not validated again.
+        """
         async with self._lock:
             head = await anyio.to_thread.run_sync(self._store.head, self._branch)
             if head == self._snapshot.revision:
@@ -151,7 +155,8 @@ class LiveState:
                 return False
             started = time.perf_counter()
             try:
-                snapshot = await anyio.to_thread.run_sync(self._build, head)
+                state = known[1] if known is not None and known[0] == head else None
+                snapshot = await anyio.to_thread.run_sync(self._build, head, state)
             except DragoError as exc:
                 self.problem = LiveProblem(head, exc, time.time())
                 self._metrics.live_problem.set(1)
@@ -169,8 +174,9 @@ class LiveState:
             self._metrics.live_problem.set(0)
             return self._swap(snapshot)
 
-    def _build(self, revision: str) -> Snapshot:
-        state = self._store.state(revision)
+    def _build(self, revision: str, state: State | None) -> Snapshot:
+        if state is None:
+            state = self._store.state(revision)
         return Snapshot(revision, state, self._renderer.render(state, revision))
 
     def _swap(self, snapshot: Snapshot) -> bool:
