@@ -162,9 +162,12 @@ def world(lab: Lab, tmp_path: Path) -> Iterator[World]:
     # the test reaches the hub through its own veth pair
     outside = f"dgr{tag}"
     run("ip", "link", "add", outside, "type", "veth", "peer", "up0", "netns", hub.name)
-    run("ip", "addr", "add", "172.31.249.1/30", "dev", outside)
+    # a /30 of its own in the root namespace, so parallel runs never share one
+    base = 4 * secrets.randbelow(64)
+    near, far = f"172.31.249.{base + 1}", f"172.31.249.{base + 2}"
+    run("ip", "addr", "add", f"{near}/30", "dev", outside)
     run("ip", "link", "set", outside, "up")
-    hub.run("ip", "addr", "add", "172.31.249.2/30", "dev", "up0")
+    hub.run("ip", "addr", "add", f"{far}/30", "dev", "up0")
     hub.run("ip", "link", "set", "up0", "up")
     nodes = {n: lab.namespace(n) for n in OVERLAY}
     addresses = {n: lab.attach(hub, ns) for n, ns in nodes.items()}
@@ -174,8 +177,9 @@ def world(lab: Lab, tmp_path: Path) -> Iterator[World]:
     data = tmp_path / "data"
     state = tmp_path / "state"
     state.mkdir()
-    api = httpx.Client(base_url="http://172.31.249.2:18471", timeout=10)
-    w = World(lab, tag, data, "http://172.31.249.2:18471", api, nodes, {}, state)
+    url = f"http://{far}:18471"
+    api = httpx.Client(base_url=url, timeout=10)
+    w = World(lab, tag, data, url, api, nodes, {}, state)
     try:
         w.start_server(tmp_path / "server.log")
         wait_until("the server", lambda: _healthy(api), 30)
