@@ -245,7 +245,7 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
     assert listed[1]["connection"]["between"] == ["e2e-b", "e2e-c"]
     assert w.api.delete(f"/api/v1/networks/{NETWORK}/connections/1").status_code < 300
     took = wait_until("b -/- c", lambda: not w.ping("b", "c"), 10)
-    assert took < 10
+    assert took < 5, f"removal took {took:.1f}s"
     after = w.dump("b")
     assert len(after) == 1
     (key,) = after
@@ -257,7 +257,8 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
         json={"connection": {"between": ["e2e-b", "e2e-c"]}},
     )
     assert added.status_code < 300, added.text
-    wait_until("b <-> c again", lambda: w.ping("b", "c"), 10)
+    took = wait_until("b <-> c again", lambda: w.ping("b", "c"), 10)
+    assert took < 5, f"restoring took {took:.1f}s"
     assert w.dump("b")[key][3] == a_on_b[key][3]
 
     # restarting an agent with an unchanged config changes nothing on the device
