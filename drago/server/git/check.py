@@ -11,7 +11,7 @@ so it sees the pushed objects before they enter the repository.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from drago.errors import ConfigError, DragoError, NotFound, PushRejected
@@ -73,8 +73,12 @@ class PushCheck:
         *,
         live_branch: str,
         existing: Mapping[str, str],
+        known_blob: Callable[[str], bytes] | None = None,
     ) -> None:
+        """``known_blob`` reads blobs the repository already has (cached by the store);
+        blobs it does not know (NotFound) are read from ``reader``."""
         self._reader = reader
+        self._known_blob = known_blob
         self._graph = CommitGraph(reader)
         self._lister = FileLister(reader)
         self._signers = signers
@@ -130,9 +134,17 @@ class PushCheck:
             raise PushRejected(f"commit {short(new)}: invalid: {one_line(exc)}") from None
         return tuple(signers)
 
+    def _blob(self, sha: str) -> bytes:
+        if self._known_blob is not None:
+            try:
+                return self._known_blob(sha)
+            except NotFound:
+                pass
+        return self._reader.blob(sha)
+
     def files(self, commit: str) -> list[SourceFile]:
         files = []
         for path, entry in self._lister.files(tree_id(self._reader.commit(commit))):
-            data = b"" if entry.is_submodule else self._reader.blob(entry.sha)
+            data = b"" if entry.is_submodule else self._blob(entry.sha)
             files.append(SourceFile(path=path, data=data, mode=entry.mode, blob_id=entry.sha))
         return files

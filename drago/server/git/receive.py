@@ -118,6 +118,7 @@ class CheckedReceivePackHandler(ReceivePackHandler):
             policy.signers,
             live_branch=policy.live_branch,
             existing=existing_refs(policy.store),
+            known_blob=policy.store.read_blob,
         )
         verdicts = check.check_all(updates)
         rejected = [v for v in verdicts if not v.ok]
