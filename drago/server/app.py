@@ -22,7 +22,7 @@ from drago.errors import PayloadTooLarge
 from drago.model.directory import read_directory
 from drago.model.state import SourceFile
 from drago.model.validate import validate_files
-from drago.server import api
+from drago.server import api, git, ui
 from drago.server.context import ServerContext
 from drago.server.datadir import DataDir, write_private
 from drago.server.endpoint import Role
@@ -82,9 +82,8 @@ def too_large(limit: int) -> PayloadTooLarge:
 
 
 def app_routes() -> list[BaseRoute]:
-    """Every route of the server: the REST API, then git over HTTP and the UI."""
-    routes: list[BaseRoute] = [*api.routes()]
-    return routes
+    """Every route of the server: the REST API, git over HTTP, then the UI (catch-all)."""
+    return [*api.routes(), *git.routes(), *ui.routes()]
 
 
 def create_app(ctx: ServerContext) -> Starlette:
@@ -97,6 +96,7 @@ def create_app(ctx: ServerContext) -> Starlette:
             await ctx.stop()
 
     settings = ctx.settings
+    git.install_watcher(ctx)  # pushes and hand-moved refs make new revisions live
     app = Starlette(
         routes=app_routes(),
         middleware=[

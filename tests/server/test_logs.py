@@ -26,7 +26,7 @@ def test_json_lines() -> None:
 async def test_every_request_is_logged(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="drago.access"):
         await harness.client.get("/healthz?x=1")
-        await harness.client.get("/nope")
+        await harness.client.get("/api/v1/nope")
     lines = [r.getMessage() for r in caplog.records if r.name == "drago.access"]
     assert any('method=GET path=/healthz query="x=1" status=200' in line for line in lines)
-    assert any("path=/nope" in line and "status=404" in line for line in lines)
+    assert any("path=/api/v1/nope" in line and "status=404" in line for line in lines)
