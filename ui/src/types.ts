@@ -79,6 +79,13 @@ export interface Committed {
   paths: string[];
 }
 
+/** What a write answers: `Committed`, or the written file (`NodeOut`, `NetworkOut`). */
+export interface WriteAnswer {
+  revision: string | null;
+  committed?: boolean;
+  paths?: string[];
+}
+
 export interface PeerStatus {
   name?: string;
   public_key?: string;

@@ -6,7 +6,7 @@ import { useMemo, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { firstLine, shortRev } from "../model";
 import { useSession } from "../session-context";
-import type { Committed, Revision } from "../types";
+import type { Committed, Revision, WriteAnswer } from "../types";
 import {
   applyValues,
   changedKeys,
@@ -32,7 +32,11 @@ export interface EditFormProps {
   revision: string | null;
   defaultMessage: string;
   submitLabel?: string;
-  submit: (data: Record<string, unknown>, revision: string | null, message: string) => Promise<Committed>;
+  submit: (
+    data: Record<string, unknown>,
+    revision: string | null,
+    message: string,
+  ) => Promise<WriteAnswer>;
   reread: () => Promise<Reread>;
   onSaved: (committed: Committed) => void;
   onCancel: () => void;
@@ -62,12 +66,12 @@ export function EditForm(props: EditFormProps) {
     setProblems(null);
     setFailure(null);
     try {
-      const committed = await props.submit(
+      const answer = await props.submit(
         applyValues(fields, on.data, values),
         on.revision,
         message.trim() || props.defaultMessage,
       );
-      props.onSaved(committed);
+      props.onSaved(committedOf(answer, on.revision, props.path));
     } catch (error) {
       if (error instanceof ApiError && error.isConflict) {
         await showConflict();
@@ -187,6 +191,13 @@ export function EditForm(props: EditFormProps) {
       </div>
     </form>
   );
+}
+
+/** A write's answer as a commit: a file answer at the base revision committed nothing. */
+function committedOf(answer: WriteAnswer, base: string | null, path: string): Committed {
+  const revision = answer.revision ?? base ?? "";
+  const committed = answer.committed ?? revision !== base;
+  return { revision, committed, paths: answer.paths ?? (committed ? [path] : []) };
 }
 
 function FieldInput({

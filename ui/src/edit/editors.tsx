@@ -2,12 +2,7 @@
 
 import { enc } from "../api";
 import { useSession } from "../session-context";
-import type {
-  Committed,
-  ConnectionSpec,
-  NetworkOut,
-  NodeOut,
-} from "../types";
+import type { Committed, ConnectionSpec, NetworkOut, NodeOut, WriteAnswer } from "../types";
 import { EditForm } from "./EditForm";
 import type { FieldDef } from "./fields";
 
@@ -57,7 +52,7 @@ export function NodeEditor({ item, onSaved, onCancel }: EditorProps<NodeOut>) {
       revision={item.revision}
       defaultMessage={`Update node ${item.name}`}
       submit={(spec, revision, message) =>
-        client.json<Committed>(url, { method: "PUT", body: { spec, message }, ifMatch: revision })
+        client.json<WriteAnswer>(url, { method: "PUT", body: { spec, message }, ifMatch: revision })
       }
       reread={async () => {
         const latest = await client.json<NodeOut>(url);
@@ -95,7 +90,7 @@ export function NetworkEditor({ item, onSaved, onCancel }: EditorProps<NetworkOu
       revision={item.revision}
       defaultMessage={`Update network ${item.name}`}
       submit={(spec, revision, message) =>
-        client.json<Committed>(url, { method: "PUT", body: { spec, message }, ifMatch: revision })
+        client.json<WriteAnswer>(url, { method: "PUT", body: { spec, message }, ifMatch: revision })
       }
       reread={async () => {
         const latest = await client.json<NetworkOut>(url);

@@ -1,0 +1,160 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real ``drago server``.
+
+Each test gets its own server process on a fresh data directory imported from
+the example repository, and a fresh browser context whose console is watched:
+any console error or uncaught exception fails the test. Screenshots go to
+``$DRAGO_UI_SCREENSHOTS`` when set (``docs/images`` to refresh the docs), else
+to a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+
+from tests.conftest import EXAMPLE_REPO
+from tests.server.process import ServerProcess, drago_command
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
+
+
+@dataclass
+class Server:
+    """A running ``drago server`` with its data directory and API helpers."""
+
+    process: ServerProcess
+    data: Path
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    @property
+    def admin(self) -> str:
+        return self.process.bootstrap
+
+    @property
+    def bare_repo(self) -> Path:
+        return self.data / "repo.git"
+
+    def api(self, token: str | None = None) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url + "/api/v1",
+            headers={"Authorization": f"Bearer {token or self.admin}"},
+            timeout=10,
+        )
+
+    def token(self, role: str) -> str:
+        """A new token made by the CLI, as an operator would."""
+        done = subprocess.run(
+            drago_command("token", "create", "--data", str(self.data), "--role", role),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return done.stdout.strip()
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.bare_repo), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return done.stdout
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    if not shutil.which("git"):
+        pytest.skip("git is not installed")
+    data = tmp_path / "data"
+    process = ServerProcess(data, "--init-from", str(EXAMPLE_REPO))
+    process.start()
+    try:
+        yield Server(process, data)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@dataclass
+class Console:
+    """What the page logged; HTTP statuses a test expects are not errors."""
+
+    errors: list[str] = field(default_factory=list)
+    expected_statuses: set[int] = field(default_factory=set)
+
+    def on_message(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        failed = FAILED_LOAD.search(message.text)
+        if failed and int(failed.group(1)) in self.expected_statuses:
+            return
+        self.errors.append(message.text)
+
+    def on_error(self, error: Error) -> None:
+        self.errors.append(f"uncaught: {error}")
+
+    def expect_status(self, *statuses: int) -> None:
+        """The test provokes these HTTP statuses on purpose (a 422, a 409)."""
+        self.expected_statuses.update(statuses)
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def page(browser: Browser, server: Server, console: Console) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, base_url=server.url)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    opened.on("console", console.on_message)
+    opened.on("pageerror", console.on_error)
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert console.errors == [], "the page logged errors"
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = os.environ.get("DRAGO_UI_SCREENSHOTS")
+    folder = Path(where) if where else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

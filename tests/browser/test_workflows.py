@@ -1,0 +1,106 @@
+"""Longer flows: a stale edit (409) reapplied, connections, tokens, a phone-sized screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import Console, Server
+from tests.browser.ui import open_page, shoot, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(120)]
+
+
+def test_a_stale_edit_shows_what_changed_and_reapplies(
+    page: Page, server: Server, console: Console
+) -> None:
+    console.expect_status(409)
+    sign_in(page, server.admin)
+    open_page(page, "/nodes/muc-1", "muc-1")
+    page.get_by_role("button", name="Edit node").click()
+    page.locator('[name="description"]').fill("Munich office (edited in the UI)")
+
+    with server.api() as api:  # someone else commits meanwhile
+        node = api.get("/nodes/muc-1").json()
+        spec = node["spec"]
+        spec["endpoint"] = "muc-new.example.net"
+        done = api.put(
+            "/nodes/muc-1",
+            json={"spec": spec, "message": "Munich moved"},
+            headers={"If-Match": node["revision"]},
+        )
+        assert done.status_code == 200, done.text
+
+    page.get_by_role("button", name="Commit", exact=True).click()
+    conflict = page.locator(".conflict")
+    expect(conflict).to_contain_text("Someone changed this")
+    expect(conflict).to_contain_text("Munich moved")
+    expect(conflict).to_contain_text("muc-new.example.net")
+    conflict.get_by_role("button", name="Reapply my changes and commit").click()
+    expect(page.get_by_role("status").filter(has_text="Committed")).to_be_visible()
+    text = server.git("show", "main:nodes/muc-1.toml")
+    assert "Munich office (edited in the UI)" in text
+    assert "muc-new.example.net" in text
+
+
+def test_adding_a_connection_and_a_bad_selector(
+    page: Page, server: Server, console: Console
+) -> None:
+    console.expect_status(422)
+    sign_in(page, server.admin)
+    open_page(page, "/networks/backbone", "backbone")
+    count = page.locator(".connections > li").count()
+    page.get_by_role("button", name="Add connection").click()
+    page.locator('[name="between[0]"]').fill("sgp-1")
+    page.locator('[name="between[1]"]').fill("no-such-node")
+    page.get_by_role("button", name="Add connection").click()
+    expect(page.locator('[data-key="between[1]"] .field-error')).to_contain_text("no-such-node")
+    page.locator('[name="between[1]"]').fill("ber-gw")
+    page.get_by_role("button", name="Add connection").click()
+    expect(page.get_by_role("status").filter(has_text="Committed")).to_be_visible()
+    expect(page.locator(".connections > li")).to_have_count(count + 1)
+    assert 'between = ["sgp-1", "ber-gw"]' in server.git("show", "main:networks/backbone.toml")
+
+
+def test_tokens_are_created_with_the_secret_shown_once_and_revoked(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server.admin)
+    page.get_by_role("navigation").get_by_role("link", name="Tokens").click()
+    page.get_by_label("Name").fill("Ci reader")
+    page.get_by_role("button", name="Create token").click()
+    secret = page.get_by_label("new token secret").input_value()
+    assert secret.startswith("drago_")
+    with server.api(secret) as api:
+        assert api.get("/whoami").json()["role"] == "reader"
+    row = page.get_by_test_id("tokens").get_by_role("row").filter(has_text="Ci reader")
+    row.get_by_role("button", name="Revoke").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+    expect(page.get_by_test_id("tokens")).not_to_contain_text("Ci reader")
+    with server.api(secret) as api:
+        assert api.get("/whoami").status_code == 401
+
+
+def test_pages_fit_a_phone(browser: Browser, server: Server, shots: Path) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, base_url=server.url, is_mobile=True
+    )
+    errors: list[str] = []
+    try:
+        phone = context.new_page()
+        phone.on("pageerror", lambda e: errors.append(str(e)))
+        sign_in(phone, server.admin)
+        for path in ["/", "/nodes/fra-1", "/history"]:
+            phone.goto(path)
+            expect(phone.get_by_role("heading", level=1)).to_be_visible()
+            width = phone.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} scrolls sideways ({width} px)"
+        phone.get_by_role("button", name="Menu").click()
+        expect(phone.get_by_role("navigation").get_by_role("link", name="History")).to_be_visible()
+        phone.goto("/")
+        shoot(phone, shots, "overview-phone")
+    finally:
+        context.close()
+    assert errors == []
