@@ -37,7 +37,7 @@ class RequestLogMiddleware:
     def __init__(self, app: ASGIApp, *, style: str, metrics: Metrics) -> None:
         self.app = app
         self.style = style
-        self.metrics = metrics
+        self.by_class = {f"{c}xx": metrics.requests.labels(status=f"{c}xx") for c in range(1, 6)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,7 +58,9 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_logged)
         finally:
-            self.metrics.requests.labels(status=f"{status // 100}xx").inc()
+            counter = self.by_class.get(f"{status // 100}xx")
+            if counter is not None:
+                counter.inc()
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client")
                 fields = {
