@@ -57,7 +57,7 @@ class Reconciler:
             pair = self.keys.ensure(iface.network) if generate else self.keys.get(iface.network)
             want, found = desired_interface(iface, pair.public_key if pair else None, self.resolve)
             problems.extend(found)
-            if not self.ownership.owns(want.ifname) and self.links.read(want.ifname) is not None:
+            if not self.ownership.owns(want.ifname) and self.links.exists(want.ifname):
                 problems.append(
                     f"{want.ifname}: an interface of this name exists and drago-agent does not "
                     "own it; not touched (remove it or choose another ifname)"
@@ -85,6 +85,11 @@ class Reconciler:
     def plan(self, config: NodeConfig, *, generate: bool = True) -> Outcome:
         """The changes the machine needs, without applying them."""
         desired, problems = self._desired(config, generate)
+        return self._plan(config, desired, problems)
+
+    def _plan(
+        self, config: NodeConfig, desired: list[DesiredInterface], problems: list[str]
+    ) -> Outcome:
         wanted = {d.ifname for d in desired}
         skipped = {i.ifname for i in config.interfaces} - wanted
         leaving = set(self.ownership.interfaces()) - wanted - skipped
@@ -94,7 +99,8 @@ class Reconciler:
 
     def reconcile(self, config: NodeConfig) -> Outcome:
         """Plan and apply; then re-read the machine to tell whether it is in sync."""
-        planned = self.plan(config)
+        desired, problems = self._desired(config, generate=True)
+        planned = self._plan(config, desired, problems)
         if not planned.changes:
             self._forget_vanished(config)
             return planned
@@ -112,7 +118,7 @@ class Reconciler:
             if isinstance(change, RemoveInterface) and not self.wireguard.exists(change.ifname):
                 self.ownership.remove(change.ifname)
         self._forget_vanished(config)
-        after = self.plan(config)
+        after = self._plan(config, desired, problems)
         return Outcome(
             planned.changes,
             sorted(set(planned.errors + errors + after.errors)),
@@ -123,5 +129,5 @@ class Reconciler:
         """Drop ownership of interfaces the node left that no longer exist."""
         desired = {i.ifname for i in config.interfaces}
         for ifname in self.ownership.interfaces():
-            if ifname not in desired and self.links.read(ifname) is None:
+            if ifname not in desired and not self.links.exists(ifname):
                 self.ownership.remove(ifname)

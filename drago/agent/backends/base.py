@@ -77,6 +77,10 @@ class WireGuardBackend(Protocol):
 class LinkBackend(Protocol):
     """The link-layer side of an interface (pyroute2 ``IPRoute`` in production)."""
 
+    def exists(self, ifname: str) -> bool:
+        """Whether a link of that name exists (cheaper than :meth:`read`)."""
+        ...
+
     def read(self, ifname: str) -> LinkState | None:
         """The link's state, or None when no link of that name exists."""
         ...

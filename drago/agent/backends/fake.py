@@ -123,6 +123,9 @@ class FakeLinks:
     def __init__(self, host: FakeHost) -> None:
         self.host = host
 
+    def exists(self, ifname: str) -> bool:
+        return ifname in self.host.interfaces
+
     def read(self, ifname: str) -> LinkState | None:
         return self.host.read_link(ifname)
 

@@ -46,6 +46,10 @@ class IPRouteLinks:
             except NetlinkError as exc:
                 raise BackendError(f"{ifname}: {what}: {exc}") from None
 
+    def exists(self, ifname: str) -> bool:
+        with self._ipr() as ipr:
+            return self._index(ipr, ifname) is not None
+
     def read(self, ifname: str) -> LinkState | None:
         with self._ipr() as ipr:
             index = self._index(ipr, ifname)

@@ -45,7 +45,7 @@ class UserspaceBackend:
         return UapiSocket(ifname, self.socket_dir)
 
     def exists(self, ifname: str) -> bool:
-        return self.links.read(ifname) is not None and self._socket(ifname).reachable()
+        return self.links.exists(ifname) and self._socket(ifname).reachable()
 
     def create(self, ifname: str) -> None:
         program = shutil.which(self.wireguard_go)
