@@ -105,9 +105,6 @@ class InterfacePart:
         sink.update(b",".join(self.peers))
         sink.update(self.tail)
 
-    def to_bytes(self) -> bytes:
-        return self.head + b",".join(self.peers) + self.tail
-
 
 def interface_edges(own: SelfInfo, pending: list[str]) -> tuple[bytes, bytes]:
     """The head and tail around an interface's peer fragments."""
