@@ -159,7 +159,9 @@ async def write(
         raise InvalidRequest("writes need a token")
     ctx = context(request)
     asked = base_revision(request)
-    for attempt in range(RETRIES):
+    attempt = 0
+    while True:
+        attempt += 1
         base = await anyio.to_thread.run_sync(_base, ctx, asked)
         snapshot = Snapshot(ctx, base)
         wanted = await anyio.to_thread.run_sync(change, snapshot)
@@ -169,11 +171,10 @@ async def write(
         try:
             revision = await ctx.commit(changes, message=message, principal=principal, base=base)
         except Conflict:
-            if asked is not None or attempt == RETRIES - 1:
+            if asked is not None or attempt >= RETRIES:
                 raise
             continue
         return Committed(revision=revision, committed=True, paths=sorted(changes))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _base(ctx: ServerContext, asked: str | None) -> str | None:

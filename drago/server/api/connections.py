@@ -28,12 +28,12 @@ from drago.server.api.common import (
     write,
 )
 from drago.server.api.models import (
+    CommitMessage,
     Committed,
     ConnectionCommitted,
     ConnectionList,
     ConnectionOut,
     ConnectionWrite,
-    Deletion,
     NetworkSpec,
     spec_data,
 )
@@ -49,7 +49,7 @@ def _index(request: Request) -> int:
     return int(raw)
 
 
-def _connections(path: str, text: str) -> tuple[dict[str, Any], list[Any]]:
+def _connections(text: str) -> tuple[dict[str, Any], list[Any]]:
     data = tomllib.loads(text)
     connections = data.get("connections", [])
     if not isinstance(connections, list):
@@ -91,7 +91,7 @@ async def add_connection(request: Request, principal: Principal | None) -> Respo
 
     def change(snapshot: Snapshot) -> dict[str, bytes | None]:
         text = snapshot.require("networks", network)
-        data, connections = _connections(path, text)
+        data, connections = _connections(text)
         position[:] = [len(connections)]
         data["connections"] = [*connections, spec_data(body.connection)]
         return {path: documents.update(path, text, data).encode()}
@@ -117,7 +117,7 @@ async def update_connection(request: Request, principal: Principal | None) -> Re
 
     def change(snapshot: Snapshot) -> dict[str, bytes | None]:
         text = snapshot.require("networks", network)
-        data, connections = _connections(path, text)
+        data, connections = _connections(text)
         if index >= len(connections):
             raise _missing(network, index, len(connections))
         connections[index] = spec_data(body.connection)
@@ -130,16 +130,16 @@ async def update_connection(request: Request, principal: Principal | None) -> Re
     return json_response(out, revision=done.revision)
 
 
-@endpoint("admin", "Delete a connection", request=Deletion, response=Committed, tags=TAGS)
+@endpoint("admin", "Delete a connection", request=CommitMessage, response=Committed, tags=TAGS)
 async def delete_connection(request: Request, principal: Principal | None) -> Response:
     network = name_param(request, "network")
     index = _index(request)
-    body = await parse_body(request, Deletion)
+    body = await parse_body(request, CommitMessage)
     path = file_path("networks", network)
 
     def change(snapshot: Snapshot) -> dict[str, bytes | None]:
         text = snapshot.require("networks", network)
-        _, connections = _connections(path, text)
+        _, connections = _connections(text)
         if index >= len(connections):
             raise _missing(network, index, len(connections))
         return {path: documents.remove_array_item(path, text, "connections", index).encode()}

@@ -28,7 +28,7 @@ from drago.server.api.common import (
     name_param,
     write,
 )
-from drago.server.api.models import Committed, Deletion, KeysOut, KeyWrite
+from drago.server.api.models import CommitMessage, Committed, KeysOut, KeyWrite
 from drago.server.api.nodes import registered_keys
 from drago.server.endpoint import Principal, endpoint, parse_body
 
@@ -108,14 +108,14 @@ async def put_key(request: Request, principal: Principal | None) -> Response:
 @endpoint(
     "admin",
     "Remove the node's public key for a network",
-    request=Deletion,
+    request=CommitMessage,
     response=Committed,
     tags=TAGS,
 )
 async def delete_key(request: Request, principal: Principal | None) -> Response:
     node = name_param(request, "node")
     network = name_param(request, "network")
-    body = await parse_body(request, Deletion)
+    body = await parse_body(request, CommitMessage)
     path = file_path("keys", node)
 
     def change(snapshot: Snapshot) -> dict[str, bytes | None]:

@@ -88,12 +88,16 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> list[str]:
     if body:
         schema = body["content"]["application/json"]["schema"]
         lines.append(f"- request body: `{_type(schema)}`")
-    answers = []
+    answers, errors = [], []
     for status, response in op.get("responses", {}).items():
+        if int(status) >= 400:
+            errors.append(status)
+            continue
         content = response.get("content", {}).get("application/json")
-        shape = f" `{_type(content['schema'])}`" if content else ""
-        answers.append(f"{status}{shape}")
-    lines.append("- responses: " + ", ".join(answers))
+        answers.append(f"{status} `{_type(content['schema'])}`" if content else status)
+    lines.append("- answer: " + ", ".join(answers))
+    if errors:
+        lines.append("- errors: " + ", ".join(errors))
     return [*lines, ""]
 
 

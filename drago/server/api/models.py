@@ -136,8 +136,8 @@ class KeyWrite(_Write):
     public_key: str = Field(description="the interface's WireGuard public key (32 bytes, base64)")
 
 
-class Deletion(_Write):
-    """Optional body of a DELETE: the commit message."""
+class CommitMessage(_Write):
+    """Optional body of a delete or a revert: the commit message."""
 
 
 # -- answers --------------------------------------------------------------------------

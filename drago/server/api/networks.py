@@ -30,8 +30,8 @@ from drago.server.api.common import (
     write,
 )
 from drago.server.api.models import (
+    CommitMessage,
     Committed,
-    Deletion,
     NetworkCreate,
     NetworkList,
     NetworkOut,
@@ -119,14 +119,14 @@ async def update_network(request: Request, principal: Principal | None) -> Respo
 @endpoint(
     "admin",
     "Delete a network",
-    request=Deletion,
+    request=CommitMessage,
     response=Committed,
     query={"cascade": "true: also remove the nodes' interfaces and keys for this network"},
     tags=TAGS,
 )
 async def delete_network(request: Request, principal: Principal | None) -> Response:
     name = name_param(request, "network")
-    body = await parse_body(request, Deletion)
+    body = await parse_body(request, CommitMessage)
     cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
     path = file_path("networks", name)
 

@@ -27,8 +27,8 @@ from drago.server.api.common import (
     write,
 )
 from drago.server.api.models import (
+    CommitMessage,
     Committed,
-    Deletion,
     NodeCreate,
     NodeList,
     NodeOut,
@@ -124,13 +124,13 @@ async def update_node(request: Request, principal: Principal | None) -> Response
 @endpoint(
     "admin",
     "Delete a node and its registered keys",
-    request=Deletion,
+    request=CommitMessage,
     response=Committed,
     tags=TAGS,
 )
 async def delete_node(request: Request, principal: Principal | None) -> Response:
     name = name_param(request, "node")
-    body = await parse_body(request, Deletion)
+    body = await parse_body(request, CommitMessage)
     path = file_path("nodes", name)
 
     def change(snapshot: Snapshot) -> dict[str, bytes | None]:

@@ -28,8 +28,8 @@ from drago.server.api.common import (
     write,
 )
 from drago.server.api.models import (
+    CommitMessage,
     Committed,
-    Deletion,
     FileDiff,
     Person,
     RevisionDetail,
@@ -156,7 +156,7 @@ async def get_revision(request: Request, principal: Principal | None) -> Respons
 @endpoint(
     "admin",
     "Revert a revision: a new commit undoing its changes on top of the head",
-    request=Deletion,
+    request=CommitMessage,
     response=Committed,
     status_code=201,
     tags=TAGS,
@@ -164,7 +164,7 @@ async def get_revision(request: Request, principal: Principal | None) -> Respons
 async def revert_revision(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
     rev = str(request.path_params["rev"])
-    body = await parse_body(request, Deletion)
+    body = await parse_body(request, CommitMessage)
     info = await in_thread(lambda: ctx.store.commit_info(ctx.store.resolve(rev)))
     parent = info.parents[0] if info.parents else None
     changes = await in_thread(lambda: ctx.store.diff(parent, info.id))

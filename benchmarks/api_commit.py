@@ -1,0 +1,263 @@
+"""API commit benchmark: ``PUT /api/v1/nodes/{node}`` on a generated 1,000-node repository.
+
+Run ``python benchmarks/api_commit.py`` (``--nodes N``, ``--commits K``,
+``--topology hub|mesh|both``, ``--no-write``). For each topology it writes a
+repository to a temporary directory, starts the server in-process on a fresh
+data directory (``--init-from``), and times K API writes that each change one
+node's endpoint (request to answer: read, edit, validate, commit, signed, live
+refresh and re-render; over httpx's ASGI transport, so without network). Then it
+times the layers of the same write one by one (edit, validator, store commit,
+live refresh) to show where the time goes. Figures go to the ``bench:api``
+section of ``docs/benchmarks.md``.
+
+Topologies: ``hub``: 10 hubs and 990 edges, hubs <-> edges by label selectors
+(about 10,000 peer entries); ``mesh``: one full mesh (999,000 peer entries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from drago.model.validate import validate_changes  # noqa: E402
+from drago.server import documents  # noqa: E402
+from drago.server.app import create_app, open_context  # noqa: E402
+from drago.server.context import ServerContext  # noqa: E402
+from drago.server.settings import Settings  # noqa: E402
+from drago.store import Identity  # noqa: E402
+
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench:api -->", "<!-- /bench:api -->"
+NODE = "node-0001"
+NODE_PATH = f"nodes/{NODE}.toml"
+
+
+def _key(index: int) -> str:
+    return base64.b64encode(hashlib.sha256(f"key-{index}".encode()).digest()).decode()
+
+
+def write_repository(root: Path, count: int, topology: str) -> None:
+    """A repository of ``count`` nodes in one network, every key registered."""
+    for folder in ("networks", "nodes", "keys"):
+        (root / folder).mkdir(parents=True)
+    if topology == "mesh":
+        connections = '[[connections]]\nbetween = ["*", "*"]\n'
+    else:
+        connections = '[[connections]]\nbetween = ["role=hub", "role=edge"]\n'
+    (root / "networks" / "net.toml").write_text(
+        f'description = "benchmark"\naddress_range = "10.0.0.0/16"\n'
+        f"persistent_keepalive = 25\n\n{connections}"
+    )
+    for index in range(count):
+        name = f"node-{index:04d}"
+        role = "hub" if topology == "hub" and index % 100 == 0 else "edge"
+        third, fourth = divmod(index + 1, 250)
+        (root / "nodes" / f"{name}.toml").write_text(
+            f'# node {index}\ndescription = "node {index}"\n'
+            f'endpoint = "{name}.example.net"\nlabels = {{ role = "{role}" }}\n\n'
+            f'[interfaces.net]\naddress = "10.0.{third}.{fourth + 1}/16"\n'
+            f'routes = ["10.{100 + index // 250}.{index % 250}.0/24"]\n'
+        )
+        (root / "keys" / f"{name}.toml").write_text(
+            f'[interfaces.net]\npublic_key = "{_key(index)}"\n'
+        )
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+@dataclass
+class Result:
+    topology: str
+    nodes: int
+    import_s: float
+    api_ms: list[float]
+    layers: dict[str, list[float]]
+
+
+async def api_writes(ctx: ServerContext, admin: str, commits: int) -> list[float]:
+    app = create_app(ctx)
+    headers = {"Authorization": f"Bearer {admin}"}
+    transport = httpx.ASGITransport(app=app)
+    times: list[float] = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        spec = (await client.get(f"/api/v1/nodes/{NODE}", headers=headers)).json()["spec"]
+        for index in range(commits + 3):
+            spec["endpoint"] = f"api-{index}.example.net"
+            started = time.perf_counter()
+            answer = await client.put(f"/api/v1/nodes/{NODE}", json={"spec": spec}, headers=headers)
+            elapsed = time.perf_counter() - started
+            if answer.status_code != 200:
+                raise SystemExit(f"PUT failed: {answer.status_code} {answer.text}")
+            if index >= 3:  # warm-up
+                times.append(elapsed * 1000)
+    return times
+
+
+async def layer_times(ctx: ServerContext, commits: int) -> dict[str, list[float]]:
+    """The steps of one write, timed separately (what ctx.commit and the API do)."""
+    layers: dict[str, list[float]] = {
+        "edit (read file, tomlkit update)": [],
+        "validator (validate_changes)": [],
+        "store commit (signed)": [],
+        "live refresh (validated state + incremental render)": [],
+    }
+    author = Identity("bench", "bench@example.org")
+
+    def timed(name: str, func: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        value = func()
+        layers[name].append((time.perf_counter() - started) * 1000)
+        return value
+
+    for index in range(commits):
+        head = ctx.store.head(ctx.branch)
+        assert head is not None
+        text = ctx.store.read_file(head, NODE_PATH).decode()
+
+        def edit(text: str = text, index: int = index) -> str:
+            import tomllib
+
+            data = tomllib.loads(text)
+            data["endpoint"] = f"layer-{index}.example.net"
+            return documents.update(NODE_PATH, text, data)
+
+        new = str(timed("edit (read file, tomlkit update)", edit))
+        changes: dict[str, bytes | None] = {NODE_PATH: new.encode()}
+        files = ctx.store.files(head)
+        timed("validator (validate_changes)", partial(validate_changes, files, changes))
+        signer = ctx.server_key
+        commit = partial(
+            ctx.store.commit,
+            changes,
+            message="bench",
+            author=author,
+            committer=ctx.server_identity,
+            base=head,
+            branch=ctx.branch,
+            sign=signer.sign if signer is not None else None,
+        )
+        timed("store commit (signed)", commit)
+        started = time.perf_counter()
+        await ctx.live.refresh()
+        layers["live refresh (validated state + incremental render)"].append(
+            (time.perf_counter() - started) * 1000
+        )
+    return layers
+
+
+async def run(topology: str, count: int, commits: int) -> Result:
+    with tempfile.TemporaryDirectory(prefix="drago-bench-") as tmp:
+        repo = Path(tmp) / "repo"
+        write_repository(repo, count, topology)
+        started = time.perf_counter()
+        opened = open_context(Settings(data=Path(tmp) / "data", init_from=repo))
+        await opened.ctx.start()
+        import_s = time.perf_counter() - started
+        assert opened.bootstrap_secret is not None
+        try:
+            api = await api_writes(opened.ctx, opened.bootstrap_secret, commits)
+            layers = await layer_times(opened.ctx, min(commits, 20))
+        finally:
+            await opened.ctx.stop()
+    return Result(topology, count, import_s, api, layers)
+
+
+def report(results: list[Result], commits: int) -> str:
+    lines = [
+        "## API commit (`python benchmarks/api_commit.py`)",
+        "",
+        f"`PUT /api/v1/nodes/{{node}}` changing one node's endpoint, {commits} writes after 3"
+        " warm-up writes, in-process over httpx's ASGI transport (no network). Each write is the"
+        " whole path: read the file, edit it with tomlkit, validate the resulting tree, commit"
+        " (signed by the server key, compare-and-swap), refresh the live state (validated state"
+        " + incremental render) and answer with the node.",
+        "",
+        "| repository | p50 | p99 | max | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.nodes:,} nodes, {_topology(r.topology)} | {percentile(r.api_ms, 0.5):.1f} ms"
+            f" | {percentile(r.api_ms, 0.99):.1f} ms | {max(r.api_ms):.1f} ms | p50 < 50 ms |"
+        )
+    lines += ["", "Where the time goes (median per step of the same write, timed one by one):", ""]
+    header = "| step | " + " | ".join(_topology(r.topology) for r in results) + " |"
+    lines += [header, "| --- |" + " --- |" * len(results)]
+    for name in results[0].layers:
+        cells = [f"{statistics.median(r.layers[name]):.1f} ms" for r in results]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    imports = ", ".join(f"{_topology(r.topology)} {r.import_s:.1f} s" for r in results)
+    lines += [
+        "",
+        f"First start with `--init-from` (import, validate, first render): {imports}.",
+        f"Machine: {os.cpu_count()} CPUs ({_cpu()}), Python {platform.python_version()};"
+        f" load average {os.getloadavg()[0]:.1f} when the run ended.",
+    ]
+    return "\n".join(lines)
+
+
+def _topology(name: str) -> str:
+    return {"hub": "10 hubs x 990 edges", "mesh": "full mesh"}[name]
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def write_section(text: str) -> None:
+    section = f"{BEGIN}\n{text}\n{END}"
+    current = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if BEGIN in current:
+        current = re.sub(
+            re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, current, flags=re.S
+        )
+    else:
+        current = current.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(current)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--commits", type=int, default=50)
+    parser.add_argument("--topology", choices=["hub", "mesh", "both"], default="both")
+    parser.add_argument("--no-write", action="store_true", help="print, leave docs alone")
+    args = parser.parse_args()
+    topologies = ["hub", "mesh"] if args.topology == "both" else [args.topology]
+    results = [asyncio.run(run(t, args.nodes, args.commits)) for t in topologies]
+    text = report(results, args.commits)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
