@@ -253,7 +253,8 @@ def write_section(rows: list[str]) -> None:
             "| --- | --- | --- |",
             *table.values(),
             "",
-            f"Machine: {machine()}.",
+            f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} when written "
+            "(other work on the machine slows both servers alike; compare the ratio).",
             END,
         ]
     )
