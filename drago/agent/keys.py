@@ -49,12 +49,6 @@ class KeyPair:
         return cls.from_private(base64.b64encode(clamp(random(32))).decode())
 
 
-class InsecureKeyFile(DragoError):
-    """A private key file is readable or writable by others."""
-
-    code = "insecure_key_file"
-
-
 class KeyStore:
     """The ``keys/`` folder of the state directory."""
 
@@ -65,13 +59,13 @@ class KeyStore:
         return self.folder / f"{network}.{suffix}"
 
     def check_permissions(self) -> None:
-        """Refuse key files others can read, naming the exact fix."""
+        """Refuse key files others can read (DragoError naming the exact ``chmod``)."""
         if not self.folder.exists():
             return
         for path in sorted(self.folder.iterdir()):
             mode = stat.S_IMODE(path.stat().st_mode)
             if path.is_file() and mode & 0o077:
-                raise InsecureKeyFile(
+                raise DragoError(
                     f"private key file {path} has mode {mode:04o} and others can read it; "
                     f"fix it with: chmod 600 {path}",
                     details={"path": str(path), "mode": f"{mode:04o}"},

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from nacl.public import PrivateKey
 
-from drago.agent.keys import InsecureKeyFile, KeyPair, KeyStore, clamp
+from drago.agent.keys import KeyPair, KeyStore, clamp
+from drago.errors import DragoError
 
 
 def test_generated_keys_are_clamped_and_match_their_public_key() -> None:
@@ -37,7 +38,7 @@ def test_readable_key_refuses_with_the_exact_fix(tmp_path: Path) -> None:
     store.ensure("backbone")
     path = tmp_path / "keys" / "backbone.key"
     os.chmod(path, 0o644)
-    with pytest.raises(InsecureKeyFile) as info:
+    with pytest.raises(DragoError) as info:
         store.check_permissions()
     assert f"chmod 600 {path}" in info.value.message
     assert store.get("backbone") is not None
