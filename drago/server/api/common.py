@@ -22,7 +22,7 @@ from drago.server.context import ServerContext, base_revision
 from drago.server.endpoint import Principal
 
 #: How often a write without ``If-Match`` is retried when another write wins the race.
-RETRIES = 5
+RETRIES = 30
 
 Changes = dict[str, bytes | None]
 M = TypeVar("M", bound=BaseModel)
