@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright against a real ``drago server``.
 
-Each test gets its own server process on a fresh data directory imported from
-the example repository, and a fresh browser context whose console is watched:
+Each test module gets its own server process on a fresh data directory imported
+from the example repository; each test a fresh browser context whose console is watched:
 any console error or uncaught exception fails the test. Screenshots go to
 ``$DRAGO_UI_SCREENSHOTS`` when set (``docs/images`` to refresh the docs), else
 to a temporary directory.
@@ -85,11 +85,13 @@ class Server:
         return done.stdout
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server per test module (starting one takes seconds); tests leave
+    what others read alone and look things up instead of assuming the history."""
     if not shutil.which("git"):
         pytest.skip("git is not installed")
-    data = tmp_path / "data"
+    data = tmp_path_factory.mktemp("server") / "data"
     process = ServerProcess(data, "--init-from", str(EXAMPLE_REPO))
     process.start()
     try:
