@@ -113,3 +113,20 @@ def test_format_keeps_any_comment(comment: str) -> None:
     text = f'# {comment}\naddress_range = "10.0.0.0/8"  # {comment}\n'
     out = format_text("networks/x.toml", text)
     assert out.count(f"# {comment}".rstrip()) >= 2 or comment.strip() == ""
+
+
+@SETTINGS
+@given(document=SCHEMA_DOCS | ANY_DOCS, folder=FOLDERS, data=st.data())
+def test_format_keeps_every_comment_line(
+    document: dict[str, Any], folder: str, data: st.DataObject
+) -> None:
+    lines = tomli_w.dumps(document).split("\n")
+    spots = data.draw(st.lists(st.integers(0, len(lines)), max_size=6))
+    for number, spot in enumerate(sorted(spots, reverse=True)):
+        lines.insert(spot, f"# c{number}")
+    text = "\n".join(lines) + "\n"
+    out = format_text(f"{folder}/x.toml", text)
+    assert tomllib.loads(out) == tomllib.loads(text)
+    for number in range(len(spots)):
+        assert f"# c{number}" in out
+    assert format_text(f"{folder}/x.toml", out) == out
