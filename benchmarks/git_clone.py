@@ -37,7 +37,6 @@ import uvicorn  # noqa: E402
 
 from drago.server.app import create_app, open_context  # noqa: E402
 from drago.server.context import ServerContext  # noqa: E402
-from drago.server.git import routes as git_routes  # noqa: E402
 from drago.server.settings import Settings  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -85,8 +84,6 @@ def drago_server(data: Path, source: Path) -> Iterator[tuple[ServerContext, int,
     opened = open_context(Settings(data=data, init_from=None if data.exists() else source))
     ctx = opened.ctx
     app = create_app(ctx)
-    paths = {getattr(r, "path", None) for r in app.router.routes}
-    app.router.routes.extend(r for r in git_routes() if getattr(r, "path", None) not in paths)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     )

@@ -12,8 +12,7 @@ import uvicorn
 from drago.server.app import create_app, open_context
 from drago.server.context import ServerContext
 from drago.server.endpoint import Role
-from drago.server.git import RefWatcher, install_watcher
-from drago.server.git import routes as git_routes
+from drago.server.git import RefWatcher
 from drago.server.settings import Settings
 from drago.signing import PublicKey, TrustedSigners
 from tests.server.git.gitenv import GitUser
@@ -41,13 +40,9 @@ class GitServer:
 
 
 def serve(ctx: ServerContext) -> tuple[uvicorn.Server, threading.Thread, int]:
-    if not any(isinstance(getattr(h, "__self__", None), RefWatcher) for h in ctx.on_startup):
-        install_watcher(ctx)  # until the app factory does it
     app = create_app(ctx)
-    paths = {getattr(r, "path", None) for r in app.router.routes}
-    for route in git_routes():  # until the app mounts them itself
-        if getattr(route, "path", None) not in paths:
-            app.router.routes.append(route)
+    watchers = [h for h in ctx.on_startup if isinstance(getattr(h, "__self__", None), RefWatcher)]
+    assert len(watchers) == 1, "the app factory installs one repository watcher"
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
