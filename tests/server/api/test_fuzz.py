@@ -25,7 +25,7 @@ from drago.server.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = 25
+EXAMPLES = 15
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 SCHEMA = schemathesis.openapi.from_dict(openapi_document(app_routes()))
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
