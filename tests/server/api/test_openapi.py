@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from openapi_spec_validator import validate
 from starlette.routing import Route
 
 from drago.server.api.markdown import to_markdown
@@ -27,6 +28,10 @@ async def test_served_document_describes_every_route(api: Api) -> None:
     assert {r.path_format for r in app_routes() if isinstance(r, Route)} >= {
         p for p, _ in described
     }
+
+
+def test_document_is_valid_openapi_3_1() -> None:
+    validate(openapi_document(app_routes()))
 
 
 def test_operations_carry_security_parameters_and_schemas() -> None:
