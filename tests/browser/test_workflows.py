@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,31 @@ def test_pages_fit_a_phone(browser: Browser, server: Server, shots: Path) -> Non
     finally:
         context.close()
     assert errors == []
+
+
+def test_a_review_branch_shows_its_plan_and_an_admin_merges_it(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    remote = server.url.replace("http://", f"http://ui:{server.admin}@") + "/repo.git"
+    git = ["git", "-c", "user.name=Rita Review", "-c", "user.email=rita@example.net"]
+    subprocess.run([*git, "clone", "-q", remote, str(work)], check=True, timeout=60)
+    node = work / "nodes" / "nyc-1.toml"
+    node.write_text(node.read_text().replace("listen_port = 51820", "listen_port = 51821", 1))
+    subprocess.run([*git, "-C", str(work), "commit", "-qam", "nyc-1: move port"], check=True)
+    subprocess.run(
+        [*git, "-C", str(work), "push", "-q", "origin", "HEAD:review/nyc-port"],
+        check=True,
+        timeout=60,
+    )
+    sign_in(page, server.admin)
+    page.get_by_role("navigation").get_by_role("link", name="Review").click()
+    page.get_by_test_id("branches").get_by_role("link", name="review/nyc-port").click()
+    review = page.get_by_test_id("branch-review")
+    expect(review).to_contain_text("Valid")
+    expect(review).to_contain_text("nyc-1: move port")
+    expect(review.locator(".plan")).to_contain_text("51821")
+    review.get_by_role("button", name="Merge into the live branch").click()
+    page.get_by_role("dialog").get_by_role("button", name="Merge", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Review")
+    assert "listen_port = 51821" in server.git("show", "main:nodes/nyc-1.toml")

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 
 import { ApiError, Client } from "./api";
 import { Loading } from "./components/feedback";
+import { lazyPage } from "./components/lazy";
 import { HistoryPage } from "./pages/history";
 import { NetworkPage } from "./pages/network";
 import { NodePage } from "./pages/node";
@@ -12,7 +13,6 @@ import { ReviewPage } from "./pages/review";
 import { RevisionPage } from "./pages/revision";
 import { SignIn } from "./pages/signin";
 import { TokensPage } from "./pages/tokens";
-import { TopologyPage } from "./pages/topology";
 import { href, type Route, useRoute } from "./router";
 import { clearToken, loadToken, saveToken } from "./session";
 import { type Session, SessionContext, useSession } from "./session-context";
@@ -69,6 +69,11 @@ export function App() {
     </SessionContext.Provider>
   );
 }
+
+const TopologyPage = lazyPage("the topology view", async () => {
+  const module = await import("./pages/topology");
+  return module.TopologyPage;
+});
 
 const NAV: { label: string; to: string; pages: Route["page"][]; admin?: boolean }[] = [
   { label: "Overview", to: "/", pages: ["overview", "network", "topology", "node"] },

@@ -23,13 +23,18 @@ export function parse(pathname: string): Route {
   if (first === "nodes" && second && parts.length === 2) return { page: "node", name: second };
   if (first === "history" && parts.length === 1) return { page: "history" };
   if (first === "history" && second && parts.length === 2) return { page: "revision", rev: second };
-  if (first === "review" && parts.length <= 2) return { page: "review", branch: second ?? null };
+  if (first === "review") return { page: "review", branch: parts.slice(1).join("/") || null };
   if (first === "tokens" && parts.length === 1) return { page: "tokens" };
   return { page: "missing", path: pathname };
 }
 
 export function href(...parts: string[]): string {
   return "/" + parts.map(encodeURIComponent).join("/");
+}
+
+/** A path whose last part may hold slashes (branch names like `review/dns`). */
+export function hrefPath(prefix: string, name: string): string {
+  return `/${prefix}/` + name.split("/").map(encodeURIComponent).join("/");
 }
 
 export function navigate(to: string): void {

@@ -211,14 +211,39 @@ export interface TokenCreated {
 
 export interface Branch {
   name: string;
-  head?: string;
-  revision?: string;
-  [key: string]: unknown;
+  head: string;
+  live: boolean;
 }
 
-export interface BranchPlan {
-  valid?: boolean;
-  problems?: Problem[];
-  plan?: Plan | null;
-  [key: string]: unknown;
+export interface BranchList {
+  live_branch: string;
+  branches: Branch[];
+}
+
+export interface BranchCommit {
+  id: string;
+  summary: string;
+  author: string;
+  signed_by: string | null;
+  signature_problem: string | null;
+}
+
+export interface Review {
+  branch: string;
+  head: string;
+  base: string | null;
+  valid: boolean;
+  problems: Problem[];
+  commits: BranchCommit[];
+  up_to_date: boolean;
+  merge: "fast-forward" | "squash" | null;
+  plan: Plan | null;
+  summary: string | null;
+  markdown: string | null;
+}
+
+export interface Merged {
+  mode: "fast-forward" | "squash";
+  revision: string;
+  commits: string[];
 }

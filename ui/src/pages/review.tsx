@@ -2,52 +2,45 @@
 
 import { useState } from "preact/hooks";
 
-import { ApiError, enc } from "../api";
+import { enc } from "../api";
 import { Dialog } from "../components/dialog";
 import { Empty, ErrorNote, Loading, Page } from "../components/feedback";
 import { PlanView } from "../components/plan";
 import { shortRev } from "../model";
-import { href, navigate } from "../router";
+import { href, hrefPath, navigate } from "../router";
 import { useLoad, useSession } from "../session-context";
-import type { Branch, BranchPlan, Committed, Plan, Problem } from "../types";
+import type { BranchList, Merged, Review } from "../types";
 
-function branchesOf(answer: unknown): Branch[] {
-  const list = Array.isArray(answer)
-    ? answer
-    : ((answer as { branches?: unknown } | null)?.branches ?? []);
-  if (Array.isArray(list)) {
-    return list.map((b: unknown) => (typeof b === "string" ? { name: b } : (b as Branch)));
-  }
-  // {"name": "sha", ...}
-  return Object.entries(list as Record<string, string>).map(([name, head]) => ({ name, head }));
+function branchUrl(name: string, action: string): string {
+  return `/branches/${name.split("/").map(enc).join("/")}/${action}`;
 }
 
 export function ReviewPage({ branch }: { branch: string | null }) {
-  const branches = useLoad("branches", (c) => c.json<unknown>("/branches"));
-  if (branches.error instanceof ApiError && branches.error.status === 404) {
-    return (
-      <Page title="Review">
-        <Empty>This server does not offer branch review.</Empty>
-      </Page>
-    );
-  }
+  const branches = useLoad("branches", (c) => c.json<BranchList>("/branches"));
   if (branches.error) return <ErrorNote error={branches.error} retry={branches.reload} />;
   if (!branches.data) return <Loading what="branches" />;
-  const list = branchesOf(branches.data).filter((b) => b.name !== "main" && b.live !== true);
+  const list = branches.data.branches.filter((b) => !b.live);
   return (
     <Page title="Review">
+      <p class="muted">
+        Branches other than <code>{branches.data.live_branch}</code> are never live: check what
+        they would change, then merge.
+      </p>
       {list.length === 0 ? (
         <Empty>
           No branch to review. Push one with <code>git push drago HEAD:review/my-change</code>.
         </Empty>
       ) : (
-        <ul class="branches">
+        <ul class="branches" data-testid="branches">
           {list.map((b) => (
             <li key={b.name}>
-              <a href={href("review", b.name)} aria-current={b.name === branch ? "page" : undefined}>
+              <a
+                href={hrefPath("review", b.name)}
+                aria-current={b.name === branch ? "page" : undefined}
+              >
                 {b.name}
               </a>{" "}
-              <code class="muted">{shortRev(b.head ?? b.revision ?? null)}</code>
+              <code class="muted">{shortRev(b.head)}</code>
             </li>
           ))}
         </ul>
@@ -59,41 +52,43 @@ export function ReviewPage({ branch }: { branch: string | null }) {
 
 function BranchReview({ name, onMerged }: { name: string; onMerged: () => void }) {
   const { canWrite, client } = useSession();
-  const plan = useLoad(`branch-plan:${name}`, (c) =>
-    c.json<BranchPlan>(`/branches/${enc(name)}/plan`),
-  );
+  const review = useLoad(`review:${name}`, (c) => c.json<Review>(branchUrl(name, "plan")));
   const [confirming, setConfirming] = useState(false);
   const [mergeError, setMergeError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
 
   async function merge() {
     setMergeError(null);
+    setBusy(true);
     try {
-      const committed = await client.json<Committed>(`/branches/${enc(name)}/merge`, {
-        method: "POST",
-        body: {},
-      });
+      const merged = await client.json<Merged>(branchUrl(name, "merge"), { method: "POST" });
       setConfirming(false);
       onMerged();
-      navigate(href("history", committed.revision));
+      navigate(href("history", merged.revision));
     } catch (error) {
       setMergeError(error instanceof Error ? error.message : String(error));
+    } finally {
+      setBusy(false);
     }
   }
 
-  if (plan.error) return <ErrorNote error={plan.error} retry={plan.reload} />;
-  if (!plan.data) return <Loading what={`the plan of ${name}`} />;
-  const problems = (plan.data.problems ?? []) as Problem[];
-  const valid = plan.data.valid ?? problems.length === 0;
+  if (review.error) return <ErrorNote error={review.error} retry={review.reload} />;
+  if (!review.data) return <Loading what={`the review of ${name}`} />;
+  const r = review.data;
   return (
     <section class="card review" data-testid="branch-review">
-      <h2>{name}</h2>
-      {valid ? (
+      <h2>{r.branch}</h2>
+      <p class="muted">
+        head <code>{shortRev(r.head)}</code> against live <code>{shortRev(r.base)}</code>
+        {!r.up_to_date && " · the live branch moved since this branch started"}
+      </p>
+      {r.valid ? (
         <p class="note success">Valid: the branch passes every check.</p>
       ) : (
         <div class="note error">
           <strong>Invalid:</strong>
           <ul>
-            {problems.map((p, i) => (
+            {r.problems.map((p, i) => (
               <li key={i}>
                 <code>{p.path}</code>: {p.key && <code>{p.key}</code>} {p.message}
               </li>
@@ -101,22 +96,51 @@ function BranchReview({ name, onMerged }: { name: string; onMerged: () => void }
           </ul>
         </div>
       )}
+      <h3>Commits</h3>
+      <ul class="changes">
+        {r.commits.map((c) => (
+          <li key={c.id}>
+            <code>{shortRev(c.id)}</code> {c.summary} <span class="muted">— {c.author}</span>{" "}
+            {c.signed_by ? (
+              <span class="badge sig-verified" title={`signed by ${c.signed_by}`}>
+                verified
+              </span>
+            ) : (
+              <span class="badge sig-unsigned" title={c.signature_problem ?? "unsigned"}>
+                {c.signature_problem ? "unverified" : "unsigned"}
+              </span>
+            )}
+          </li>
+        ))}
+      </ul>
       <h3>Plan against the live branch</h3>
-      <PlanView plan={(plan.data.plan ?? null) as Plan | null} />
+      {r.summary && <p>{r.summary}</p>}
+      <PlanView plan={r.plan} />
       {canWrite && (
-        <button type="button" class="primary" disabled={!valid} onClick={() => setConfirming(true)}>
-          Merge into the live branch
-        </button>
+        <div class="form-actions">
+          <button
+            type="button"
+            class="primary"
+            disabled={!r.valid || r.merge === null}
+            onClick={() => setConfirming(true)}
+          >
+            Merge into the live branch
+          </button>
+          {r.merge && <span class="muted">as a {r.merge}</span>}
+        </div>
       )}
       <Dialog title={`Merge ${name}`} open={confirming} onClose={() => setConfirming(false)}>
-        <p>Merge {name} into the live branch? Agents receive the new configuration at once.</p>
+        <p>
+          Merge <b>{name}</b> into the live branch ({r.merge})? Agents receive the new
+          configuration at once.
+        </p>
         {mergeError && (
           <p class="note error" role="alert">
-            {mergeError}
+            Nothing was merged: {mergeError}
           </p>
         )}
         <div class="form-actions">
-          <button type="button" class="primary" onClick={() => void merge()}>
+          <button type="button" class="primary" disabled={busy} onClick={() => void merge()}>
             Merge
           </button>
           <button type="button" onClick={() => setConfirming(false)}>
