@@ -228,8 +228,10 @@ def main() -> int:
         held_rss = rss_kib(pid)
         waiters = metric(server, "drago_longpoll_waiters")
         woke_at = time.monotonic()
+        cpu2 = cpu_seconds(pid)
         status = register_key(server, *CHANGED)
         answered, failed = parent.recv()
+        wake_cpu = cpu_seconds(pid) - cpu2
         client.join(30)
         result = {
             "clients": args.clients,
@@ -241,8 +243,10 @@ def main() -> int:
             "idle_cpu_percent": round(100 * (cpu1 - cpu0) / (t1 - t0), 2),
             "commit_status": status,
             "all_answered_s": round(max(answered) - woke_at, 2) if answered else None,
+            "wake_server_cpu_s": round(wake_cpu, 2),
             "answered": len(answered),
             "not_200": failed,
+            "load_average": os.getloadavg()[0],
         }
         print(json.dumps(result, indent=2))
         return 0

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from longpoll import Server, raise_fd_limit, request, start_server
+from longpoll import Server, cpu_seconds, raise_fd_limit, request, start_server
 
 
 def random_key() -> str:
@@ -175,6 +175,7 @@ def main() -> int:
         latencies: list[float] = []
         commits: list[float] = []
         missing = 0
+        cpu_before = cpu_seconds(server.proc.pid)
         for _ in range(args.rounds):
             started = time.monotonic()
             status, _, body = request(
@@ -192,6 +193,7 @@ def main() -> int:
             missing += len(nodes) - len(got)
             latencies += [at - started for at in got.values()]
             time.sleep(0.2)
+        server_cpu = cpu_seconds(server.proc.pid) - cpu_before
         parent.send("stop")
         proc.join(10)
         result = {
@@ -203,6 +205,8 @@ def main() -> int:
             "p99_ms": round(percentile(latencies, 99) * 1000, 1),
             "max_ms": round(max(latencies) * 1000, 1),
             "api_commit_p50_ms": round(statistics.median(commits) * 1000, 1),
+            "server_cpu_ms_per_round": round(server_cpu / args.rounds * 1000, 1),
+            "load_average": os.getloadavg()[0],
         }
         print(json.dumps(result, indent=2))
         return 0
