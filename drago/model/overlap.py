@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from drago.errors import Problem
+from drago.model.memo import IdentityMemo
 from drago.model.names import file_path
 from drago.model.schema import IPNetwork
 from drago.model.topology import PeerLink, PeerMap
@@ -26,13 +27,28 @@ class _Range:
     link: int
 
 
-def _ranges(links: list[PeerLink]) -> list[_Range]:
-    out = []
-    for index, link in enumerate(links):
-        for net in link.allowed_ips:
+_BOUNDS: IdentityMemo[list[tuple[int, int, IPNetwork]]] = IdentityMemo()
+
+
+def _bounds(nets: tuple[IPNetwork, ...]) -> list[tuple[int, int, IPNetwork]]:
+    """(first, last, net) as integers comparable across IP versions."""
+
+    def compute() -> list[tuple[int, int, IPNetwork]]:
+        out = []
+        for net in nets:
             start = (net.version << 128) | int(net.network_address)
-            end = (net.version << 128) | int(net.broadcast_address)
-            out.append(_Range(start, end, net, index))
+            out.append((start, start + net.num_addresses - 1, net))
+        return out
+
+    return _BOUNDS.get_or_compute((nets,), None, compute)
+
+
+def _ranges(links: list[PeerLink]) -> list[_Range]:
+    out = [
+        _Range(start, end, net, index)
+        for index, link in enumerate(links)
+        for start, end, net in _bounds(link.allowed_ips)
+    ]
     out.sort(key=lambda r: (r.start, -r.end))
     return out
 

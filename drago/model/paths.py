@@ -7,6 +7,7 @@ folder are ignored. Anything else is an error, as are symlinks and submodules.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from drago.model.names import FOLDERS, name_problem
@@ -46,8 +47,9 @@ def _is_doc(name: str) -> bool:
     return name.endswith(".md") and len(name) > 3
 
 
+@functools.lru_cache(maxsize=65536)
 def classify(path: str, mode: int) -> PathRole:
-    """What ``path`` (with Git file ``mode``) is to drago."""
+    """What ``path`` (with Git file ``mode``) is to drago (pure, so cached)."""
     if mode == MODE_SYMLINK:
         return Rejected("symlinks are not allowed in a drago repository")
     if mode == MODE_SUBMODULE:

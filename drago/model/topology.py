@@ -23,9 +23,10 @@ keepalive), so a 1,000-node full mesh costs about a million dictionary stores.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
+from drago.model.memo import IdentityMemo
 from drago.model.schema import IPNetwork, NetworkFile, NodeFile, Selector
 from drago.model.state import State
 
@@ -48,6 +49,14 @@ class PeerLink:
 PeerMap = dict[str, dict[str, PeerLink]]
 
 
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """A network's peer map and the distinct links it shares between rows."""
+
+    rows: PeerMap
+    links: list[PeerLink]
+
+
 def network_sort_key(net: IPNetwork) -> tuple[int, int, int]:
     """Address order for networks of both IP versions (IPv4 first)."""
     return (net.version, int(net.network_address), net.prefixlen)
@@ -68,11 +77,21 @@ def match_selector(selector: str, members: Iterable[tuple[str, NodeFile]]) -> li
     return [name for name, node in members if all(node.labels.get(k) == v for k, v in terms)]
 
 
+#: Default allowed IPs per interface model, and whole topologies per network
+#: file and member facts, shared between revisions (see :mod:`drago.model.memo`).
+_ALLOWED: IdentityMemo[tuple[IPNetwork, ...]] = IdentityMemo()
+_TOPOLOGIES: IdentityMemo[Topology] = IdentityMemo(size=8)
+
+
 def default_allowed_ips(node: NodeFile, network: str) -> tuple[IPNetwork, ...]:
     """A member's own address as a host network plus the routes it serves."""
     spec = node.interfaces[network]
-    host = ipaddress.ip_network(spec.address.ip)
-    return sorted_networks([host, *spec.routes])
+
+    def compute() -> tuple[IPNetwork, ...]:
+        host = ipaddress.ip_network(spec.address.ip)
+        return sorted_networks([host, *spec.routes])
+
+    return _ALLOWED.get_or_compute((spec,), None, compute)
 
 
 def _keepalive(*choices: int | None) -> int | None:
@@ -80,14 +99,6 @@ def _keepalive(*choices: int | None) -> int | None:
         if value is not None:
             return value or None
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class Topology:
-    """A network's peer map and the distinct links it shares between rows."""
-
-    rows: PeerMap
-    links: list[PeerLink]
 
 
 def compute_topology(state: State, network: str) -> Topology:
@@ -139,12 +150,30 @@ def compute_topology(state: State, network: str) -> Topology:
     return Topology(rows, list(cache.values()))
 
 
+def topology_inputs(state: State, network: str) -> Hashable:
+    """What :func:`compute_topology` reads besides the network file: per member
+    its name, labels, address, routes and keepalive (not endpoints or keys)."""
+    members = []
+    for name, node in sorted(state.nodes.items()):
+        spec = node.interfaces.get(network)
+        if spec is not None:
+            labels = tuple(sorted(node.labels.items()))
+            members.append(
+                (name, labels, spec.address, tuple(spec.routes), spec.persistent_keepalive)
+            )
+    return tuple(members)
+
+
 def topology_of(state: State, network: str) -> Topology:
-    """:func:`compute_topology`, memoised on ``state`` (treat it as read-only)."""
+    """:func:`compute_topology`, memoised on ``state`` and across states whose
+    network file and member facts are the same (treat it as read-only)."""
     memo = state.memo.setdefault("topology", {})
     found = memo.get(network)
     if found is None:
-        found = memo[network] = compute_topology(state, network)
+        net = state.networks[network]
+        found = memo[network] = _TOPOLOGIES.get_or_compute(
+            (net,), topology_inputs(state, network), lambda: compute_topology(state, network)
+        )
     assert isinstance(found, Topology)
     return found
 

@@ -10,9 +10,11 @@ carrying every problem at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 
 from drago.errors import ConfigError, Problem
 from drago.model.load import DEFAULT_CACHE, ParseCache, git_blob_id, load_file
+from drago.model.memo import IdentityMemo
 from drago.model.overlap import overlap_problems
 from drago.model.rules import (
     Context,
@@ -25,6 +27,11 @@ from drago.model.rules import (
 from drago.model.schema import KeysFile, NetworkFile, NodeFile
 from drago.model.state import SourceFile, State
 from drago.model.topology import topology_of
+
+#: Results of the per-node rules and of the overlap check, shared between
+#: revisions while their inputs are the same objects (see drago.model.memo).
+_NODE_PROBLEMS: IdentityMemo[list[Problem]] = IdentityMemo()
+_OVERLAPS: IdentityMemo[list[Problem]] = IdentityMemo(size=64)
 
 
 def load_state(
@@ -56,12 +63,24 @@ def load_state(
     return state, Context(state, broken), problems
 
 
+def _node_problems(ctx: Context, name: str, node: NodeFile) -> list[Problem]:
+    return list(node_rules(ctx, name, node))
+
+
 def check_state(ctx: Context) -> list[Problem]:
     """Every rule between the files of ``ctx.state``."""
     state = ctx.state
     problems: list[Problem] = []
     for name, node in sorted(state.nodes.items()):
-        problems.extend(node_rules(ctx, name, node))
+        nets = [state.networks.get(network) for network in sorted(node.interfaces)]
+        if all(net is not None for net in nets):  # the common case: remember the result
+            problems.extend(
+                _NODE_PROBLEMS.get_or_compute(
+                    (node, *nets), name, partial(_node_problems, ctx, name, node)
+                )
+            )
+        else:
+            problems.extend(node_rules(ctx, name, node))
     for name in sorted(state.keys):
         problems.extend(key_rules(ctx, name))
     members_by_network: dict[str, list[tuple[str, NodeFile]]] = {n: [] for n in state.networks}
@@ -77,7 +96,13 @@ def check_state(ctx: Context) -> list[Problem]:
         problems.extend(connection_rules(ctx, network, members))
         if not duplicates:  # a duplicate address would also overlap everywhere
             topology = topology_of(state, network)
-            problems.extend(overlap_problems(network, topology.rows, topology.links))
+            problems.extend(
+                _OVERLAPS.get_or_compute(
+                    (topology,),
+                    network,
+                    partial(overlap_problems, network, topology.rows, topology.links),
+                )
+            )
     return problems
 
 

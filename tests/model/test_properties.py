@@ -19,7 +19,7 @@ from drago.model.validate import validate_files
 from tests.model.repo import example_files
 
 EXAMPLE = example_files()
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FOLDERS = st.sampled_from(["networks", "nodes", "keys"])
 NAMES = st.sampled_from(["fra-1", "nyc-1", "backbone", "site", "x"])
 

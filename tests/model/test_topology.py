@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from drago.errors import ConfigError
+from drago.model.memo import IdentityMemo
 from drago.model.state import SourceFile, State
-from drago.model.topology import peers_of
+from drago.model.topology import peers_of, topology_of
 from drago.model.validate import validate_files
 from tests.model.repo import edit, valid
 
@@ -131,3 +132,22 @@ def test_ipv6_network() -> None:
     assert [str(p) for p in caught.value.problems] == [
         "nodes/b.toml: interfaces.v6.address: 10.0.0.2/24 is outside fd00:20::/64"
     ]
+
+
+def test_topology_is_shared_between_states_only_while_its_inputs_are_the_same() -> None:
+    base = valid({})
+    endpoint = valid(edit("nodes/fra-1.toml", "fra-1.example.net", "fra-9.example.net"))
+    assert topology_of(endpoint, "backbone") is topology_of(base, "backbone")
+    labels = valid(edit("nodes/sgp-1.toml", 'role = "core"', 'role = "office"'))
+    assert topology_of(labels, "backbone") is not topology_of(base, "backbone")
+    assert sorted(peers_of(labels, "backbone")["sgp-1"]) == ["fra-1"]
+
+
+def test_identity_memo_never_matches_a_recycled_id() -> None:
+    memo: IdentityMemo[int] = IdentityMemo(size=2)
+    first, second = object(), object()
+    assert memo.get_or_compute((first,), "x", lambda: 1) == 1
+    assert memo.get_or_compute((first,), "x", lambda: 2) == 1
+    assert memo.get_or_compute((first,), "y", lambda: 3) == 3
+    assert memo.get_or_compute((second,), "x", lambda: 4) == 4  # full: starts over
+    assert memo.get_or_compute((first,), "x", lambda: 5) == 5
