@@ -172,7 +172,9 @@ def topology_of(state: State, network: str) -> Topology:
     if found is None:
         net = state.networks[network]
         found = memo[network] = _TOPOLOGIES.get_or_compute(
-            (net,), topology_inputs(state, network), lambda: compute_topology(state, network)
+            (net,),
+            (network, topology_inputs(state, network)),
+            lambda: compute_topology(state, network),
         )
     assert isinstance(found, Topology)
     return found
