@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -58,7 +59,7 @@ async def healthz(request: Request, principal: Principal | None) -> Response:
 @endpoint("public", "Prometheus metrics (text format)", tags=("meta",))
 async def metrics(request: Request, principal: Principal | None) -> Response:
     ctx: ServerContext = request.app.state.ctx
-    overview(ctx)  # refreshes the nodes-in-sync gauge
+    overview(ctx, await anyio.to_thread.run_sync(ctx.status.all))  # the nodes-in-sync gauge
     return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -5,6 +5,9 @@ Status is runtime state (SQLite), never committed to Git.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import anyio.to_thread
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -13,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 from drago.server.api import PREFIX
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
-from drago.server.runtime.status import PeerStatus, StatusRecord, StatusReport
+from drago.server.runtime.status import PeerStatus, StatusRecord, StatusReport, StatusStore
 
 
 class NodeStatus(BaseModel):
@@ -48,10 +51,14 @@ def node_status(node: str, desired: str | None, record: StatusRecord | None) -> 
     )
 
 
-def overview(ctx: ServerContext) -> StatusOverview:
-    """Every node of the live revision with its last report."""
+def store_report(store: StatusStore, node: str, report: StatusReport) -> StatusRecord | None:
+    store.put(node, report)
+    return store.get(node)
+
+
+def overview(ctx: ServerContext, records: Mapping[str, StatusRecord]) -> StatusOverview:
+    """Every node of the live revision with its last report (``records``)."""
     snapshot = ctx.live.snapshot
-    records = ctx.status.all()
     nodes = [node_status(n, snapshot.hashes[n], records.get(n)) for n in sorted(snapshot.hashes)]
     in_sync = sum(1 for n in nodes if n.in_sync)
     ctx.metrics.nodes_in_sync.set(in_sync)
@@ -76,8 +83,8 @@ async def put_status(request: Request, principal: Principal | None) -> Response:
     node = request.path_params["node"]
     report = await parse_body(request, StatusReport)
     desired = ctx.live.require_hash(node)  # NotFound for unknown nodes
-    ctx.status.put(node, report)
-    return json(node_status(node, desired, ctx.status.get(node)))
+    record = await anyio.to_thread.run_sync(store_report, ctx.status, node, report)
+    return json(node_status(node, desired, record))
 
 
 @endpoint(
@@ -90,7 +97,8 @@ async def get_node_status(request: Request, principal: Principal | None) -> Resp
     ctx: ServerContext = request.app.state.ctx
     node = request.path_params["node"]
     desired = ctx.live.require_hash(node)
-    return json(node_status(node, desired, ctx.status.get(node)))
+    record = await anyio.to_thread.run_sync(ctx.status.get, node)
+    return json(node_status(node, desired, record))
 
 
 @endpoint(
@@ -100,7 +108,9 @@ async def get_node_status(request: Request, principal: Principal | None) -> Resp
     tags=("status",),
 )
 async def get_status(request: Request, principal: Principal | None) -> Response:
-    return json(overview(request.app.state.ctx))
+    ctx: ServerContext = request.app.state.ctx
+    records = await anyio.to_thread.run_sync(ctx.status.all)
+    return json(overview(ctx, records))
 
 
 def routes() -> list[BaseRoute]:
