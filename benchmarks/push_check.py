@@ -82,7 +82,6 @@ def run(nodes: int, files: int, repeat: int) -> tuple[list[float], list[float]]:
                     ObjectReader(ctx.store.repo.object_store),
                     trusted_signers(ctx),
                     live_branch="main",
-                    existing={"refs/heads/main": old or ""},
                     known_blob=ctx.store.read_blob,
                 )
                 start = time.perf_counter()

@@ -11,8 +11,10 @@ so it sees the pushed objects before they enter the repository.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from dulwich.refs import Ref, check_ref_format
 
 from drago.errors import ConfigError, DragoError, NotFound, PushRejected
 from drago.model.state import SourceFile
@@ -72,7 +74,6 @@ class PushCheck:
         signers: TrustedSigners,
         *,
         live_branch: str,
-        existing: Mapping[str, str],
         known_blob: Callable[[str], bytes] | None = None,
     ) -> None:
         """``known_blob`` reads blobs the repository already has (cached by the store);
@@ -83,7 +84,6 @@ class PushCheck:
         self._lister = FileLister(reader)
         self._signers = signers
         self._live = live_branch
-        self._existing = existing
 
     def check_all(self, updates: Sequence[RefUpdate]) -> list[Verdict]:
         return [self.check(update) for update in updates]
@@ -99,6 +99,8 @@ class PushCheck:
         branch = update.branch
         if branch is None:
             raise PushRejected(f"only branches (refs/heads/*) can be pushed, not {update.ref}")
+        if not branch or not check_ref_format(Ref(update.ref.encode("utf-8"))):
+            raise PushRejected(f"invalid branch name {branch!r}")
         if update.new is None:
             if branch == self._live:
                 raise PushRejected(f"the live branch {branch} cannot be deleted")
@@ -118,7 +120,9 @@ class PushCheck:
                 f"non-fast-forward: {self._live} cannot be rewritten "
                 f"({short(old)} is not an ancestor of {short(new)}); fetch and rebase"
             )
-        commits = self._graph.only_in(new, set(self._existing.values()))
+        # Only the live branch's own history is trusted: a commit that reached the
+        # server through a review branch is checked like any other new commit.
+        commits = self._graph.only_in(new, [old] if old is not None else [])
         signers = []
         for sha in commits:
             commit = self._reader.commit(sha)

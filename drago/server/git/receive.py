@@ -49,12 +49,6 @@ class PushPolicy:
     applied: list[RefUpdate] = field(default_factory=list)
 
 
-def existing_refs(store: Store) -> dict[str, str]:
-    """Every ref of the repository (branches, tags, HEAD) and the id it points to."""
-    refs = store.repo.get_refs()
-    return {name.decode("utf-8", "replace"): sha.decode("ascii") for name, sha in refs.items()}
-
-
 def _update(old: bytes, new: bytes, ref: bytes) -> RefUpdate:
     return RefUpdate(
         ref.decode("utf-8", "replace"),
@@ -117,7 +111,6 @@ class CheckedReceivePackHandler(ReceivePackHandler):
             ObjectReader(quarantine.store),
             policy.signers,
             live_branch=policy.live_branch,
-            existing=existing_refs(policy.store),
             known_blob=policy.store.read_blob,
         )
         verdicts = check.check_all(updates)

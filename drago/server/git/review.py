@@ -115,7 +115,7 @@ def branch_commits(
     return tuple(found)
 
 
-def review_sync(ctx: ServerContext, branch: str) -> Review:
+def review_sync(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review:
     store = ctx.store
     head = branch_head(store, branch, ctx.branch)
     base = store.head(ctx.branch)
@@ -133,13 +133,16 @@ def review_sync(ctx: ServerContext, branch: str) -> Review:
             tuple(str(p) for p in exc.problems),
             [p.as_dict() for p in exc.problems],
         )
+    if not plan:
+        return Review(branch, head, base, commits, up_to_date)
     new = Renderer().render(state, head)
-    plan = plan_configs(ctx.live.snapshot.result, new)
-    return Review(branch, head, base, commits, up_to_date, plan=plan)
+    changes = plan_configs(ctx.live.snapshot.result, new)
+    return Review(branch, head, base, commits, up_to_date, plan=changes)
 
 
-async def review(ctx: ServerContext, branch: str) -> Review:
-    return await anyio.to_thread.run_sync(review_sync, ctx, branch)
+async def review(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review:
+    """Validate a review branch and (with ``plan``) plan it against the live revision."""
+    return await anyio.to_thread.run_sync(lambda: review_sync(ctx, branch, plan=plan))
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def _fork_point(store: Store, head: str, base: str) -> str | None:
 
 
 async def merge(ctx: ServerContext, branch: str, principal: Principal) -> Merged:
-    found = await review(ctx, branch)
+    found = await review(ctx, branch, plan=False)
     if not found.valid:
         raise ConfigError.single(f"branch {branch}", "", "; ".join(found.problems[:3]) or "invalid")
     if not found.commits:

@@ -220,3 +220,15 @@ def test_atomic_push_moves_all_refs(git_server: GitServer, alice: GitUser, tmp_p
     branches = git_server.ctx.store.branches()
     assert branches["main"] == branches["review/a"] == head(alice, work)
     assert git_server.ctx.live.revision == head(alice, work)
+
+
+def test_unsigned_commit_from_a_review_branch_cannot_reach_main(
+    git_server: GitServer, alice: GitUser, tmp_path: Path
+) -> None:
+    git_server.trust(alice)
+    work = clone(git_server, alice, tmp_path / "work")
+    edit(work)
+    alice.git("commit", "-q", "-am", "unsigned", cwd=work)
+    alice.git("push", "-q", "origin", "HEAD:review/sneak", cwd=work)
+    text = rejected_push(alice, work)
+    assert f"commit {head(alice, work)[:7]}: unsigned commit" in text

@@ -1,0 +1,103 @@
+"""The push check's policy, in process, on a store built with dulwich (no git, no HTTP)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drago.model.directory import read_directory
+from drago.server.git.check import PushCheck, RefUpdate
+from drago.signing import ServerKey, TrustedSigners
+from drago.store import Identity, Store
+from drago.store.objects import ObjectReader
+
+AUTHOR = Identity("Anna", "anna@example.com")
+FRA = "nodes/fra-1.toml"
+
+
+class Repo:
+    def __init__(self, path: Path, example: Path) -> None:
+        self.store = Store.init(path)
+        self.key = ServerKey.generate(principal="srv@example.com")
+        files = read_directory(example)
+        self.base = self.commit({f.path: f.data for f in files}, base=None)
+        self.fra = self.store.read_file(self.base, FRA)
+
+    def commit(
+        self, changes: dict[str, bytes | None], *, base: str | None, sign: bool = True
+    ) -> str:
+        """A commit on top of ``base`` that no branch points to afterwards."""
+        main = self.store.head()
+        if main is not None and main != base:
+            self.store.set_branch("main", base or "", old=main)
+        sha = self.store.commit(
+            changes,
+            message="change",
+            author=AUTHOR,
+            base=base,
+            sign=self.key.sign if sign else None,
+            allow_empty=True,
+        )
+        if main is not None:
+            self.store.set_branch("main", main, old=sha)
+        return sha
+
+    def check(self, ref: str, old: str | None, new: str | None) -> str | None:
+        signers = TrustedSigners(None, self.key)
+        check = PushCheck(ObjectReader(self.store.repo.object_store), signers, live_branch="main")
+        return check.check(RefUpdate(ref, old, new)).reason
+
+
+@pytest.fixture
+def repo(tmp_path: Path, example_repo: Path) -> Repo:
+    return Repo(tmp_path / "repo.git", example_repo)
+
+
+def edited(repo: Repo, text: bytes = b"\n# edit\n") -> dict[str, bytes | None]:
+    return {FRA: repo.fra + text}
+
+
+def test_signed_valid_fast_forward_is_accepted(repo: Repo) -> None:
+    first = repo.commit(edited(repo), base=repo.base)
+    second = repo.commit(edited(repo, b"\n# two\n"), base=first)
+    assert repo.check("refs/heads/main", repo.base, second) is None
+
+
+def test_every_new_commit_is_checked_not_just_the_tip(repo: Repo) -> None:
+    unsigned = repo.commit(edited(repo), base=repo.base, sign=False)
+    tip = repo.commit(edited(repo, b"\n# two\n"), base=unsigned)
+    assert repo.check("refs/heads/main", repo.base, tip) == (
+        f"commit {unsigned[:7]}: unsigned commit"
+    )
+
+
+def test_commits_of_review_branches_are_not_trusted(repo: Repo) -> None:
+    unsigned = repo.commit(edited(repo), base=repo.base, sign=False)
+    repo.store.set_branch("review", unsigned, old=None)
+    assert repo.check("refs/heads/review", None, unsigned) is None
+    reason = repo.check("refs/heads/main", repo.base, unsigned)
+    assert reason == f"commit {unsigned[:7]}: unsigned commit"
+
+
+def test_invalid_tip_names_file_and_key(repo: Repo) -> None:
+    bad = repo.fra.replace(b'"10.20.0.1/16"', b'"nope"')
+    tip = repo.commit({FRA: bad}, base=repo.base)
+    reason = repo.check("refs/heads/main", repo.base, tip)
+    assert reason is not None
+    assert reason.startswith(f"commit {tip[:7]}: invalid: nodes/fra-1.toml: interfaces.backbone")
+
+
+def test_rewrites_deletion_and_odd_refs(repo: Repo) -> None:
+    side = repo.commit(edited(repo), base=repo.base)
+    other = repo.commit(edited(repo, b"\n# other\n"), base=repo.base)
+    assert "non-fast-forward" in (repo.check("refs/heads/main", side, other) or "")
+    assert repo.check("refs/heads/main", repo.base, None) == (
+        "the live branch main cannot be deleted"
+    )
+    assert repo.check("refs/heads/review", side, None) is None
+    assert "only branches" in (repo.check("refs/tags/v1", None, side) or "")
+    assert "invalid branch name" in (repo.check("refs/heads/a..b", None, side) or "")
+    tree = repo.store.repo[side.encode()].tree.decode()  # type: ignore[attr-defined]
+    assert "is not a commit" in (repo.check("refs/heads/x", None, tree) or "")
+    assert "missing from the push" in (repo.check("refs/heads/x", None, "1" * 40) or "")
