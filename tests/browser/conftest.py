@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,3 +161,38 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(where) if where else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def report_as_agents(server: Server) -> dict[str, str]:
+    """Report status for some nodes the way their agents would; returns the expected health.
+
+    fra-1 and nyc-1 applied their config and see fresh handshakes, ber-gw still runs an
+    older config, muc-1 failed to apply, the others never reported (offline).
+    """
+    now = time.time()
+    with server.api() as api:
+        status = {s["node"]: s for s in api.get("/status").json()["nodes"]}
+        configs = {n: api.get(f"/nodes/{n}/config").json() for n in ("fra-1", "nyc-1")}
+
+        def report(node: str, body: dict[str, object]) -> None:
+            made = api.post("/tokens", json={"role": "node", "node": node})
+            assert made.status_code == 201, made.text
+            with server.api(made.json()["secret"]) as agent:
+                done = agent.put(f"/nodes/{node}/status", json=body)
+                assert done.status_code == 200, done.text
+
+        for node, config in configs.items():
+            peers = [
+                {
+                    "network": iface["network"],
+                    "name": peer["name"],
+                    "public_key": peer["public_key"],
+                    "latest_handshake": now - 40,
+                }
+                for iface in config["interfaces"]
+                for peer in iface["peers"]
+            ]
+            report(node, {"applied_hash": status[node]["desired_hash"], "peers": peers})
+        report("ber-gw", {"applied_hash": "0" * 64})
+        report("muc-1", {"applied_hash": "0" * 64, "errors": ["wg-site: address in use"]})
+    return {"fra-1": "in sync", "nyc-1": "in sync", "ber-gw": "pending", "muc-1": "error"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Console, Server
+from tests.browser.conftest import Console, Server, report_as_agents
 from tests.browser.ui import open_page, shoot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -20,8 +20,14 @@ def live(server: Server) -> str:
     return server.git("rev-parse", "main").strip()
 
 
+@pytest.fixture
+def health(server: Server) -> dict[str, str]:
+    """Fresh agent reports (earlier tests' commits change desired hashes)."""
+    return report_as_agents(server)
+
+
 def test_sign_in_shows_the_token_name_and_role_and_keeps_it_out_of_urls(
-    page: Page, server: Server, shots: Path
+    page: Page, server: Server, shots: Path, health: dict[str, str]
 ) -> None:
     sign_in(page, server.admin)
     who = page.get_by_test_id("who")
@@ -30,6 +36,11 @@ def test_sign_in_shows_the_token_name_and_role_and_keeps_it_out_of_urls(
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     expect(page.get_by_test_id("nodes").get_by_role("link", name="fra-1")).to_be_visible()
     expect(page.get_by_test_id("live-revision")).to_contain_text(live(server)[:12])
+    counts = page.get_by_test_id("counts")
+    expect(counts).to_contain_text("2 in sync")
+    expect(counts).to_contain_text("1 pending")
+    expect(counts).to_contain_text("1 error")
+    expect(counts).to_contain_text("3 offline")
     assert server.admin not in page.url
     stored = page.evaluate("() => window.sessionStorage.getItem('drago.token')")
     assert stored == server.admin
@@ -120,7 +131,9 @@ def test_revert_undoes_a_commit_after_one_confirmation(page: Page, server: Serve
         assert "temporarily" not in api.get("/nodes/sgp-1").json()["toml"]
 
 
-def test_topology_shows_every_node_of_the_network(page: Page, server: Server, shots: Path) -> None:
+def test_topology_shows_every_node_of_the_network(
+    page: Page, server: Server, shots: Path, health: dict[str, str]
+) -> None:
     with server.api() as api:
         networks = {n["name"]: n["members"] for n in api.get("/networks").json()["networks"]}
     sign_in(page, server.admin)
@@ -133,6 +146,9 @@ def test_topology_shows_every_node_of_the_network(page: Page, server: Server, sh
         expect(listed).to_have_text(sorted(members))
         assert int(graph.get_attribute("data-edges") or 0) > 0
     open_page(page, "/networks/backbone/topology", "backbone")
+    for node, expected in health.items():
+        listed = page.get_by_test_id("topology-nodes").locator("li").filter(has_text=node)
+        expect(listed).to_contain_text(expected)
     shoot(page, shots, "topology")
     page.get_by_test_id("topology-nodes").get_by_role("link", name="nyc-1").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("nyc-1")

@@ -162,7 +162,7 @@ export function EditForm(props: EditFormProps) {
       )}
       {problems && problems.general.length === 0 && (
         <p class="note error" role="alert">
-          Nothing was committed: fix the fields marked below their input.
+          Nothing was committed: fix the marked fields.
         </p>
       )}
       {failure && (
