@@ -20,6 +20,7 @@ from drago.server.api import PREFIX
 from drago.server.api.common import (
     Snapshot,
     context,
+    in_thread,
     json_response,
     live_snapshot,
     load_spec,
@@ -69,7 +70,9 @@ async def list_connections(request: Request, principal: Principal | None) -> Res
     network = name_param(request, "network")
     snapshot = live_snapshot(context(request))
     path = file_path("networks", network)
-    spec = load_spec(path, snapshot.require("networks", network), NetworkSpec)
+    spec = await in_thread(
+        lambda: load_spec(path, snapshot.require("networks", network), NetworkSpec)
+    )
     items = [ConnectionOut(index=i, connection=c) for i, c in enumerate(spec.connections or [])]
     body = ConnectionList(network=network, revision=snapshot.revision, connections=items)
     return json_response(body, revision=snapshot.revision)

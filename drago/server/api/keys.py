@@ -22,6 +22,7 @@ from drago.server.api import PREFIX
 from drago.server.api.common import (
     Snapshot,
     context,
+    in_thread,
     json_response,
     live_snapshot,
     message_or,
@@ -68,7 +69,7 @@ def _check_key(node: str, network: str, key: str) -> None:
 async def get_keys(request: Request, principal: Principal | None) -> Response:
     node = name_param(request, "node")
     snapshot = live_snapshot(context(request))
-    snapshot.require("nodes", node)
+    await in_thread(lambda: snapshot.require("nodes", node))
     body = KeysOut(
         node=node,
         revision=snapshot.revision,

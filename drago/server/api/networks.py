@@ -21,6 +21,7 @@ from drago.server.api import PREFIX
 from drago.server.api.common import (
     Snapshot,
     context,
+    in_thread,
     json_response,
     live_snapshot,
     load_spec,
@@ -62,7 +63,9 @@ def network_out(ctx: ServerContext, snapshot: Snapshot, name: str) -> NetworkOut
 async def list_networks(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
     snapshot = live_snapshot(ctx)
-    networks = [network_out(ctx, snapshot, n) for n in snapshot.names("networks")]
+    networks = await in_thread(
+        lambda: [network_out(ctx, snapshot, n) for n in snapshot.names("networks")]
+    )
     body = NetworkList(revision=snapshot.revision, networks=networks)
     return json_response(body, revision=snapshot.revision)
 
@@ -71,7 +74,8 @@ async def list_networks(request: Request, principal: Principal | None) -> Respon
 async def get_network(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
     snapshot = live_snapshot(ctx)
-    out = network_out(ctx, snapshot, name_param(request, "network"))
+    name = name_param(request, "network")
+    out = await in_thread(lambda: network_out(ctx, snapshot, name))
     return json_response(out, revision=snapshot.revision)
 
 
@@ -95,7 +99,7 @@ async def create_network(request: Request, principal: Principal | None) -> Respo
     done = await write(
         request, principal, change, message=message_or(body.message, f"api: create {path}")
     )
-    return _answer(request, body.name, done, status=201)
+    return await _answer(request, body.name, done, status=201)
 
 
 @endpoint(
@@ -113,7 +117,7 @@ async def update_network(request: Request, principal: Principal | None) -> Respo
     done = await write(
         request, principal, change, message=message_or(body.message, f"api: update {path}")
     )
-    return _answer(request, name, done)
+    return await _answer(request, name, done)
 
 
 @endpoint(
@@ -165,9 +169,9 @@ def _leave(snapshot: Snapshot, folder: str, network: str) -> dict[str, bytes | N
     return changes
 
 
-def _answer(request: Request, name: str, done: Committed, *, status: int = 200) -> Response:
+async def _answer(request: Request, name: str, done: Committed, *, status: int = 200) -> Response:
     ctx = context(request)
-    out = network_out(ctx, Snapshot(ctx, done.revision or None), name)
+    out = await in_thread(lambda: network_out(ctx, Snapshot(ctx, done.revision or None), name))
     return json_response(out, status=status, revision=done.revision)
 
 

@@ -18,6 +18,7 @@ from drago.server.api import PREFIX
 from drago.server.api.common import (
     Snapshot,
     context,
+    in_thread,
     json_response,
     live_snapshot,
     load_spec,
@@ -66,7 +67,7 @@ def node_out(ctx: ServerContext, snapshot: Snapshot, name: str) -> NodeOut:
 async def list_nodes(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
     snapshot = live_snapshot(ctx)
-    nodes = [node_out(ctx, snapshot, n) for n in snapshot.names("nodes")]
+    nodes = await in_thread(lambda: [node_out(ctx, snapshot, n) for n in snapshot.names("nodes")])
     return json_response(
         NodeList(revision=snapshot.revision, nodes=nodes), revision=snapshot.revision
     )
@@ -78,7 +79,8 @@ async def list_nodes(request: Request, principal: Principal | None) -> Response:
 async def get_node(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
     snapshot = live_snapshot(ctx)
-    out = node_out(ctx, snapshot, name_param(request, "node"))
+    name = name_param(request, "node")
+    out = await in_thread(lambda: node_out(ctx, snapshot, name))
     return json_response(out, revision=snapshot.revision)
 
 
@@ -102,7 +104,7 @@ async def create_node(request: Request, principal: Principal | None) -> Response
     done = await write(
         request, principal, change, message=message_or(body.message, f"api: create {path}")
     )
-    return _answer(request, body.name, done, status=201)
+    return await _answer(request, body.name, done, status=201)
 
 
 @endpoint("admin", "Replace a node's fields", request=NodeWrite, response=NodeOut, tags=TAGS)
@@ -118,7 +120,7 @@ async def update_node(request: Request, principal: Principal | None) -> Response
     done = await write(
         request, principal, change, message=message_or(body.message, f"api: update {path}")
     )
-    return _answer(request, name, done)
+    return await _answer(request, name, done)
 
 
 @endpoint(
@@ -143,9 +145,9 @@ async def delete_node(request: Request, principal: Principal | None) -> Response
     return json_response(done, revision=done.revision)
 
 
-def _answer(request: Request, name: str, done: Committed, *, status: int = 200) -> Response:
+async def _answer(request: Request, name: str, done: Committed, *, status: int = 200) -> Response:
     ctx = context(request)
-    out = node_out(ctx, Snapshot(ctx, done.revision or None), name)
+    out = await in_thread(lambda: node_out(ctx, Snapshot(ctx, done.revision or None), name))
     return json_response(out, status=status, revision=done.revision)
 
 
