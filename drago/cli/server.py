@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import socket
+import sys
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from drago.server.app import Opened, create_app, open_context
+from drago.server.logs import configure_access_log
 from drago.server.settings import Settings, load_settings
 
 
@@ -104,6 +106,7 @@ def announce(opened: Opened, port: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    configure_access_log(sys.stderr)
     opened = open_context(settings)
     app = create_app(opened.ctx)
     config = uvicorn.Config(

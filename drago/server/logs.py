@@ -6,6 +6,8 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +31,15 @@ def format_line(fields: Mapping[str, object], style: str) -> str:
     if style == "json":
         return json.dumps(fields, separators=(",", ":"), default=str)
     return logfmt(fields)
+
+
+def configure_access_log(stream: TextIO) -> None:
+    """Write request lines to ``stream`` as they are (no level or logger prefix)."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.handlers[:] = [handler]
+    access_log.setLevel(logging.INFO)
+    access_log.propagate = False
 
 
 class RequestLogMiddleware:
@@ -64,6 +75,7 @@ class RequestLogMiddleware:
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client")
                 fields = {
+                    "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
                     "method": scope["method"],
                     "path": scope["path"],
                     "query": scope.get("query_string", b"").decode("latin-1") or None,
