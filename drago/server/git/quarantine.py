@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -66,3 +67,21 @@ class Quarantine:
             alternate.close()
         self.store.close()
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def sweep(repository: Path, *, older_than: float = 3600.0) -> int:
+    """Remove quarantine directories left by a crash; returns how many were removed.
+
+    Only directories untouched for ``older_than`` seconds go, so a push in
+    progress in another process keeps its own.
+    """
+    removed = 0
+    now = time.time()
+    for path in (repository / "objects").glob("incoming-*"):
+        try:
+            if path.is_dir() and now - path.stat().st_mtime > older_than:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed

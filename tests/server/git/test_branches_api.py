@@ -63,6 +63,7 @@ def test_plan_and_squash_merge_of_an_unsigned_branch(
     assert body["mode"] == "squash"
     store = git_server.ctx.store
     head = store.head("main")
+    assert head is not None
     assert body["revision"] == head != tip
     assert git_server.ctx.live.revision == head
     assert not store.is_ancestor(tip, head)  # the unsigned commit stays out of main

@@ -1,0 +1,40 @@
+"""Pushed objects wait in a quarantine directory until the push is accepted."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from dulwich.objects import Blob
+from dulwich.repo import Repo
+
+from drago.server.git.quarantine import Quarantine, sweep
+
+
+def test_objects_reach_the_repository_only_when_migrated(tmp_path: Path) -> None:
+    repo = Repo.init_bare(str(tmp_path / "repo.git"), mkdir=True)
+    store = repo.object_store
+    kept, dropped = Blob.from_string(b"accepted\n"), Blob.from_string(b"rejected\n")
+    with Quarantine(store) as quarantine:
+        quarantine.store.add_objects([(kept, None)])
+        assert kept.id in quarantine.store
+        assert kept.id not in store
+        quarantine.migrate()
+    assert store[kept.id].as_raw_string() == b"accepted\n"
+    with Quarantine(store) as quarantine:
+        quarantine.store.add_objects([(dropped, None)])
+    assert dropped.id not in store
+    assert not list((tmp_path / "repo.git" / "objects").glob("incoming-*"))
+    repo.close()
+
+
+def test_sweep_removes_only_stale_quarantines(tmp_path: Path) -> None:
+    objects = tmp_path / "objects"
+    stale, fresh = objects / "incoming-old", objects / "incoming-new"
+    stale.mkdir(parents=True)
+    fresh.mkdir()
+    hour_ago = time.time() - 7200
+    os.utime(stale, (hour_ago, hour_ago))
+    assert sweep(tmp_path) == 1
+    assert not stale.exists() and fresh.exists()
