@@ -89,35 +89,49 @@ function Graph({
 
   useEffect(() => {
     if (!container.current) return;
+    const degree = new Map<string, number>();
+    for (const e of edges) {
+      degree.set(e.a, (degree.get(e.a) ?? 0) + 1);
+      degree.set(e.b, (degree.get(e.b) ?? 0) + 1);
+    }
+    const big = members.length > 40;
+    // In a big graph only the busiest nodes keep their label until one zooms in.
+    const labelled = big ? Math.max(8, ...degree.values()) / 2 : 0;
     const elements: ElementDefinition[] = [
-      ...members.map((m) => ({ data: { id: m, label: m } })),
+      ...members.map((m) => ({
+        data: { id: m, label: m },
+        classes: (degree.get(m) ?? 0) >= labelled ? "labelled" : "",
+      })),
       ...edges.map((e) => ({ data: { id: `${e.a}~${e.b}`, source: e.a, target: e.b } })),
     ];
-    const big = members.length > 60;
     const cy = cytoscape({
       container: container.current,
       elements,
       minZoom: 0.1,
-      maxZoom: 3,
+      maxZoom: 4,
       wheelSensitivity: 0.4,
       style: [
         {
           selector: "node",
           style: {
             label: "data(label)",
-            "font-size": 11,
-            "min-zoomed-font-size": big ? 8 : 0,
+            "font-size": big ? 6 : 11,
+            "min-zoomed-font-size": big ? 9 : 0,
             "text-valign": "bottom",
-            "text-margin-y": 4,
-            width: big ? 14 : 22,
-            height: big ? 14 : 22,
+            "text-margin-y": 3,
+            width: big ? 12 : 22,
+            height: big ? 12 : 22,
             "background-color": "data(colour)",
-            "border-width": 2,
+            "border-width": big ? 1 : 2,
             "border-color": "#fff",
             color: "#212529",
             "text-background-color": "#fff",
-            "text-background-opacity": 0.7,
+            "text-background-opacity": 0.75,
           },
+        },
+        {
+          selector: "node.labelled",
+          style: { "font-size": 11, "min-zoomed-font-size": 0, width: 20, height: 20 },
         },
         {
           selector: "edge",
@@ -126,16 +140,27 @@ function Graph({
             "line-color": "data(colour)",
             "line-style": "data(lineStyle)" as "solid",
             "curve-style": "haystack",
-            opacity: big ? 0.5 : 0.9,
+            opacity: big ? 0.35 : 0.9,
           },
         },
+        { selector: ".faded", style: { opacity: 0.08 } },
+        { selector: "node.focus", style: { "font-size": 12, "min-zoomed-font-size": 0 } },
+        { selector: "edge.focus", style: { opacity: 1, width: 2 } },
         { selector: "node:selected", style: { "border-color": "#1c7ed6", "border-width": 3 } },
       ],
       layout: { name: "grid" },
     });
     cy.on("tap", "node", (event) => navigate(href("nodes", event.target.id() as string)));
-    cy.on("mouseover", "node", () => container.current?.classList.add("pointing"));
-    cy.on("mouseout", "node", () => container.current?.classList.remove("pointing"));
+    cy.on("mouseover", "node", (event) => {
+      container.current?.classList.add("pointing");
+      const near = event.target.closedNeighborhood();
+      cy.elements().not(near).addClass("faded");
+      near.addClass("focus");
+    });
+    cy.on("mouseout", "node", () => {
+      container.current?.classList.remove("pointing");
+      cy.elements().removeClass("faded focus");
+    });
     graph.current = cy;
     paint(cy, network.name, statuses);
     cy.layout({
@@ -143,8 +168,8 @@ function Graph({
       animate: false,
       randomize: true,
       quality: members.length > 300 ? "draft" : "default",
-      nodeRepulsion: () => 8000,
-      idealEdgeLength: () => (big ? 60 : 110),
+      nodeRepulsion: () => (big ? 12000 : 8000),
+      idealEdgeLength: () => (big ? 80 : 110),
       padding: 30,
     } as cytoscape.LayoutOptions).run();
     return () => {
