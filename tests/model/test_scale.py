@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 
 import pytest
 
@@ -41,23 +40,17 @@ def mesh_files(nodes: int = NODES) -> list[SourceFile]:
     return files
 
 
-def test_full_mesh_of_a_thousand_nodes_validates_fast() -> None:
+def test_full_mesh_of_a_thousand_nodes_validates_reusing_the_parse_cache() -> None:
+    """Speed is measured by benchmarks/validate.py; this checks the work it relies on."""
     files = mesh_files()
     cache = ParseCache()
-    start = time.process_time()
     state = validate_files(files, cache=cache)
-    cold = time.process_time() - start
     rows = peers_of(state, "mesh")
     assert sum(len(row) for row in rows.values()) == NODES * (NODES - 1)
     # A one-node change on top: every other file comes from the cache.
-    start = time.process_time()
     validate_changes(files, {"nodes/n5.toml": b'[interfaces.mesh]\naddress = "10.0.9.9/16"\n'},
                      cache=cache)  # fmt: skip
-    warm = time.process_time() - start
     assert cache.misses == len(files) + 1
-    # CPU time (robust to a busy machine): about 0.35 s cold and 0.05 s warm here.
-    assert cold < 3.0, cold
-    assert warm < 1.5, warm
 
 
 def test_an_overlap_in_a_big_mesh_is_found_and_the_report_is_capped() -> None:
