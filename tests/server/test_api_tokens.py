@@ -44,6 +44,8 @@ async def test_create_use_list_and_revoke(harness: Harness) -> None:
         {"role": "admin", "node": "fra-1"},
         {"role": "reader", "email": "not an email"},
         {"role": "reader", "extra": 1},
+        {"role": "reader", "name": "Eve <eve@example.org>"},
+        {"role": "reader", "name": "   "},
     ],
 )
 async def test_invalid_requests(harness: Harness, body: dict[str, object]) -> None:

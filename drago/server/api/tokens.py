@@ -42,7 +42,13 @@ class TokenCreate(BaseModel):
 
     role: Role
     node: str | None = Field(None, description="the node a node token is bound to")
-    name: str | None = Field(None, min_length=1, max_length=200, description="commit author")
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^<>\r\n\x00]*\S[^<>\r\n\x00]*$",
+        description="commit author name",
+    )
     email: str | None = Field(None, min_length=3, max_length=200, pattern=r"^[^\s<>@]+@[^\s<>]+$")
 
 

@@ -16,7 +16,7 @@ ShortText = Annotated[str, Field(max_length=4000)]
 class PeerStatus(BaseModel):
     """One peer as the agent sees it on the device."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     network: str | None = Field(None, max_length=64, description="network of the interface")
     name: str | None = Field(None, max_length=64, description="peer node name, when known")
@@ -32,7 +32,7 @@ class PeerStatus(BaseModel):
 class StatusReport(BaseModel):
     """Body of ``PUT /api/v1/nodes/{node}/status``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     applied_hash: str | None = Field(None, max_length=64, description="hash of the applied config")
     applied_revision: str | None = Field(None, max_length=64)

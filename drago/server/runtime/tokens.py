@@ -19,6 +19,7 @@ from drago.errors import InvalidRequest, NotFound
 from drago.model.names import name_problem
 from drago.server.endpoint import Principal, Role
 from drago.server.runtime.db import Database
+from drago.store.records import Identity
 
 PREFIX = "drago"
 
@@ -109,6 +110,7 @@ class SqliteTokenStore:
         token_id = secrets.token_hex(6)
         secret = f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
         default_name, default_email = default_identity(role, node, token_id)
+        Identity(name or default_name, email or default_email)  # authors commits: check it now
         info = TokenInfo(
             token_id, role, node, name or default_name, email or default_email, time.time()
         )

@@ -96,3 +96,11 @@ def test_split_secret() -> None:
     assert split_secret("drago_abc_def_ghi") == "abc"
     assert split_secret("drago_abc") is None
     assert split_secret("bearer") is None
+
+
+@pytest.mark.parametrize(("name", "email"), [("a <b>", None), ("x\ny", None), (None, "a>b@c")])
+def test_identity_must_be_usable_as_commit_author(
+    db: Database, name: str | None, email: str | None
+) -> None:
+    with pytest.raises(InvalidRequest):
+        SqliteTokenStore(db).create(Role.admin, name=name, email=email)
