@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 import drago
+from drago.model.names import NAME_PATTERN
 from drago.server.api import PREFIX
 from drago.server.api.markdown import to_markdown
 from drago.server.api.models import ErrorBody
@@ -44,6 +45,13 @@ ERRORS: dict[int, str] = {
     409: "stale If-Match base revision, or the resource exists",
     413: "request body too large",
     422: "the change is invalid: details list each problem as {path, key, message}",
+}
+#: Schemas of path parameters whose meaning is the same on every route.
+PATH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "node": {"type": "string", "pattern": f"^{NAME_PATTERN}$", "description": "node name"},
+    "network": {"type": "string", "pattern": f"^{NAME_PATTERN}$", "description": "network name"},
+    "index": {"type": "integer", "minimum": 0, "description": "position in the list (0-based)"},
+    "rev": {"type": "string", "description": "revision: sha, short sha, branch, main~N"},
 }
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -77,7 +85,7 @@ def operations(
 def _parameters(route: Route, spec: EndpointSpec) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
     for name, convertor in route.param_convertors.items():
-        schema: dict[str, Any] = {"type": "string"}
+        schema: dict[str, Any] = dict(PATH_PARAMETERS.get(name, {"type": "string"}))
         if isinstance(convertor, IntegerConvertor):
             schema = {"type": "integer", "minimum": 0}
         elif isinstance(convertor, FloatConvertor):

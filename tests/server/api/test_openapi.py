@@ -42,7 +42,11 @@ def test_operations_carry_security_parameters_and_schemas() -> None:
         "name": "node",
         "in": "path",
         "required": True,
-        "schema": {"type": "string"},
+        "schema": {
+            "type": "string",
+            "pattern": "^[a-z0-9][a-z0-9-]{0,62}$",
+            "description": "node name",
+        },
     }
     assert put_node["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/NodeWrite"
