@@ -65,6 +65,9 @@ class EndpointSpec:
     tags: tuple[str, ...] = ()
 
 
+#: Where an authorized request's principal is left in the ASGI scope.
+PRINCIPAL_SCOPE_KEY = "drago.principal"
+
 Handler = Callable[[Request, Principal | None], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
@@ -121,6 +124,8 @@ def endpoint(
     def decorate(handler: Handler) -> Endpoint:
         async def run(req: Request) -> Response:
             principal = authorize(req, access)
+            if principal is not None:
+                req.scope[PRINCIPAL_SCOPE_KEY] = principal  # for the request log
             return await handler(req, principal)
 
         run.__name__ = handler.__name__

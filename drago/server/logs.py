@@ -11,6 +11,7 @@ from typing import TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from drago.server.endpoint import PRINCIPAL_SCOPE_KEY, Principal
 from drago.server.metrics import Metrics
 
 access_log = logging.getLogger("drago.access")
@@ -84,4 +85,7 @@ class RequestLogMiddleware:
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                     "client": client[0] if client else None,
                 }
+                principal = scope.get(PRINCIPAL_SCOPE_KEY)
+                if isinstance(principal, Principal):
+                    fields["token"] = principal.token_id
                 access_log.info(format_line(fields, self.style))

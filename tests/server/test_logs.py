@@ -27,6 +27,12 @@ async def test_every_request_is_logged(harness: Harness, caplog: pytest.LogCaptu
     with caplog.at_level(logging.INFO, logger="drago.access"):
         await harness.client.get("/healthz?x=1")
         await harness.client.get("/api/v1/nope")
+        await harness.client.get("/api/v1/whoami", headers=harness.auth(harness.admin))
     lines = [r.getMessage() for r in caplog.records if r.name == "drago.access"]
     assert any('method=GET path=/healthz query="x=1" status=200' in line for line in lines)
     assert any("path=/api/v1/nope" in line and "status=404" in line for line in lines)
+    admin = harness.ctx.tokens.authenticate(harness.admin)
+    assert admin is not None
+    assert any(
+        "path=/api/v1/whoami" in line and line.endswith(f"token={admin.token_id}") for line in lines
+    )
