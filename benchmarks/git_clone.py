@@ -250,8 +250,15 @@ def write_section(rows: list[str]) -> None:
             "| --- | --- | --- |",
             *table.values(),
             "",
-            f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} when written "
-            "(other work on the machine slows both servers alike; compare the ratio).",
+            "Both servers serve the same bare repository: first as drago writes it (loose",
+            "objects), then after `git repack -ad`. drago runs in the benchmark's process",
+            "(uvicorn on loopback); git's side is `git http-backend` behind a small Python",
+            "CGI wrapper. The push check is measured in process on objects not yet",
+            "validated; the `git push` row includes the upload, quarantine, check, ref move",
+            "and the new revision going live. On a shared machine the figures vary from run",
+            "to run (the clone ratio ranged from 0.6x to 2.1x over four runs); compare ratios.",
+            "",
+            f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} when written.",
             END,
         ]
     )
