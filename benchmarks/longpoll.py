@@ -182,9 +182,10 @@ def client_main(
         while tally.sent < count:
             await asyncio.sleep(0.05)
         conn.send("connected")
+        cpu = time.process_time()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         errors = sum(1 for r in results if isinstance(r, BaseException))
-        conn.send((tally.ok, tally.other + errors))
+        conn.send((tally.ok, tally.other + errors, time.process_time() - cpu))
 
     asyncio.run(run())
 
@@ -230,7 +231,7 @@ def main() -> int:
         woke_at = time.monotonic()
         cpu2 = cpu_seconds(pid)
         status = register_key(server, *CHANGED)
-        answered, failed = parent.recv()
+        answered, failed, client_cpu = parent.recv()
         wake_cpu = cpu_seconds(pid) - cpu2
         client.join(30)
         result = {
@@ -244,6 +245,7 @@ def main() -> int:
             "commit_status": status,
             "all_answered_s": round(max(answered) - woke_at, 2) if answered else None,
             "wake_server_cpu_s": round(wake_cpu, 2),
+            "wake_client_cpu_s": round(client_cpu, 2),
             "answered": len(answered),
             "not_200": failed,
             "load_average": os.getloadavg()[0],
