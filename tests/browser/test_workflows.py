@@ -133,3 +133,20 @@ def test_a_review_branch_shows_its_plan_and_an_admin_merges_it(
     page.get_by_role("dialog").get_by_role("button", name="Merge", exact=True).click()
     expect(page.get_by_role("heading", level=1)).not_to_have_text("Review")
     assert "listen_port = 51821" in server.git("show", "main:nodes/nyc-1.toml")
+
+
+def test_the_keyboard_alone_signs_in_and_navigates(page: Page, server: Server) -> None:
+    page.goto("/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "token"
+    page.keyboard.type(server.admin)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    for _ in range(10):  # back from the page heading into the navigation
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("() => document.activeElement.textContent") == "History":
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("History")
+    assert page.evaluate("() => document.activeElement.tagName") == "H1"

@@ -132,9 +132,6 @@ function Shell() {
 }
 
 function PageFor({ route }: { route: Route }) {
-  useEffect(() => {
-    document.querySelector<HTMLElement>("main h1")?.focus({ preventScroll: true });
-  }, [route]);
   switch (route.page) {
     case "overview":
       return <Overview />;

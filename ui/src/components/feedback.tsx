@@ -1,6 +1,7 @@
 // Loading, empty and error states, and the small status badges used everywhere.
 
 import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
 
 import { ApiError } from "../api";
 import { HEALTH_LABEL, type Health } from "../model";
@@ -60,10 +61,17 @@ export function Page({
   actions?: ComponentChildren;
   children: ComponentChildren;
 }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    // After navigation, screen readers and keyboard users start at the new page.
+    heading.current?.focus({ preventScroll: true });
+  }, []);
   return (
     <section class="page">
       <header class="page-head">
-        <h1 tabIndex={-1}>{title}</h1>
+        <h1 tabIndex={-1} ref={heading}>
+          {title}
+        </h1>
         {actions && <div class="actions">{actions}</div>}
       </header>
       {children}

@@ -76,7 +76,10 @@ export function Overview() {
                   </td>
                   <td>{net.members.length}</td>
                   <td>
-                    <CountsInline counts={countHealth(net.members.map((m) => byNode.get(m)))} />
+                    <CountsInline
+                      counts={countHealth(net.members.map((m) => byNode.get(m)))}
+                      compact
+                    />
                   </td>
                   <td>
                     <a href={href("networks", net.name, "topology")}>topology</a>
@@ -157,10 +160,12 @@ function CountsCard({ title, counts, total }: { title: string; counts: Counts; t
   );
 }
 
-function CountsInline({ counts }: { counts: Counts }) {
+/** Counts per health; `compact` leaves out the zeros (in tables). */
+function CountsInline({ counts, compact = false }: { counts: Counts; compact?: boolean }) {
+  const shown = (Object.keys(counts) as (keyof Counts)[]).filter((h) => !compact || counts[h] > 0);
   return (
     <span class="counts">
-      {(Object.keys(counts) as (keyof Counts)[]).map((health) => (
+      {shown.map((health) => (
         <span key={health} class={`count health-${health}`} title={HEALTH_LABEL[health]}>
           <b>{counts[health]}</b> {HEALTH_LABEL[health]}
         </span>
