@@ -35,6 +35,7 @@ from git_clone import (
 )
 
 from drago.server.git.check import PushCheck, RefUpdate
+from drago.server.git.receive import StoreHistory
 from drago.server.git.review import trusted_signers
 from drago.signing import PublicKey
 from drago.store.objects import ObjectReader
@@ -83,6 +84,7 @@ def run(nodes: int, files: int, repeat: int) -> tuple[list[float], list[float]]:
                     trusted_signers(ctx),
                     live_branch="main",
                     known_blob=ctx.store.read_blob,
+                    history=StoreHistory(ctx.store),
                 )
                 start = time.perf_counter()
                 verdict = check.check(RefUpdate("refs/heads/main", old, new))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from dulwich.refs import Ref, check_ref_format
 
@@ -65,8 +66,21 @@ def one_line(error: ConfigError) -> str:
     return f"{first} (and {more} more)" if more > 0 else first
 
 
+class History(Protocol):
+    """The repository's own commit graph (cached across pushes), e.g. the store."""
+
+    def has_commit(self, sha: str) -> bool: ...
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool: ...
+
+
 class PushCheck:
-    """Decides each ref update of one push."""
+    """Decides each ref update of one push.
+
+    With ``history`` (the repository's own, cached commit graph) the walk for
+    the live branch stops at the first commits of its existing history, so a
+    push costs what it brings, not the length of the history.
+    """
 
     def __init__(
         self,
@@ -75,11 +89,13 @@ class PushCheck:
         *,
         live_branch: str,
         known_blob: Callable[[str], bytes] | None = None,
+        history: History | None = None,
     ) -> None:
         """``known_blob`` reads blobs the repository already has (cached by the store);
         blobs it does not know (NotFound) are read from ``reader``."""
         self._reader = reader
         self._known_blob = known_blob
+        self._history = history
         self._graph = CommitGraph(reader)
         self._lister = FileLister(reader)
         self._signers = signers
@@ -114,15 +130,60 @@ class PushCheck:
             return ()
         return self._check_live(update.new, update.old)
 
+    def _in_history(self, sha: str, old: str) -> bool:
+        """Whether ``sha`` is ``old`` or one of its ancestors."""
+        if sha == old:
+            return True
+        if self._history is not None:
+            return self._history.has_commit(sha) and self._history.is_ancestor(sha, old)
+        return self._graph.is_ancestor(sha, old)
+
+    def new_commits(self, new: str, old: str | None) -> tuple[list[str], bool]:
+        """Commits reachable from ``new`` but not from ``old``, parents first, and
+        whether ``old`` is an ancestor of ``new`` (a fast-forward)."""
+        reached = old is None
+        found: set[str] = set()
+        stack, seen = [new], {new}
+        while stack:
+            sha = stack.pop()
+            if old is not None and self._in_history(sha, old):
+                reached = reached or sha == old
+                continue
+            found.add(sha)
+            for parent in self._graph.parents(sha):
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return self._parents_first(found), reached
+
+    def _parents_first(self, commits: set[str]) -> list[str]:
+        ordered: list[str] = []
+        done: set[str] = set()
+        for start in sorted(commits):
+            stack = [(start, False)]
+            while stack:
+                sha, expanded = stack.pop()
+                if sha in done:
+                    continue
+                if expanded:
+                    done.add(sha)
+                    ordered.append(sha)
+                    continue
+                stack.append((sha, True))
+                stack.extend(
+                    (p, False) for p in self._graph.parents(sha) if p in commits and p not in done
+                )
+        return ordered
+
     def _check_live(self, new: str, old: str | None) -> tuple[Signer, ...]:
-        if old is not None and not self._graph.is_ancestor(old, new):
+        # Only the live branch's own history is trusted: a commit that reached the
+        # server through a review branch is checked like any other new commit.
+        commits, fast_forward = self.new_commits(new, old)
+        if old is not None and not fast_forward:
             raise PushRejected(
                 f"non-fast-forward: {self._live} cannot be rewritten "
                 f"({short(old)} is not an ancestor of {short(new)}); fetch and rebase"
             )
-        # Only the live branch's own history is trusted: a commit that reached the
-        # server through a review branch is checked like any other new commit.
-        commits = self._graph.only_in(new, [old] if old is not None else [])
         signers = []
         for sha in commits:
             commit = self._reader.commit(sha)

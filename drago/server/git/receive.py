@@ -25,7 +25,7 @@ from dulwich.protocol import Protocol
 from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler
 
-from drago.errors import Conflict, DragoError, NotFound
+from drago.errors import Conflict, DragoError, InvalidRequest, NotFound
 from drago.server.git.check import PushCheck, RefUpdate, Verdict
 from drago.server.git.quarantine import Quarantine
 from drago.signing import TrustedSigners
@@ -47,6 +47,22 @@ class PushPolicy:
     max_input: int
     #: Ref updates that were applied, for the caller to act on after the response.
     applied: list[RefUpdate] = field(default_factory=list)
+
+
+class StoreHistory:
+    """The store's commit graph, whose generation numbers stay cached between pushes."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def has_commit(self, sha: str) -> bool:
+        try:
+            return self._store.resolve(sha) == sha
+        except (NotFound, InvalidRequest):
+            return False
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self._store.is_ancestor(ancestor, descendant)
 
 
 def _update(old: bytes, new: bytes, ref: bytes) -> RefUpdate:
@@ -112,6 +128,7 @@ class CheckedReceivePackHandler(ReceivePackHandler):
             policy.signers,
             live_branch=policy.live_branch,
             known_blob=policy.store.read_blob,
+            history=StoreHistory(policy.store),
         )
         verdicts = check.check_all(updates)
         rejected = [v for v in verdicts if not v.ok]
