@@ -199,6 +199,12 @@ class ConnectionCommitted(Committed):
     index: int
 
 
+class ProblemOut(BaseModel):
+    path: str
+    key: str
+    message: str
+
+
 # -- history --------------------------------------------------------------------------
 class Person(BaseModel):
     name: str
@@ -230,7 +236,12 @@ class FileDiff(BaseModel):
 
 class RevisionDetail(RevisionOut):
     files: list[FileDiff]
-    plan: dict[str, Any] = Field(description="per-node plan: what this commit changes per node")
+    plan: dict[str, Any] | None = Field(
+        description="per-node plan against the parent (null when either is not a valid state)"
+    )
+    problems: list[ProblemOut] = Field(
+        description="why this revision is not a valid state (a review branch commit, say)"
+    )
 
 
 # -- dry run --------------------------------------------------------------------------
@@ -239,12 +250,6 @@ class ValidateRequest(_Body):
         description="repository path -> new text, or null to delete the file"
     )
     base: str | None = Field(None, description="revision to apply the changes to (default: head)")
-
-
-class ProblemOut(BaseModel):
-    path: str
-    key: str
-    message: str
 
 
 class ValidateResult(BaseModel):

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from drago.errors import Conflict, InvalidRequest
+from drago.errors import ConfigError, Conflict, InvalidRequest
 from drago.model.names import file_path
 from drago.server.api import PREFIX
 from drago.server.api.common import (
@@ -32,6 +32,7 @@ from drago.server.api.models import (
     Committed,
     FileDiff,
     Person,
+    ProblemOut,
     RevisionDetail,
     RevisionList,
     RevisionOut,
@@ -145,9 +146,14 @@ async def get_revision(request: Request, principal: Principal | None) -> Respons
             )
             for change in ctx.store.diff(parent, info.id)
         ]
-        plan = plan_between(ctx, parent, ctx.store.state(info.id))
+        problems: list[ProblemOut] = []
+        plan = None
+        try:
+            plan = plan_between(ctx, parent, ctx.store.state(info.id))
+        except ConfigError as exc:
+            problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
         base = revision_out(ctx, info, trusted_signers(ctx))
-        return RevisionDetail(**base.model_dump(), files=files, plan=plan or {})
+        return RevisionDetail(**base.model_dump(), files=files, plan=plan, problems=problems)
 
     detail = await in_thread(read)
     return json_response(detail, revision=detail.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from drago.store import Identity
 from tests.server.api.conftest import Api
 
 pytestmark = pytest.mark.anyio
@@ -102,3 +103,25 @@ async def test_validate_is_a_dry_run(api: Api) -> None:
         "problems"
     ][0].items()
     assert api.head() == before
+
+
+async def test_detail_of_an_invalid_branch_commit_lists_its_problems(api: Api) -> None:
+    head = api.head()
+    broken = (api.text("nodes/fra-1.toml") or "").replace("10.20.0.1/16", "10.99.0.1/16")
+    api.ctx.store.set_branch("review", head, old=None)
+    commit = api.ctx.store.commit(
+        {"nodes/fra-1.toml": broken.encode()},
+        message="try a new range",
+        author=Identity("Dev", "dev@example.org"),
+        base=head,
+        branch="review",
+    )
+    answer = await api.get(f"/api/v1/revisions/{commit}")
+    assert answer.status_code == 200, answer.text
+    detail = answer.json()
+    assert detail["plan"] is None
+    assert detail["signature"] == "unsigned"
+    assert ("nodes/fra-1.toml", "interfaces.backbone.address") in {
+        (p["path"], p["key"]) for p in detail["problems"]
+    }
+    assert api.head() == head
