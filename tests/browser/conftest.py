@@ -22,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
 
-from tests.conftest import EXAMPLE_REPO
+from tests.conftest import EXAMPLE_REPO, ROOT
 from tests.server.process import ServerProcess, drago_command
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,6 +36,23 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
+
+
+UI_SOURCES = ROOT / "ui"
+UI_BUILD = ROOT / "drago" / "server" / "ui_dist" / "index.html"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ui_built() -> None:
+    """The tests drive the built UI: say so plainly when it is missing or older than ui/."""
+    if not UI_BUILD.is_file():
+        pytest.fail(
+            f"{UI_BUILD} is missing: reinstall (pip install -e .) or `npm run build` in ui/"
+        )
+    sources = [UI_SOURCES / "index.html", *(UI_SOURCES / "src").rglob("*")]
+    newest = max(p.stat().st_mtime for p in sources if p.is_file())
+    if newest > UI_BUILD.stat().st_mtime:
+        pytest.fail(f"the UI build is older than {UI_SOURCES}: run `npm run build` in ui/")
 
 
 @dataclass
