@@ -49,6 +49,8 @@ class Verdict:
     update: RefUpdate
     reason: str | None = None
     signers: tuple[Signer, ...] = ()
+    #: the new tip failed validation (as opposed to a signature or policy problem)
+    invalid: bool = False
 
     @property
     def ok(self) -> bool:
@@ -108,7 +110,7 @@ class PushCheck:
         try:
             signers = self._check(update)
         except PushRejected as exc:
-            return Verdict(update, exc.message)
+            return Verdict(update, exc.message, invalid=exc.details == "invalid")
         return Verdict(update, None, signers)
 
     def _check(self, update: RefUpdate) -> tuple[Signer, ...]:
@@ -196,7 +198,9 @@ class PushCheck:
         try:
             validate_files(self.files(new))
         except ConfigError as exc:
-            raise PushRejected(f"commit {short(new)}: invalid: {one_line(exc)}") from None
+            raise PushRejected(
+                f"commit {short(new)}: invalid: {one_line(exc)}", details="invalid"
+            ) from None
         return tuple(signers)
 
     def _blob(self, sha: str) -> bytes:

@@ -47,6 +47,8 @@ class PushPolicy:
     max_input: int
     #: Ref updates that were applied, for the caller to act on after the response.
     applied: list[RefUpdate] = field(default_factory=list)
+    #: Verdicts of refused ref updates (for metrics).
+    refused: list[Verdict] = field(default_factory=list)
 
 
 class StoreHistory:
@@ -132,6 +134,7 @@ class CheckedReceivePackHandler(ReceivePackHandler):
         )
         verdicts = check.check_all(updates)
         rejected = [v for v in verdicts if not v.ok]
+        policy.refused.extend(rejected)
         for verdict in rejected:
             log.info("push rejected: %s: %s", verdict.update.ref, verdict.reason)
         if rejected:

@@ -117,7 +117,12 @@ async def _service(request: Request, service: Service) -> Response:
     policy = _policy(ctx) if service == "git-receive-pack" else None
 
     async def after() -> None:
-        if policy is not None and any(u.branch == ctx.branch for u in policy.applied):
+        if policy is None:
+            return
+        for verdict in policy.refused:
+            if verdict.invalid:
+                ctx.metrics.validation_failures.labels(source="push").inc()
+        if any(u.branch == ctx.branch for u in policy.applied):
             await ctx.live.refresh()
 
     return ThreadedResponse(

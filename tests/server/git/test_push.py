@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.server.git.conftest import GitServer
@@ -158,6 +159,8 @@ def test_invalid_tree_is_rejected_naming_file_and_key(
     text = rejected_push(alice, work)
     assert f"commit {head(alice, work)[:7]}: invalid: nodes/fra-1.toml" in text
     assert "interfaces.backbone.address" in text
+    metrics = httpx.get(f"{git_server.base}/metrics").text
+    assert 'drago_validation_failures_total{source="push"} 1.0' in metrics
 
 
 def test_force_push_and_deleting_main_are_rejected(
