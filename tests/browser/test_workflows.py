@@ -150,3 +150,19 @@ def test_the_keyboard_alone_signs_in_and_navigates(page: Page, server: Server) -
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("History")
     assert page.evaluate("() => document.activeElement.tagName") == "H1"
+
+
+def test_a_token_revoked_mid_session_returns_to_sign_in(
+    page: Page, server: Server, console: Console
+) -> None:
+    console.expect_status(401)
+    with server.api() as api:
+        made = api.post("/tokens", json={"role": "reader", "name": "Short-lived"}).json()
+    sign_in(page, made["secret"])
+    expect(page.get_by_test_id("who")).to_contain_text("Short-lived")
+    with server.api() as api:
+        assert api.delete(f"/tokens/{made['token']['id']}").status_code == 200
+    page.get_by_role("navigation").get_by_role("link", name="History").click()
+    expect(page.get_by_label("API token")).to_be_visible()
+    expect(page.locator(".note.warning")).to_contain_text("sign in again")
+    assert page.evaluate("() => window.sessionStorage.length") == 0

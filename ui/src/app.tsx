@@ -28,7 +28,11 @@ export function App() {
     setToken(null);
     setMe(null);
   };
-  const client = useMemo(() => (token ? new Client(token, signOut) : null), [token]);
+  const expired = () => {
+    signOut();
+    setCheckError("The server no longer accepts this token (revoked?): sign in again.");
+  };
+  const client = useMemo(() => (token ? new Client(token, expired) : null), [token]);
 
   useEffect(() => {
     if (!client || me) return;
