@@ -30,6 +30,7 @@ from drago.server.api.common import (
     new_text,
     write,
 )
+from drago.server.api.keys import keys_text
 from drago.server.api.models import (
     CommitMessage,
     Committed,
@@ -138,8 +139,7 @@ async def delete_network(request: Request, principal: Principal | None) -> Respo
         snapshot.require("networks", name)
         changes: dict[str, bytes | None] = {path: None}
         if cascade:
-            changes.update(_leave(snapshot, "nodes", name))
-            changes.update(_leave(snapshot, "keys", name))
+            changes.update(_leave(snapshot, name))
         return changes
 
     done = await write(
@@ -148,24 +148,21 @@ async def delete_network(request: Request, principal: Principal | None) -> Respo
     return json_response(done, revision=done.revision)
 
 
-def _leave(snapshot: Snapshot, folder: str, network: str) -> dict[str, bytes | None]:
-    """Remove ``[interfaces.<network>]`` from every file of ``folder`` that has it."""
+def _leave(snapshot: Snapshot, network: str) -> dict[str, bytes | None]:
+    """Remove ``[interfaces.<network>]`` from the node files and the registered keys."""
+    state = snapshot.state()
     changes: dict[str, bytes | None] = {}
-    for node in snapshot.names(folder):
-        path = file_path(folder, node)
-        text = snapshot.text(path) or ""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
+    for node in state.members(network):
+        path = file_path("nodes", node)
+        text = snapshot.require("nodes", node)
+        data = tomllib.loads(text)
+        del data["interfaces"][network]
+        changes[path] = documents.update(path, text, data).encode()
+    for node, registered in state.keys.items():
+        if network not in registered.interfaces:
             continue
-        interfaces = data.get("interfaces")
-        if not isinstance(interfaces, dict) or network not in interfaces:
-            continue
-        del interfaces[network]
-        if folder == "keys" and not interfaces:
-            changes[path] = None
-        else:
-            changes[path] = documents.update(path, text, data).encode()
+        keys = {n: e.public_key for n, e in registered.interfaces.items() if n != network}
+        changes[file_path("keys", node)] = keys_text(keys).encode() if keys else None
     return changes
 
 

@@ -138,4 +138,8 @@ async def test_delete_of_joined_network_needs_cascade(api: Api) -> None:
     assert "networks/site.toml" in paths and "nodes/ber-gw.toml" in paths
     ber = api.text("nodes/ber-gw.toml")
     assert ber is not None and "site" not in tomllib.loads(ber).get("interfaces", {})
+    assert "# Berlin office LAN" in ber
+    assert api.text("keys/laptop-anna.toml") is None
+    ber_keys = tomllib.loads(api.text("keys/ber-gw.toml") or "")
+    assert list(ber_keys["interfaces"]) == ["backbone"]
     assert len(api.ctx.store.history(limit=10)) == 2
