@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from drago.signing import ServerKey
 from drago.store import Identity
 from tests.server.api.conftest import Api
 
@@ -125,3 +126,27 @@ async def test_detail_of_an_invalid_branch_commit_lists_its_problems(api: Api) -
         (p["path"], p["key"]) for p in detail["problems"]
     }
     assert api.head() == head
+
+
+async def test_signature_status_of_trusted_untrusted_and_unsigned_commits(api: Api) -> None:
+    trusted = ServerKey.generate(principal="dev@example.org")
+    stranger = ServerKey.generate(principal="eve@example.org")
+    api.ctx.datadir.allowed_signers.write_text(trusted.allowed_signers_line() + "\n")
+    author = Identity("Dev", "dev@example.org")
+    statuses = {}
+    for label, sign in (("trusted", trusted.sign), ("stranger", stranger.sign), ("none", None)):
+        text = (api.text("nodes/sgp-1.toml") or "") + f"# {label}\n"
+        statuses[label] = api.ctx.store.commit(
+            {"nodes/sgp-1.toml": text.encode()},
+            message=label,
+            author=author,
+            base=api.head(),
+            sign=sign,
+        )
+    revisions = (await api.get("/api/v1/revisions?limit=3")).json()["revisions"]
+    found = {r["id"]: r["signature"] for r in revisions}
+    assert found == {
+        statuses["trusted"]: "verified",
+        statuses["stranger"]: "unverified",
+        statuses["none"]: "unsigned",
+    }
