@@ -169,3 +169,15 @@ def test_a_reader_sees_no_edit_controls(page: Page, server: Server) -> None:
     first = server.git("rev-list", "--max-parents=0", "main").strip()
     open_page(page, f"/history/{first}", "import")
     expect(page.get_by_role("button", name="Revert")).to_have_count(0)
+
+
+def test_the_wg_quick_download_has_no_private_key(page: Page, server: Server) -> None:
+    sign_in(page, server.admin)
+    open_page(page, "/nodes/ber-gw", "ber-gw")
+    site = page.get_by_test_id("interface-site")
+    with page.expect_download() as download:
+        site.get_by_role("button", name="Download wg-quick").click()
+    assert download.value.suggested_filename == "ber-gw-site.conf"
+    text = Path(download.value.path()).read_text()
+    assert "[Interface]" in text and "[Peer]" in text
+    assert not re.search(r"^PrivateKey\s*=", text, re.MULTILINE)
