@@ -13,13 +13,13 @@ unsigned or untrusted commit into the live branch's history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import anyio.to_thread
 from dulwich.objects import Commit
 
-from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound
+from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
 from drago.render.plan import Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.server.context import ServerContext
@@ -59,8 +59,7 @@ class Review:
     base: str | None  # the live branch head it was compared with
     commits: tuple[BranchCommit, ...]
     up_to_date: bool  # the live branch head is an ancestor of the branch
-    problems: tuple[str, ...] = ()
-    details: list[dict[str, str]] = field(default_factory=list)
+    problems: tuple[Problem, ...] = ()
     plan: Plan | None = None
 
     @property
@@ -80,7 +79,7 @@ class Review:
             "head": self.head,
             "base": self.base,
             "valid": self.valid,
-            "problems": self.details,
+            "problems": [p.as_dict() for p in self.problems],
             "commits": [c.as_dict() for c in self.commits],
             "up_to_date": self.up_to_date,
             "merge": self.merge_mode,
@@ -124,15 +123,7 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review
     try:
         state = store.state(head)
     except ConfigError as exc:
-        return Review(
-            branch,
-            head,
-            base,
-            commits,
-            up_to_date,
-            tuple(str(p) for p in exc.problems),
-            [p.as_dict() for p in exc.problems],
-        )
+        return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
     if not plan:
         return Review(branch, head, base, commits, up_to_date)
     new = Renderer().render(state, head)
@@ -195,7 +186,7 @@ def _fork_point(store: Store, head: str, base: str) -> str | None:
 async def merge(ctx: ServerContext, branch: str, principal: Principal) -> Merged:
     found = await review(ctx, branch, plan=False)
     if not found.valid:
-        raise ConfigError.single(f"branch {branch}", "", "; ".join(found.problems[:3]) or "invalid")
+        raise ConfigError(found.problems)
     if not found.commits:
         raise InvalidRequest(f"{branch} brings no commits to {ctx.branch}: nothing to merge")
     ids = tuple(c.info.id for c in found.commits)

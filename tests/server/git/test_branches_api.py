@@ -108,7 +108,9 @@ def test_invalid_branch_shows_problems_and_cannot_merge(
     assert plan["merge"] is None and plan["plan"] is None
     assert any(p["path"] == "nodes/fra-1.toml" for p in plan["problems"])
     before = git_server.ctx.store.head("main")
-    assert api(git_server, "POST", "/branches/bad/merge").status_code == 422
+    refused = api(git_server, "POST", "/branches/bad/merge")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["path"] == "nodes/fra-1.toml"
     assert git_server.ctx.store.head("main") == before
 
 
