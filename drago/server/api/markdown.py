@@ -32,6 +32,28 @@ description is served at `/api/v1/openapi.json` (OpenAPI 3.1).
   A `spec` write edits the file in place: comments and the order of untouched keys are kept.
 - **Deleting** a node also deletes its keys file. Deleting a network that nodes still join is
   refused (422) unless `?cascade=true`, which also removes those nodes' interfaces and keys for it.
+
+## Examples
+
+```sh
+API=http://127.0.0.1:8080/api/v1
+AUTH="Authorization: Bearer $(cat data/bootstrap-token)"
+
+# read a node; its ETag is the live revision
+curl -si -H "$AUTH" $API/nodes/fra-1
+
+# edit it: send back the spec you read with the endpoint changed (a field left out is
+# removed from the file), only if nothing changed since that revision (else 409)
+curl -s -X PUT -H "$AUTH" -H 'If-Match: "<revision>"' -H 'Content-Type: application/json' \\
+  -d '{"spec": {...}, "message": "move fra-1"}' $API/nodes/fra-1
+
+# what would a change do? (never commits)
+curl -s -X POST -H "$AUTH" -d '{"changes": {"nodes/fra-1.toml": "..."}}' $API/validate
+
+# an agent registers its public key (node token; idempotent)
+curl -s -X PUT -H "Authorization: Bearer $NODE_TOKEN" \\
+  -d '{"public_key": "<base64>"}' $API/nodes/fra-1/keys/backbone
+```
 """
 
 
