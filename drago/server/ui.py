@@ -30,7 +30,8 @@ SERVER_PATHS = frozenset({"api", "repo.git", "healthz", "metrics"})
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
-#: The app loads only its own files and talks only to its own server.
+#: The app loads only its own files and talks only to its own server (inline
+#: styles stay allowed: the graph library writes its own style element).
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
