@@ -102,6 +102,7 @@ class ServerContext:
             await hook()
         if self.database is not None:
             self.database.close()
+        self.store.close()
 
     async def commit(
         self,
