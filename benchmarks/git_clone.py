@@ -15,8 +15,6 @@ import argparse
 import base64
 import hashlib
 import os
-import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -35,12 +33,11 @@ sys.path.insert(0, str(ROOT))
 
 import uvicorn  # noqa: E402
 
+from benchmarks.report import machine, read_section  # noqa: E402
+from benchmarks.report import write_section as write_report  # noqa: E402
 from drago.server.app import create_app, open_context  # noqa: E402
 from drago.server.context import ServerContext  # noqa: E402
 from drago.server.settings import Settings  # noqa: E402
-
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:git -->", "<!-- /bench:git -->"
 
 
 def node_text(index: int, endpoint: str | None = None) -> str:
@@ -180,15 +177,6 @@ def time_clone(url: str, work: Path, repeat: int) -> list[float]:
     return times
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
-
-
 def compare(root: Path, repeat: int) -> tuple[float, float]:
     """Median clone times (drago, git http-backend) of the repository in ``root / "data"``."""
     with drago_server(root / "data", root / "source") as (_, port, token):
@@ -234,16 +222,13 @@ def run(nodes: int, repeat: int) -> list[CloneResult]:
 
 
 def write_section(rows: list[str]) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    current = re.search(re.escape(BEGIN) + r"(.*?)" + re.escape(END), text, re.S)
-    body = current.group(1) if current else ""
+    body = read_section("git")
     keep = [line for line in body.strip("\n").splitlines() if line.startswith("|")]
     table = {line.split("|")[1].strip(): line for line in keep[2:]}
     for row in rows:
         table[row.split("|")[1].strip()] = row
     section = "\n".join(
         [
-            BEGIN,
             "## Git over HTTP (`benchmarks/git_clone.py`, `benchmarks/push_check.py`)",
             "",
             "| measure | result | target |",
@@ -259,14 +244,9 @@ def write_section(rows: list[str]) -> None:
             "to run (the clone ratio ranged from 0.6x to 2.1x over four runs); compare ratios.",
             "",
             f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} when written.",
-            END,
         ]
     )
-    if current:
-        text = text[: current.start()] + section + text[current.end() :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_report("git", section)
 
 
 def main() -> None:

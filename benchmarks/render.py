@@ -14,8 +14,6 @@ import argparse
 import base64
 import hashlib
 import os
-import platform
-import re
 import resource
 import statistics
 import sys
@@ -25,12 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.report import machine, write_section  # noqa: E402
 from drago.model.schema import KeysFile, NetworkFile, NodeFile  # noqa: E402
 from drago.model.state import State  # noqa: E402
 from drago.render.renderer import Renderer  # noqa: E402
 
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:render -->", "<!-- /bench:render -->"
 NETWORK = "backbone"
 
 
@@ -91,18 +88,6 @@ def with_endpoint(state: State, index: int, endpoint: str) -> State:
     return State(networks=state.networks, nodes=nodes, keys=state.keys, blob_ids=blobs)
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
-
-
 def run(count: int, repeat: int) -> dict[str, float]:
     state = mesh_state(count)
     renderer = Renderer()
@@ -145,7 +130,6 @@ def _max_rss_mb() -> float:
 def report(figures: dict[str, float]) -> str:
     return "\n".join(
         [
-            BEGIN,
             "## Render (`python benchmarks/render.py`)",
             "",
             f"{figures['nodes']:,} nodes in one full-mesh network"
@@ -167,19 +151,8 @@ def report(figures: dict[str, float]) -> str:
             "",
             f"Machine: {machine()}; load average {figures['load']:.1f} when the run started"
             " (times are wall clock; CPU is this process's CPU time).",
-            END,
         ]
     )
-
-
-def write_section(text: str) -> None:
-    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(doc):
-        doc = pattern.sub(lambda _: text, doc)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    DOC.write_text(doc)
 
 
 def main() -> None:
@@ -191,7 +164,7 @@ def main() -> None:
     text = report(run(args.nodes, args.repeat))
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section("render", text)
 
 
 if __name__ == "__main__":
