@@ -80,7 +80,7 @@ def build_ui(root: Path) -> None:
         say("npm not found: the web UI is not built (install Node.js 20+ and npm, then reinstall)")
         return
     if needs_install(ui):
-        run(npm, ["ci", "--no-audit", "--no-fund"], ui)
+        run(npm, ["ci", "--include=dev", "--no-audit", "--no-fund"], ui)
     run(npm, ["run", "build"], ui)
 
 
