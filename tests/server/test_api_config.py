@@ -171,3 +171,29 @@ async def test_node_tokens_read_only_their_own_config(harness: Harness) -> None:
     anonymous = await h.client.get(URL.format("nyc-1"))
     assert anonymous.status_code == 401
     assert json.loads(anonymous.content)["error"]["code"] == "unauthorized"
+
+
+async def test_if_none_match_with_several_tags_matches_any(harness: Harness) -> None:
+    h = harness
+    etag = (await h.client.get(URL.format("fra-1"), headers=h.auth(h.admin))).headers["etag"]
+    r = await h.client.get(
+        URL.format("fra-1"), headers={**h.auth(h.admin), "If-None-Match": f'"other", {etag}'}
+    )
+    assert r.status_code == 304
+    weak = await h.client.get(
+        URL.format("fra-1"), headers={**h.auth(h.admin), "If-None-Match": f"W/{etag}"}
+    )
+    assert weak.status_code == 304
+
+
+async def test_wg_quick_has_its_own_entity_tag(harness: Harness) -> None:
+    h = harness
+    url, params = URL.format("ber-gw"), {"format": "wg-quick", "network": "site"}
+    as_json = await h.client.get(url, headers=h.auth(h.admin))
+    as_file = await h.client.get(url, params=params, headers=h.auth(h.admin))
+    assert as_file.headers["etag"] != as_json.headers["etag"]
+    # The JSON hash does not answer 304 for the file, the file's own tag does.
+    stale = {**h.auth(h.admin), "If-None-Match": as_json.headers["etag"]}
+    assert (await h.client.get(url, params=params, headers=stale)).status_code == 200
+    fresh = {**h.auth(h.admin), "If-None-Match": as_file.headers["etag"]}
+    assert (await h.client.get(url, params=params, headers=fresh)).status_code == 304

@@ -23,15 +23,20 @@ from drago.server.endpoint import Principal, endpoint
 FORMATS = ("json", "wg-quick")
 
 
-def parse_etag(header: str | None) -> str | None:
-    """The first entity tag of an ``If-None-Match`` header, without quotes or ``W/``."""
-    if not header:
-        return None
-    first = header.split(",")[0].strip()
-    if first.startswith("W/"):
-        first = first[2:]
-    value = first.strip().strip('"')
-    return value or None
+def parse_etags(header: str | None) -> set[str]:
+    """Every entity tag of an ``If-None-Match`` header, without quotes or ``W/``."""
+    tags = set()
+    for part in (header or "").split(","):
+        tag = part.strip().removeprefix("W/").strip().strip('"')
+        if tag:
+            tags.add(tag)
+    return tags
+
+
+def tag_for(digest: str, fmt: str, network: str | None) -> str:
+    """The entity tag of one representation: the hash for JSON; a wg-quick file of one
+    network has its own tag, so a client never mixes the two up."""
+    return digest if fmt == "json" else f"{digest}.wg-quick.{network}"
 
 
 def parse_wait(raw: str | None, cap: float) -> float:
@@ -70,17 +75,17 @@ async def get_config(request: Request, principal: Principal | None) -> Response:
     if fmt == "wg-quick" and not network:
         raise InvalidRequest("format=wg-quick needs ?network=NETWORK")
     wait = parse_wait(request.query_params.get("wait"), ctx.settings.max_wait)
-    known = parse_etag(request.headers.get("if-none-match"))
+    known = parse_etags(request.headers.get("if-none-match"))
     digest = ctx.live.require_hash(node)  # NotFound for unknown nodes
-    if known is not None and known == digest:
-        if not await ctx.live.wait_for_change(node, known, wait):
-            return Response(status_code=304, headers={"ETag": etag(known)})
+    if tag_for(digest, fmt, network) in known or "*" in known:
+        if not await ctx.live.wait_for_change(node, digest, wait):
+            return Response(status_code=304, headers={"ETag": etag(tag_for(digest, fmt, network))})
     headers = {"Cache-Control": "no-cache"}
     if fmt == "wg-quick":
         config = ctx.live.config(node)
         assert network is not None
         text = to_wg_quick(config, network)  # NotFound without an interface there
-        headers["ETag"] = etag(config.hash)
+        headers["ETag"] = etag(tag_for(config.hash, fmt, network))
         headers["Content-Disposition"] = f'attachment; filename="{node}-{network}.conf"'
         return PlainTextResponse(text, headers=headers)
     digest, document = ctx.live.document(node)
