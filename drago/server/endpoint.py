@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
+import anyio.to_thread
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -101,7 +102,7 @@ def authorize(request: Request, access: Access) -> Principal | None:
         if (
             node is not None
             and principal.node is not None
-            and hmac.compare_digest(str(node), principal.node)
+            and hmac.compare_digest(str(node).encode(), principal.node.encode())
         ):
             return principal
         raise Forbidden(f"this node token may only access node {principal.node!r}")
@@ -123,7 +124,12 @@ def endpoint(
 
     def decorate(handler: Handler) -> Endpoint:
         async def run(req: Request) -> Response:
-            principal = authorize(req, access)
+            # Token look-ups read SQLite: keep them off the event loop.
+            principal = (
+                None
+                if access == "public"
+                else await anyio.to_thread.run_sync(authorize, req, access)
+            )
             if principal is not None:
                 req.scope[PRINCIPAL_SCOPE_KEY] = principal  # for the request log
             return await handler(req, principal)
