@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from drago.server.endpoint import Role
+from drago.store import Identity
 from tests.server.conftest import Harness
 from tests.server.helpers import edit
 
@@ -12,12 +13,29 @@ pytestmark = pytest.mark.anyio
 async def test_healthz_is_public(harness: Harness) -> None:
     r = await harness.client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {
-        "status": "ok",
-        "revision": harness.ctx.live.revision,
-        "nodes": 7,
-        "problem": None,
-    }
+    assert r.json() == {"status": "ok", "revision": harness.ctx.live.revision}
+
+
+async def test_an_invalid_head_is_degraded_and_only_readers_see_why(harness: Harness) -> None:
+    h = harness
+    live = h.ctx.live.revision
+    # A commit that bypassed every check (as a hand-moved ref would).
+    h.ctx.store.commit(
+        {"nodes/fra-1.toml": b'[interfaces.backbone]\naddress = "10.99.0.1/16"\n'},
+        message="bypass",
+        author=Identity("Mallory", "mallory@example.org"),
+        base=live,
+    )
+    await h.ctx.live.refresh()
+    health = (await h.client.get("/healthz")).json()
+    assert health == {"status": "degraded", "revision": live}
+    assert "10.99" not in str(health)
+    assert (await h.client.get("/api/v1/live")).status_code == 401
+    body = (await h.client.get("/api/v1/live", headers=h.auth(h.token(Role.reader)))).json()
+    assert body["status"] == "degraded"
+    assert body["revision"] == live
+    assert body["nodes"] == 7
+    assert "nodes/fra-1.toml: interfaces.backbone.address" in body["problem"]["message"]
 
 
 async def test_whoami_for_every_role(harness: Harness) -> None:

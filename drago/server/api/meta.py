@@ -24,9 +24,16 @@ class WhoAmI(BaseModel):
 
 
 class Health(BaseModel):
+    """What anyone may know: no file names, addresses or other repository content."""
+
     status: str = Field(description='"ok", or "degraded" when the branch head is not served')
     revision: str | None = Field(description="the live revision")
-    nodes: int
+
+
+class Live(BaseModel):
+    status: str = Field(description='"ok", or "degraded" when the branch head is not served')
+    revision: str | None = Field(description="the live revision")
+    nodes: int = Field(description="nodes at the live revision")
     problem: dict[str, object] | None = Field(description="why the branch head is not live")
 
 
@@ -46,8 +53,20 @@ async def whoami(request: Request, principal: Principal | None) -> Response:
 @endpoint("public", "Liveness and the live revision", response=Health, tags=("meta",))
 async def healthz(request: Request, principal: Principal | None) -> Response:
     ctx: ServerContext = request.app.state.ctx
+    status = "ok" if ctx.live.problem is None else "degraded"
+    return JSONResponse(Health(status=status, revision=ctx.live.revision).model_dump(mode="json"))
+
+
+@endpoint(
+    "read",
+    "The live revision and, when the branch head is not served, why",
+    response=Live,
+    tags=("meta",),
+)
+async def live(request: Request, principal: Principal | None) -> Response:
+    ctx: ServerContext = request.app.state.ctx
     problem = ctx.live.problem
-    body = Health(
+    body = Live(
         status="ok" if problem is None else "degraded",
         revision=ctx.live.revision,
         nodes=len(ctx.live.snapshot.hashes),
@@ -68,4 +87,5 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route(f"{PREFIX}/whoami", whoami, methods=["GET"]),
+        Route(f"{PREFIX}/live", live, methods=["GET"]),
     ]
