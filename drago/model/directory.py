@@ -13,13 +13,16 @@ import stat
 from pathlib import Path
 
 from drago.errors import InvalidRequest
+from drago.model.load import MAX_FILE_SIZE
 from drago.model.state import MODE_EXEC, MODE_FILE, MODE_SUBMODULE, MODE_SYMLINK, SourceFile
 
 
 def _read_regular(path: str) -> bytes:
+    """The file's bytes, but never more than one byte past the size limit: the
+    loader rejects a file that big without us reading all of it."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as handle:
-        return handle.read()
+        return handle.read(MAX_FILE_SIZE + 1)
 
 
 def _walk(root: str, rel: str, out: list[SourceFile]) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from drago.errors import ConfigError, InvalidRequest
 from drago.model.directory import read_directory
-from drago.model.load import git_blob_id
+from drago.model.load import MAX_FILE_SIZE, git_blob_id
 from drago.model.state import MODE_EXEC, MODE_FILE, MODE_SUBMODULE, MODE_SYMLINK
 from drago.model.validate import validate_files
 
@@ -77,3 +77,15 @@ def test_example_repo_validates(example_repo: Path) -> None:
     assert state.public_key("fra-1", "backbone") is not None
     data = (example_repo / "nodes/fra-1.toml").read_bytes()
     assert state.blob_ids["nodes/fra-1.toml"] == git_blob_id(data)
+
+
+def test_a_huge_file_is_read_only_up_to_the_limit_and_rejected(tmp_path: Path) -> None:
+    (tmp_path / "nodes").mkdir()
+    huge = tmp_path / "nodes" / "big.toml"
+    with huge.open("wb") as handle:
+        handle.truncate(64 << 20)  # 64 MiB, sparse
+    (entry,) = read_directory(tmp_path)
+    assert len(entry.data) == MAX_FILE_SIZE + 1
+    with pytest.raises(ConfigError) as caught:
+        validate_files([entry])
+    assert "nodes/big.toml" in str(caught.value)
