@@ -149,7 +149,7 @@ def test_the_keyboard_alone_signs_in_and_navigates(page: Page, server: Server) -
             break
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("History")
-    assert page.evaluate("() => document.activeElement.tagName") == "H1"
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
 
 
 def test_a_token_revoked_mid_session_returns_to_sign_in(
