@@ -3,7 +3,8 @@
 :class:`ServerContext` owns the store, the runtime stores, the live state, the
 server's signing key and the metrics, and is the one way to write the desired
 state through the server: :meth:`ServerContext.commit` validates, commits with
-compare-and-swap, and makes the new revision live.
+compare-and-swap, and makes the new revision the accepted one (what the API
+reads); the live state renders it for the agents in the background.
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ class ServerContext:
     on_startup: list[Hook] = field(default_factory=list)
     #: Run at shutdown after long-polls are released, in reverse order.
     on_shutdown: list[Hook] = field(default_factory=list)
+    #: Whether a commit answers only once its node configs are rendered. False:
+    #: it answers as soon as the branch moved; the API reads the new revision at
+    #: once and the agents get it when the background render swaps it in.
+    wait_for_render: bool = True
     _commit_lock: anyio.Lock = field(default_factory=anyio.Lock, repr=False)
 
     @property
@@ -93,11 +98,12 @@ class ServerContext:
 
     async def start(self) -> None:
         await self.live.refresh()
+        self.live.start()
         for hook in self.on_startup:
             await hook()
 
     async def stop(self) -> None:
-        self.live.close()
+        await self.live.stop()
         for hook in reversed(self.on_shutdown):
             await hook()
         if self.database is not None:
@@ -115,7 +121,10 @@ class ServerContext:
         """Validate ``changes`` on top of ``base``, commit them, make them live.
 
         Raises ConfigError (nothing committed) when the result is invalid and
-        Conflict when ``base`` is not the branch head. Returns the new revision.
+        Conflict when ``base`` is not the branch head. Returns the new revision,
+        which is then the live state's accepted revision (the API reads it).
+        Its node configs are rendered before the answer, or in the background
+        when ``wait_for_render`` is off (``live.settled()`` waits for that).
         """
         async with self._commit_lock:
             try:
@@ -131,7 +140,11 @@ class ServerContext:
                 raise
             outcome = "unchanged" if revision == head else "committed"
             self.metrics.commits.labels(outcome=outcome).inc()
-            await self.live.refresh(known=(revision, state))
+            if not self.wait_for_render:
+                if revision != head:
+                    self.live.accept(revision, state)
+            else:
+                await self.live.refresh(known=(revision, state))
         return revision
 
     def _commit_sync(

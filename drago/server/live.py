@@ -1,11 +1,21 @@
 """The live revision: what the server serves to agents, and who to wake when it changes.
 
-:class:`LiveState` holds the rendered config of every node at the live revision
-of the branch. :meth:`LiveState.refresh` re-reads the branch head; a new valid
-head is rendered (incrementally: the renderer caches per file) and swapped in
-atomically, then only the nodes whose hash changed are woken. An invalid head
-(a push that bypassed the checks, a hand-moved ref) is not served: the last
-valid revision stays live and ``problem`` says why.
+:class:`LiveState` holds two revisions of the branch:
+
+- the *accepted* one (``revision``, ``state``): the newest valid revision, what
+  the API reads, so a writer reads its own write as soon as its commit returns;
+- the *rendered* one (``snapshot``): the config of every node, what agents get.
+
+:meth:`LiveState.refresh` re-reads the branch head; a new valid head is rendered
+(incrementally: the renderer caches per file) and swapped in atomically, then
+only the nodes whose hash changed are woken. An invalid head (a push that
+bypassed the checks, a hand-moved ref) is not served: the last valid revision
+stays live and ``problem`` says why.
+
+A commit made through the server is :meth:`LiveState.accept`-ed (its state is
+already validated) and rendered by a background worker (:meth:`LiveState.start`),
+off the write path: one render at a time, and a burst of commits is rendered
+once, at its newest revision.
 
 Long-polls cost one ``anyio.Event`` per node with waiters, shared by all of that
 node's waiters, and the waiter's own timeout: no task or timer per waiter beyond
@@ -14,6 +24,7 @@ the wait itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -94,19 +105,36 @@ class LiveState:
         self._waiters = 0
         self._closed = False
         self.problem: LiveProblem | None = None
+        # The accepted revision and state, and how many times one was accepted
+        # (a render only makes its own revision the accepted one when no newer
+        # commit was accepted meanwhile).
+        self._accepted: tuple[str | None, State] = (None, EMPTY.state)
+        self._accepts = 0
+        self._wake = anyio.Event()  # set: the accepted revision may need a render
+        self._idle = anyio.Event()  # set: nothing is waiting for a render
+        self._idle.set()
+        self._worker: asyncio.Task[None] | None = None
 
     # -- reading ---------------------------------------------------------------
     @property
     def snapshot(self) -> Snapshot:
+        """The rendered revision: node configs and hashes."""
         return self._snapshot
 
     @property
     def revision(self) -> str | None:
-        return self._snapshot.revision
+        """The accepted revision: the newest valid one (it may not be rendered yet)."""
+        return self._accepted[0]
 
     @property
     def state(self) -> State:
-        return self._snapshot.state
+        """The validated state of :attr:`revision`."""
+        return self._accepted[1]
+
+    @property
+    def rendered_revision(self) -> str | None:
+        """The revision of the node configs being served."""
+        return self._snapshot.revision
 
     @property
     def waiters(self) -> int:
@@ -146,16 +174,23 @@ class LiveState:
         made through the server): when it is the head, it is not validated again.
         """
         async with self._lock:
+            accepts = self._accepts
             head = await anyio.to_thread.run_sync(self._store.head, self._branch)
             if head == self._snapshot.revision:
+                if accepts == self._accepts:  # e.g. a ref moved back by hand
+                    self._accepted = (head, self._snapshot.state)
                 return False
             if head is None:
+                if accepts == self._accepts:
+                    self._accepted = (None, EMPTY.state)
                 return self._swap(EMPTY)
             if self.problem is not None and self.problem.revision == head:
                 return False
             started = time.perf_counter()
             try:
                 state = known[1] if known is not None and known[0] == head else None
+                if state is None and self._accepted[0] == head:
+                    state = self._accepted[1]  # validated when it was accepted
                 snapshot = await anyio.to_thread.run_sync(self._build, head, state)
             except DragoError as exc:
                 self.problem = LiveProblem(head, exc, time.time())
@@ -172,7 +207,51 @@ class LiveState:
             self._metrics.render_seconds.observe(time.perf_counter() - started)
             self.problem = None
             self._metrics.live_problem.set(0)
+            if accepts == self._accepts:
+                self._accepted = (snapshot.revision, snapshot.state)
             return self._swap(snapshot)
+
+    def accept(self, revision: str, state: State) -> None:
+        """Make ``revision`` (a commit just made, ``state`` its validated state)
+        the accepted revision at once, and have the worker render it."""
+        self._accepted = (revision, state)
+        self._accepts += 1
+        if self._idle.is_set() and not self._closed:
+            self._idle = anyio.Event()
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start the background worker that renders accepted revisions."""
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(
+                self._render_accepted(), name="drago-live-render"
+            )
+
+    async def stop(self) -> None:
+        """:meth:`close`, and wait until the worker has stopped (a render in
+        progress finishes first: it runs in a thread that cannot be interrupted)."""
+        self.close()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            await asyncio.wait([worker])
+
+    async def settled(self) -> None:
+        """Wait until every accepted revision was rendered (or found invalid)."""
+        while not self._idle.is_set():
+            await self._idle.wait()
+
+    async def _render_accepted(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            revision, state = self._accepted
+            known = (revision, state) if revision is not None else None
+            try:
+                await self.refresh(known=known)
+            except Exception:  # the worker must outlive one failed render
+                log.exception("rendering revision %s failed", (revision or "none")[:12])
+            if not self._wake.is_set():
+                self._idle.set()
 
     def _build(self, revision: str, state: State | None) -> Snapshot:
         if state is None:
@@ -219,8 +298,12 @@ class LiveState:
         return self.hash_of(node) != known_hash
 
     def close(self) -> None:
-        """Release every waiter (they answer "not modified") and refuse new waits."""
+        """Release every waiter (they answer "not modified"), refuse new waits and
+        stop the render worker (:meth:`stop` waits for it)."""
         self._closed = True
+        if self._worker is not None:
+            self._worker.cancel()
+        self._idle.set()
         events, self._events = self._events, {}
         for event in events.values():
             event.set()

@@ -1,0 +1,165 @@
+"""Rendering off the write path: ``ServerContext.wait_for_render = False``."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from drago.model.directory import read_directory
+from drago.model.state import SourceFile, State
+from drago.model.validate import validate_files
+from drago.server.live import LiveState
+from drago.server.metrics import Metrics
+from tests.server.conftest import Harness
+from tests.server.helpers import edit
+
+pytestmark = pytest.mark.anyio
+CONFIG = "/api/v1/nodes/{}/config"
+
+
+@pytest.fixture
+def background(harness: Harness) -> Iterator[Harness]:
+    harness.ctx.wait_for_render = False
+    yield harness
+
+
+def render_tasks() -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if t.get_name() == "drago-live-render"]
+
+
+async def test_a_put_then_a_get_reads_the_new_data(background: Harness) -> None:
+    h = background
+    auth = h.auth(h.admin)
+    spec = (await h.client.get("/api/v1/nodes/sgp-1", headers=auth)).json()["spec"]
+    hash_before = h.ctx.live.hash_of("fra-1")
+    spec["endpoint"] = "sgp-7.example.net"
+    put = await h.client.put("/api/v1/nodes/sgp-1", json={"spec": spec}, headers=auth)
+    assert put.status_code == 200, put.text
+    revision = put.json()["revision"]
+    assert h.ctx.live.revision == revision == h.ctx.store.head("main")
+    got = await h.client.get("/api/v1/nodes/sgp-1", headers=auth)
+    assert got.json()["spec"]["endpoint"] == "sgp-7.example.net"
+    assert got.json()["revision"] == revision
+    await h.ctx.live.settled()
+    assert h.ctx.live.rendered_revision == revision
+    assert h.ctx.live.hash_of("fra-1") != hash_before  # sgp-1 is a peer of fra-1
+    config = await h.client.get(CONFIG.format("fra-1"), headers=auth)
+    assert config.json()["revision"] == revision
+
+
+async def test_long_poll_wakes_within_a_second(background: Harness) -> None:
+    h = background
+    auth = h.auth(h.admin)
+    etag = (await h.client.get(CONFIG.format("fra-1"), headers=auth)).headers["etag"]
+    answer: list[tuple[int, float]] = []
+
+    async def poll() -> None:
+        started = time.monotonic()
+        r = await h.client.get(
+            CONFIG.format("fra-1"),
+            params={"wait": "3"},
+            headers={**auth, "If-None-Match": etag},
+        )
+        answer.append((r.status_code, time.monotonic() - started))
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(poll)
+            while h.ctx.live.waiters < 1:
+                await anyio.sleep(0.01)
+            await edit(h.ctx, "nodes/sgp-1.toml", "sgp-1.example.net", "sgp-2.example.net")
+    assert answer[0][0] == 200
+    assert answer[0][1] < 1.0
+
+
+async def test_a_burst_of_commits_ends_with_the_last_revision_rendered(
+    background: Harness,
+) -> None:
+    h = background
+    revisions = []
+    for i in range(20):
+        old = "sgp-1.example.net" if i == 0 else f"sgp-b{i - 1}.example.net"
+        revisions.append(await edit(h.ctx, "nodes/sgp-1.toml", old, f"sgp-b{i}.example.net"))
+        assert h.ctx.live.revision == revisions[-1]
+    with anyio.fail_after(10):
+        await h.ctx.live.settled()
+    assert h.ctx.live.rendered_revision == revisions[-1]
+    assert h.ctx.live.revision == revisions[-1]
+    assert b"sgp-b19.example.net" in h.ctx.live.document("fra-1")[1]
+
+
+async def test_stop_leaves_no_render_task(harness: Harness) -> None:
+    harness.ctx.wait_for_render = False
+    assert len(render_tasks()) == 1
+    await edit(harness.ctx, "nodes/sgp-1.toml", "sgp-1.example.net", "sgp-2.example.net")
+    await harness.ctx.live.stop()
+    assert render_tasks() == []
+
+
+class SlowSource:
+    """A RevisionSource over prepared file sets whose ``state`` can be held back."""
+
+    def __init__(self) -> None:
+        self.revisions: dict[str, list[SourceFile]] = {}
+        self.current: str | None = None
+
+    def add(self, revision: str, files: list[SourceFile]) -> None:
+        self.revisions[revision] = files
+        self.current = revision
+
+    def head(self, branch: str = "main") -> str | None:
+        return self.current
+
+    def state(self, rev: str) -> State:
+        return validate_files(self.revisions[rev])
+
+
+async def test_accepted_revision_is_read_before_the_render(example_repo: Path) -> None:
+    files = read_directory(example_repo)
+    source = SlowSource()
+    source.add("r1", files)
+    live = LiveState(source, Metrics())
+    await live.refresh()
+    live.start()
+    try:
+        changed = [
+            SourceFile(f.path, f.data.replace(b"sgp-1.example", b"sgp-5.example"), f.mode)
+            for f in files
+        ]
+        source.add("r2", changed)
+        state = validate_files(changed)
+        live.accept("r2", state)
+        assert live.revision == "r2" and live.state is state
+        assert live.rendered_revision == "r1"  # the worker has not run yet
+        with anyio.fail_after(5):
+            await live.settled()
+        assert live.rendered_revision == "r2"
+        assert live.snapshot.state is state  # not validated again
+    finally:
+        await live.stop()
+    assert live.closed
+
+
+async def test_an_invalid_external_head_is_not_served(example_repo: Path) -> None:
+    files = read_directory(example_repo)
+    source = SlowSource()
+    source.add("r1", files)
+    live = LiveState(source, Metrics())
+    await live.refresh()
+    live.start()
+    try:
+        bad = [
+            SourceFile(f.path, f.data.replace(b"10.20.0.1/16", b"10.99.0.1/16"), f.mode)
+            for f in files
+        ]
+        source.add("bad", bad)
+        assert await live.refresh() is False
+        assert live.problem is not None and live.problem.revision == "bad"
+        assert live.revision == live.rendered_revision == "r1"
+    finally:
+        await live.stop()
