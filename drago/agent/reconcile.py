@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from drago.agent.apply import apply_changes
 from drago.agent.backends.base import LinkBackend, WireGuardBackend
-from drago.agent.changes import Change, CreateInterface, RemoveInterface
+from drago.agent.changes import Change, CreateInterface
 from drago.agent.desired import DesiredInterface, Resolver, desired_interface, system_resolver
 from drago.agent.device import InterfaceState, LinkState
 from drago.agent.keys import KeyStore
@@ -114,9 +114,6 @@ class Reconciler:
             return pair.private_key if pair else None
 
         errors = apply_changes(planned.changes, self.wireguard, self.links, private_key)
-        for change in planned.changes:
-            if isinstance(change, RemoveInterface) and not self.wireguard.exists(change.ifname):
-                self.ownership.remove(change.ifname)
         self._forget_vanished(config)
         after = self._plan(config, desired, problems)
         return Outcome(
@@ -126,8 +123,15 @@ class Reconciler:
         )
 
     def _forget_vanished(self, config: NodeConfig) -> None:
-        """Drop ownership of interfaces the node left that no longer exist."""
+        """Drop ownership of interfaces the node left that no longer exist.
+
+        The key pair of a network goes with its interface unless the config
+        still has the network (an interface that was only renamed keeps it).
+        """
         desired = {i.ifname for i in config.interfaces}
-        for ifname in self.ownership.interfaces():
+        networks = {i.network for i in config.interfaces}
+        for ifname, network in self.ownership.interfaces().items():
             if ifname not in desired and not self.links.exists(ifname):
                 self.ownership.remove(ifname)
+                if network not in networks:
+                    self.keys.forget(network)

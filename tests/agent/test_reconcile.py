@@ -8,6 +8,8 @@ from drago.agent.changes import AddPeer, CreateInterface, RemoveInterface
 from drago.agent.keys import KeyStore
 from drago.agent.ownership import Ownership
 from drago.agent.reconcile import Reconciler
+from drago.errors import BackendError
+from drago.render.config import NodeConfig
 from tests.agent.factory import PEER_KEYS, interface, node, peer, standard
 
 
@@ -114,3 +116,56 @@ def test_drift_behind_the_agents_back_is_repaired(tmp_path: Path) -> None:
     outcome = rec.reconcile(standard())
     assert [type(c) for c in outcome.changes] == [AddPeer]
     assert outcome.in_sync
+
+
+def office() -> NodeConfig:
+    return node(
+        interface(peer("fra-1")),
+        interface(
+            peer("lon-1"),
+            network="office",
+            ifname="wg-office",
+            address="10.30.0.1/16",
+            listen_port=51821,
+        ),
+    )
+
+
+def test_leaving_a_network_deletes_its_keys(tmp_path: Path) -> None:
+    rec, host = reconciler(tmp_path)
+    rec.reconcile(office())
+    assert "wg-office" in host.interfaces
+    keys = KeyStore(tmp_path)
+    keys.rotate("office")
+    assert keys.networks() == ["backbone", "office"]
+    outcome = rec.reconcile(node(interface(peer("fra-1"))))
+    assert outcome.in_sync
+    assert keys.networks() == ["backbone"]
+    assert keys.get("office") is None and keys.pending("office") is None
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["backbone.key"]
+
+
+def test_keys_stay_while_the_interface_cannot_be_removed(tmp_path: Path) -> None:
+    rec, host = reconciler(tmp_path)
+    rec.reconcile(office())
+    kept = KeyStore(tmp_path).get("office")
+
+    def refuse(ifname: str) -> None:
+        raise BackendError(f"{ifname}: delete: operation not permitted")
+
+    host.delete = refuse  # type: ignore[method-assign]
+    outcome = rec.reconcile(node(interface(peer("fra-1"))))
+    assert outcome.errors and "wg-office" in host.interfaces
+    assert KeyStore(tmp_path).get("office") == kept
+
+
+def test_a_renamed_interface_keeps_its_networks_key(tmp_path: Path) -> None:
+    rec, host = reconciler(tmp_path)
+    rec.reconcile(node(interface(peer("fra-1"))))
+    before = KeyStore(tmp_path).get("backbone")
+    outcome = rec.reconcile(node(interface(peer("fra-1"), ifname="wg-bb")))
+    assert outcome.in_sync
+    assert set(host.interfaces) == {"wg-bb"}
+    assert Ownership(tmp_path).interfaces() == {"wg-bb": "backbone"}
+    assert before is not None and KeyStore(tmp_path).get("backbone") == before
+    assert host.read("wg-bb").public_key == before.public_key
