@@ -54,8 +54,13 @@ class Agent:
         self.clock = clock
         self.backoff = backoff or Backoff(maximum=timing.max_backoff)
         self.node: str | None = None
+        #: The config the machine was last reconciled towards.
         self.config: NodeConfig | None = None
+        #: The last config that applied cleanly: the only one reported as applied.
+        self.applied: NodeConfig | None = None
         self.errors: list[str] = []
+        #: Key registration errors of :attr:`config`.
+        self.key_errors: list[str] = []
 
     # -- steps -------------------------------------------------------------------
 
@@ -83,28 +88,42 @@ class Agent:
         return errors
 
     def apply(self, config: NodeConfig) -> Outcome:
+        """Reconcile towards ``config``; ``in_sync`` only when it applied cleanly.
+
+        The errors of the result include the key registration errors of
+        ``config``. A failed apply of the config last reported as applied
+        withdraws it: the machine no longer matches it.
+        """
         outcome = self.reconciler.reconcile(config)
         for change in outcome.changes:
             log.info("%s", change)
         for error in outcome.errors:
             log.warning("%s", error)
         self.config = config
-        return outcome
+        self.errors = self.key_errors + outcome.errors
+        clean = outcome.in_sync and not self.errors
+        if clean:
+            self.applied = config
+        elif self.applied is not None and self.applied.hash == config.hash:
+            self.applied = None
+        return Outcome(outcome.changes, self.errors, clean)
 
     def report(self) -> None:
         if self.node is None:
             return
-        report = build_status(self.config, self.errors, self.reconciler.wireguard)
+        report = build_status(self.config, self.applied, self.errors, self.reconciler.wireguard)
         try:
             self.client.report_status(self.node, report)
         except DragoError as exc:
             log.debug("status report failed: %s", exc.message)
 
     def sync(self, config: NodeConfig) -> Outcome:
-        """A new config from the server: keys, reconcile, cache, report."""
-        key_errors = self.register_keys(config)
+        """A new config from the server: keys, reconcile, cache, report.
+
+        ``in_sync`` of the result tells whether it applied cleanly.
+        """
+        self.key_errors = self.register_keys(config)
         outcome = self.apply(config)
-        self.errors = key_errors + outcome.errors
         self.cache.save(config)
         self.report()
         return outcome
@@ -116,16 +135,16 @@ class Agent:
         self.node = self.client.whoami()
         config = self.client.config(self.node, None, 0)
         assert config is not None
-        outcome = self.sync(config)
-        return Outcome(outcome.changes, self.errors, outcome.in_sync and not self.errors)
+        return self.sync(config)
 
     def run(self, stop: threading.Event) -> None:
         """Run until ``stop`` is set."""
         cached = self.cache.load()
+        known: str | None = None  # the hash of the last config that applied cleanly
         if cached is not None:
             log.info("re-applying the cached config %s", cached.hash[:12])
-            self.errors = self.apply(cached).errors
-        known = cached.hash if cached else None
+            if self.apply(cached).in_sync:
+                known = cached.hash
         now = self.clock()
         next_drift = now + self.timing.drift_interval
         next_status = now
@@ -139,12 +158,21 @@ class Agent:
                     due = min(next_drift, next_status) - self.clock()
                     wait = max(0.0, min(self.timing.poll_wait, due))
                 fresh = self.client.config(self.node, known, wait)
-                self.backoff.reset()
-                if fresh is not None and fresh.hash != known:
+                if fresh is None or fresh.hash == known:
+                    self.backoff.reset()
+                else:
                     log.info("new config %s (revision %s)", fresh.hash[:12], fresh.revision)
-                    self.sync(fresh)
-                    known = fresh.hash  # only once synced: a failed sync is retried
+                    synced = self.sync(fresh)
                     next_status = self.clock() + self.timing.status_interval
+                    if synced.in_sync:
+                        known = fresh.hash  # only once applied cleanly: a failed sync is retried
+                        self.backoff.reset()
+                    else:
+                        delay = self.backoff.next()
+                        log.warning(
+                            "config %s did not apply; retrying in %.1fs", fresh.hash[:12], delay
+                        )
+                        stop.wait(delay)
             except DragoError as exc:
                 delay = self.backoff.next()
                 log.warning("%s; retrying in %.1fs", exc.message, delay)
@@ -153,10 +181,10 @@ class Agent:
             if now >= next_drift:
                 next_drift = now + self.timing.drift_interval
                 if self.config is not None:
+                    errors = self.errors
                     outcome = self.apply(self.config)
-                    if outcome.changes:
-                        log.info("drift repaired: %d change(s)", len(outcome.changes))
-                        self.errors = outcome.errors
+                    if outcome.changes or outcome.errors != errors:
+                        log.info("drift check: %d change(s)", len(outcome.changes))
                         self.report()
                         next_status = self.clock() + self.timing.status_interval
             if now >= next_status:

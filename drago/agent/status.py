@@ -1,13 +1,13 @@
 """The status report an agent sends after each reconcile and periodically.
 
 Shape (``PUT /api/v1/nodes/{node}/status``, the server's ``StatusReport``):
-applied hash and revision, errors, and every peer of every interface (with its
-network) with latest handshake and transfer bytes. Never a private key.
+hash and revision of the last config that applied cleanly, errors, and every
+peer of every interface (with its network) with latest handshake and transfer
+bytes. Never a private key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from drago.agent.backends.base import WireGuardBackend
@@ -21,16 +21,24 @@ MAX_ERROR_LENGTH = 4000
 
 def build_status(
     config: NodeConfig | None,
+    applied: NodeConfig | None,
     errors: list[str],
     wireguard: WireGuardBackend,
-    skip: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The report for ``config`` as applied on the machine (``skip``: ifnames not ours)."""
+    """The report for the machine that was last reconciled towards ``config``.
+
+    ``applied`` is the last config that applied cleanly (None before the first
+    one): only its hash is reported as applied, so the server never takes a
+    node whose apply failed for in sync. When ``config`` is not that one, the
+    first error line names its hash.
+    """
     peers: list[dict[str, Any]] = []
     problems = list(errors)
+    if config is not None and (applied is None or applied.hash != config.hash):
+        problems.insert(
+            0, f"config {config.hash} (revision {config.revision}) is not applied cleanly"
+        )
     for iface in config.interfaces if config else ():
-        if skip and iface.ifname in skip:
-            continue
         if not wireguard.exists(iface.ifname):
             continue
         try:
@@ -52,8 +60,8 @@ def build_status(
             for key, peer in sorted(device.peers.items())
         )
     return {
-        "applied_hash": config.hash if config else None,
-        "applied_revision": config.revision if config else None,
+        "applied_hash": applied.hash if applied else None,
+        "applied_revision": applied.revision if applied else None,
         "errors": [e[:MAX_ERROR_LENGTH] for e in problems[:MAX_ERRORS]],
         "peers": peers,
     }

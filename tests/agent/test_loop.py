@@ -192,3 +192,90 @@ def test_a_sync_cut_short_by_the_server_is_retried(tmp_path: Path) -> None:
     assert server.polls[1][0] is None  # the hash was not taken as known
     assert len(calls) == 2
     assert host.exists("wg-backbone")
+
+
+def record_waits(stop: threading.Event) -> list[float]:
+    """Make ``stop.wait`` return at once, recording each delay asked for."""
+    delays: list[float] = []
+
+    def wait(seconds: float | None = None) -> bool:
+        delays.append(seconds or 0)
+        return stop.is_set()
+
+    stop.wait = wait  # type: ignore[method-assign]
+    return delays
+
+
+def test_a_failed_apply_is_not_reported_as_applied_and_is_retried(tmp_path: Path) -> None:
+    agent, server, host, stop, _ = make_agent(
+        tmp_path, [lambda known: standard(), lambda known: standard()]
+    )
+    host.fail_next["wg-backbone"] = "errno=-22"
+    delays = record_waits(stop)
+    agent.run(stop)
+    failed, retried = server.reports[0], server.reports[1]
+    assert failed["applied_hash"] is None and failed["applied_revision"] is None
+    assert standard().hash in failed["errors"][0]
+    assert "wg-backbone: errno=-22" in failed["errors"]
+    # not taken as known: asked again after the backoff, not after the drift check
+    assert server.polls[1][0] is None
+    assert delays == [0.5]
+    assert retried["applied_hash"] == standard().hash and retried["errors"] == []
+    assert server.polls[2][0] == standard().hash
+    for sent in server.reports:
+        StatusReport.model_validate(sent)
+
+
+def test_the_last_clean_config_stays_applied_when_the_next_one_fails(tmp_path: Path) -> None:
+    first = node(interface(peer("fra-1")), revision="r1")
+    agent, server, host, stop, _ = make_agent(
+        tmp_path, [lambda known: first, lambda known: standard(), lambda known: None]
+    )
+    delays = record_waits(stop)
+
+    def fail_then_apply(known: str | None) -> NodeConfig:
+        host.fail_next["wg-backbone"] = "errno=-22"
+        return node(interface(peer("fra-1"), peer("nyc-1")), revision="r2")
+
+    server.steps[1] = fail_then_apply
+    agent.run(stop)
+    report = server.reports[-1]
+    assert report["applied_hash"] == first.hash and report["applied_revision"] == "r1"
+    assert "(revision r2) is not applied cleanly" in report["errors"][0]
+    assert server.polls[2][0] == first.hash
+    assert delays == [0.5]
+
+
+def test_a_failed_drift_repair_withdraws_the_applied_hash(tmp_path: Path) -> None:
+    agent, server, host, stop, clock = make_agent(tmp_path, [lambda known: standard()])
+
+    def hand_edit_then_time_passes(known: str | None) -> None:
+        host.delete("wg-backbone")
+        host.fail_next["wg-backbone"] = "errno=-22"
+        clock.now += 61
+        return None
+
+    server.steps.append(hand_edit_then_time_passes)
+    agent.run(stop)
+    assert server.reports[0]["applied_hash"] == standard().hash
+    assert server.reports[-1]["applied_hash"] is None
+    assert "wg-backbone: errno=-22" in server.reports[-1]["errors"]
+
+
+def test_a_config_that_keeps_failing_is_retried_with_growing_delays(tmp_path: Path) -> None:
+    agent, server, host, stop, _ = make_agent(tmp_path, [lambda known: standard()] * 5)
+    host.create("wg-backbone")  # someone else's interface: never touched
+    delays = record_waits(stop)
+    agent.run(stop)
+    assert [known for known, _ in server.polls] == [None] * 6
+    assert delays == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert all(r["applied_hash"] is None for r in server.reports)
+
+
+def test_a_cached_config_that_fails_at_boot_is_asked_for_again(tmp_path: Path) -> None:
+    ConfigCache(tmp_path).save(standard())
+    agent, server, host, stop, _ = make_agent(tmp_path, [lambda known: standard()])
+    host.fail_next["wg-backbone"] = "errno=-22"
+    agent.run(stop)
+    assert server.polls[0] == (None, 0.0)
+    assert server.reports[-1]["applied_hash"] == standard().hash
