@@ -5,11 +5,21 @@ It loads every file (schema problems), then checks the rules between files
 (:mod:`drago.model.rules`) and that no node's peers have overlapping allowed
 IPs (:mod:`drago.model.overlap`), and raises one :class:`~drago.errors.ConfigError`
 carrying every problem at once.
+
+Writes take a shortcut (:func:`validate_edit`): when the base files were
+validated recently and the changes only edit existing node and keys files
+without touching what peers see of each other (labels, interfaces, addresses,
+routes, keepalives), only the edited files are checked against the remembered
+base. Whenever that finds anything, the whole tree is validated as usual, so
+the problems and their wording are the same.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import partial
 
 from drago.errors import ConfigError, Problem
@@ -109,10 +119,12 @@ def check_state(ctx: Context) -> list[Problem]:
 def validate_files(files: Iterable[SourceFile], *, cache: ParseCache = DEFAULT_CACHE) -> State:
     """The valid state of a whole repository, or :class:`ConfigError` with every
     problem (``path: key: message``)."""
-    state, ctx, problems = load_state(files, cache)
+    listed = list(files)
+    state, ctx, problems = load_state(listed, cache)
     problems.extend(check_state(ctx))
     if problems:
         raise ConfigError(problems)
+    _remember(listed, state)
     return state
 
 
@@ -121,7 +133,7 @@ def apply_changes(
 ) -> list[SourceFile]:
     """The files of ``base`` with ``changes`` applied (path -> new content, or
     None to delete). Unchanged files keep their blob ids, so they are not parsed
-    again."""
+    again; changed files get theirs."""
     files = {source.path: source for source in base}
     for path, data in changes.items():
         if data is None:
@@ -129,7 +141,7 @@ def apply_changes(
         else:
             previous = files.get(path)
             mode = previous.mode if previous is not None else SourceFile(path, b"").mode
-            files[path] = SourceFile(path, data, mode)
+            files[path] = SourceFile(path, data, mode, git_blob_id(data))
     return [files[path] for path in sorted(files)]
 
 
@@ -139,5 +151,170 @@ def validate_changes(
     *,
     cache: ParseCache = DEFAULT_CACHE,
 ) -> State:
-    """:func:`validate_files` on ``base`` (a revision's files) with ``changes``."""
-    return validate_files(apply_changes(base, changes), cache=cache)
+    """:func:`validate_files` on ``base`` (a revision's files) with ``changes``
+    (checking only the changed files when that is enough: see the module doc)."""
+    listed = list(base)
+    files = apply_changes(listed, changes)
+    state = validate_edit(listed, files, changes, cache)
+    if state is not None:
+        return state
+    return validate_files(files, cache=cache)
+
+
+# -- the shortcut for edits ----------------------------------------------------------
+
+Fingerprint = tuple[tuple[str, int, str | None], ...]
+
+
+@dataclass(frozen=True)
+class _Valid:
+    """A file set that passed validation: its files by path, its state, and per
+    network which member holds each public key."""
+
+    files: dict[str, SourceFile]
+    state: State
+    key_owners: dict[str, dict[str, str]]
+
+
+#: The last few valid file sets, by fingerprint (paths, modes and blob ids).
+_VALID: OrderedDict[Fingerprint, _Valid] = OrderedDict()
+_VALID_SIZE = 4
+_VALID_LOCK = threading.Lock()
+
+
+def _fingerprint(files: list[SourceFile]) -> Fingerprint | None:
+    """What identifies a file set, or None when a blob id is unknown."""
+    if any(f.blob_id is None for f in files):
+        return None
+    return tuple((f.path, f.mode, f.blob_id) for f in files)
+
+
+def _key_owners(state: State) -> dict[str, dict[str, str]]:
+    owners: dict[str, dict[str, str]] = {network: {} for network in state.networks}
+    for name in sorted(state.keys):
+        node = state.nodes.get(name)
+        for network, entry in state.keys[name].interfaces.items():
+            if node is not None and network in node.interfaces and network in owners:
+                owners[network].setdefault(entry.public_key, name)
+    return owners
+
+
+def _remember(
+    files: list[SourceFile], state: State, key_owners: dict[str, dict[str, str]] | None = None
+) -> None:
+    fingerprint = _fingerprint(files)
+    if fingerprint is None:
+        return
+    valid = _Valid({f.path: f for f in files}, state, key_owners or _key_owners(state))
+    with _VALID_LOCK:
+        _VALID[fingerprint] = valid
+        _VALID.move_to_end(fingerprint)
+        while len(_VALID) > _VALID_SIZE:
+            _VALID.popitem(last=False)
+
+
+def _same_peering(old: NodeFile, new: NodeFile) -> bool:
+    """Whether what the other members see of a node (and match it by) is the same."""
+    if old.labels != new.labels or old.interfaces.keys() != new.interfaces.keys():
+        return False
+    for network, spec in new.interfaces.items():
+        before = old.interfaces[network]
+        if (
+            spec.address != before.address
+            or tuple(spec.routes) != tuple(before.routes)
+            or spec.persistent_keepalive != before.persistent_keepalive
+        ):
+            return False
+    return True
+
+
+def validate_edit(
+    base: list[SourceFile],
+    files: list[SourceFile],
+    changes: Mapping[str, bytes | None],
+    cache: ParseCache = DEFAULT_CACHE,
+) -> State | None:
+    """The state of ``files`` (``base`` with ``changes``) when ``base`` is a
+    remembered valid file set and checking the changed files against it shows
+    them valid; None when the whole tree must be validated (other kinds of
+    change, or anything found).
+
+    It applies to edits of existing node files that keep each node's labels,
+    interfaces, addresses, routes and keepalives (so memberships, selectors,
+    address uniqueness, peer lists and overlaps stay as in the base), and of
+    existing keys files; other files may change only when they are not data.
+    """
+    fingerprint = _fingerprint(base)
+    if fingerprint is None:
+        return None
+    with _VALID_LOCK:
+        valid = _VALID.get(fingerprint)
+        if valid is None:
+            return None
+        _VALID.move_to_end(fingerprint)
+    old = valid.state
+    by_path = {f.path: f for f in files}
+    nodes, keys, blob_ids = dict(old.nodes), dict(old.keys), dict(old.blob_ids)
+    edited_nodes: list[str] = []
+    edited_keys: list[str] = []
+    for path, data in changes.items():
+        if data is None or path not in valid.files:
+            return None  # deletions and new files: memberships may change
+        source = by_path[path]
+        loaded = load_file(source, cache)
+        if loaded.problems:
+            return None
+        if loaded.folder is None or loaded.name is None:
+            continue  # not a data file
+        model = loaded.model
+        if isinstance(model, NodeFile) and loaded.name in old.nodes:
+            if not _same_peering(old.nodes[loaded.name], model):
+                return None
+            nodes[loaded.name] = model
+            edited_nodes.append(loaded.name)
+        elif isinstance(model, KeysFile) and loaded.name in old.keys:
+            keys[loaded.name] = model
+            edited_keys.append(loaded.name)
+        else:
+            return None  # a network file (or a file that did not parse)
+        blob_ids[path] = source.blob_id or git_blob_id(source.data)
+    state = State(networks=dict(old.networks), nodes=nodes, keys=keys, blob_ids=blob_ids)
+    ctx = Context(state, {})
+    for name in edited_nodes:
+        if any(True for _ in node_rules(ctx, name, nodes[name])):
+            return None
+    for name in edited_keys:
+        if any(True for _ in key_rules(ctx, name)):
+            return None
+    owners = _owners_after(old, state, edited_keys, valid.key_owners)
+    if owners is None:
+        return None
+    topologies = old.memo.get("topology")
+    if topologies is not None:  # peer lists are the same: share them with the renderer
+        state.memo["topology"] = dict(topologies)
+    _remember(files, state, owners)
+    return state
+
+
+def _owners_after(
+    old: State, new: State, edited: list[str], owners: dict[str, dict[str, str]]
+) -> dict[str, dict[str, str]] | None:
+    """The key owners of ``new`` (``old`` with the keys of ``edited`` changed),
+    or None when two members of a network would share a public key."""
+    result = dict(owners)
+    copied: set[str] = set()
+    for name in edited:
+        for network in new.nodes[name].interfaces:
+            before, after = old.public_key(name, network), new.public_key(name, network)
+            if before == after or network not in result:
+                continue
+            if network not in copied:
+                result[network] = dict(result[network])
+                copied.add(network)
+            table = result[network]
+            if before is not None and table.get(before) == name:
+                del table[before]
+            if after is not None:
+                if table.setdefault(after, name) != name:
+                    return None
+    return result
