@@ -34,7 +34,11 @@ class StatusReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    applied_hash: str | None = Field(None, max_length=64, description="hash of the applied config")
+    applied_hash: str | None = Field(
+        None,
+        max_length=64,
+        description="hash of the last config that applied cleanly (null: none yet)",
+    )
     applied_revision: str | None = Field(None, max_length=64)
     errors: list[ShortText] = Field(default_factory=list, max_length=100)
     peers: list[PeerStatus] = Field(default_factory=list, max_length=100_000)
