@@ -124,3 +124,10 @@ def test_syntax_errors_name_the_file() -> None:
     with pytest.raises(ConfigError) as info:
         documents.update("nodes/x.toml", "a = = 1", {})
     assert info.value.problems[0].path == "nodes/x.toml"
+
+
+def test_a_group_table_emptied_by_an_update_keeps_its_header() -> None:
+    text = documents.create({"a": {"b": {}}})
+    assert text == "[a.b]\n"
+    out = documents.update("x.toml", text, {"a": {}})
+    assert tomllib.loads(out) == {"a": {}}
