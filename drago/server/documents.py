@@ -202,9 +202,10 @@ def _table(value: Data) -> Table:
 # tomlkit keeps the comment lines above ``[[key]]`` element i+1 at the end of element i
 # (for element 0: at the end of whatever precedes the array). Each element's *leading
 # block* is taken out of there before elements are removed or moved and put back above
-# the element afterwards. Between two things, the lines from the first blank line on
-# belong to what follows; without a blank line, all of them do. Comment lines directly
-# under a value (no blank line in between) stay where they are.
+# the element afterwards. Of the comment and blank lines between two things, those
+# before the first blank line end the thing above and stay with it (a note directly
+# under a value); from the first blank line on they belong to what follows. Without any
+# blank line, all of them belong to what follows.
 
 
 @dataclass
