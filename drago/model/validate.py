@@ -17,10 +17,12 @@ the problems and their wording are the same.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from operator import attrgetter
 
 from drago.errors import ConfigError, Problem
 from drago.model.load import DEFAULT_CACHE, ParseCache, git_blob_id, load_file
@@ -124,7 +126,8 @@ def validate_files(files: Iterable[SourceFile], *, cache: ParseCache = DEFAULT_C
     problems.extend(check_state(ctx))
     if problems:
         raise ConfigError(problems)
-    _remember(listed, state)
+    if listed == sorted(listed, key=_PATH):
+        _remember(_fingerprint(listed), state)
     return state
 
 
@@ -163,30 +166,34 @@ def validate_changes(
 
 # -- the shortcut for edits ----------------------------------------------------------
 
-Fingerprint = tuple[tuple[str, int, str | None], ...]
+#: The paths (sorted), modes and blob ids of a file set.
+Fingerprint = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]
+
+_PATH, _MODE, _BLOB = attrgetter("path"), attrgetter("mode"), attrgetter("blob_id")
 
 
 @dataclass(frozen=True)
 class _Valid:
-    """A file set that passed validation: its files by path, its state, and per
-    network which member holds each public key."""
+    """A file set that passed validation: its paths, its state, and per network
+    which member holds each public key."""
 
-    files: dict[str, SourceFile]
+    paths: frozenset[str]
     state: State
     key_owners: dict[str, dict[str, str]]
 
 
-#: The last few valid file sets, by fingerprint (paths, modes and blob ids).
+#: The last few valid file sets, by fingerprint.
 _VALID: OrderedDict[Fingerprint, _Valid] = OrderedDict()
 _VALID_SIZE = 4
 _VALID_LOCK = threading.Lock()
 
 
 def _fingerprint(files: list[SourceFile]) -> Fingerprint | None:
-    """What identifies a file set, or None when a blob id is unknown."""
-    if any(f.blob_id is None for f in files):
+    """What identifies a file set (sorted by path), or None when a blob id is unknown."""
+    blob_ids = tuple(map(_BLOB, files))
+    if None in blob_ids:
         return None
-    return tuple((f.path, f.mode, f.blob_id) for f in files)
+    return tuple(map(_PATH, files)), tuple(map(_MODE, files)), blob_ids
 
 
 def _key_owners(state: State) -> dict[str, dict[str, str]]:
@@ -200,12 +207,13 @@ def _key_owners(state: State) -> dict[str, dict[str, str]]:
 
 
 def _remember(
-    files: list[SourceFile], state: State, key_owners: dict[str, dict[str, str]] | None = None
+    fingerprint: Fingerprint | None,
+    state: State,
+    key_owners: dict[str, dict[str, str]] | None = None,
 ) -> None:
-    fingerprint = _fingerprint(files)
     if fingerprint is None:
         return
-    valid = _Valid({f.path: f for f in files}, state, key_owners or _key_owners(state))
+    valid = _Valid(frozenset(fingerprint[0]), state, key_owners or _key_owners(state))
     with _VALID_LOCK:
         _VALID[fingerprint] = valid
         _VALID.move_to_end(fingerprint)
@@ -234,7 +242,8 @@ def validate_edit(
     changes: Mapping[str, bytes | None],
     cache: ParseCache = DEFAULT_CACHE,
 ) -> State | None:
-    """The state of ``files`` (``base`` with ``changes``) when ``base`` is a
+    """The state of ``files`` (``base`` with ``changes``, both sorted by path,
+    as :func:`apply_changes` and the store give them) when ``base`` is a
     remembered valid file set and checking the changed files against it shows
     them valid; None when the whole tree must be validated (other kinds of
     change, or anything found).
@@ -253,14 +262,18 @@ def validate_edit(
             return None
         _VALID.move_to_end(fingerprint)
     old = valid.state
-    by_path = {f.path: f for f in files}
+    after = _fingerprint(files)
+    if after is None:
+        return None
     nodes, keys, blob_ids = dict(old.nodes), dict(old.keys), dict(old.blob_ids)
     edited_nodes: list[str] = []
     edited_keys: list[str] = []
     for path, data in changes.items():
-        if data is None or path not in valid.files:
+        if data is None or path not in valid.paths:
             return None  # deletions and new files: memberships may change
-        source = by_path[path]
+        source = files[bisect_left(after[0], path)]
+        if source.path != path:
+            return None  # not sorted by path after all
         loaded = load_file(source, cache)
         if loaded.problems:
             return None
@@ -292,7 +305,7 @@ def validate_edit(
     topologies = old.memo.get("topology")
     if topologies is not None:  # peer lists are the same: share them with the renderer
         state.memo["topology"] = dict(topologies)
-    _remember(files, state, owners)
+    _remember(after, state, owners)
     return state
 
 

@@ -41,7 +41,7 @@ def outcome(call: object) -> State | list[Problem]:
     try:
         result = call()
     except ConfigError as exc:
-        return exc.problems
+        return list(exc.problems)
     assert isinstance(result, State)
     return result
 
@@ -129,3 +129,21 @@ def test_files_without_blob_ids_are_validated_whole(
     no_full_check(monkeypatch)
     with pytest.raises(AssertionError, match="whole tree"):
         validate_changes(files, edited(files, *CASES["endpoint"]))
+
+
+def test_a_base_out_of_order_is_validated_whole(
+    base: list[SourceFile], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changes = edited(base, *CASES["endpoint"])
+    expected = validate_files(apply_changes(base, changes))
+    shuffled = list(reversed(base))
+    calls: list[int] = []
+    original = validate_module.check_state
+
+    def counting(*args: object) -> list[Problem]:
+        calls.append(1)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validate_module, "check_state", counting)
+    assert validate_changes(shuffled, changes) == expected
+    assert calls == [1]
