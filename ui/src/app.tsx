@@ -5,6 +5,8 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, Client } from "./api";
 import { Loading } from "./components/feedback";
 import { lazyPage } from "./components/lazy";
+import { LiveBanner } from "./components/live";
+import { CreatePage } from "./pages/create";
 import { HistoryPage } from "./pages/history";
 import { NetworkPage } from "./pages/network";
 import { NodePage } from "./pages/node";
@@ -80,7 +82,7 @@ const TopologyPage = lazyPage("the topology view", async () => {
 });
 
 const NAV: { label: string; to: string; pages: Route["page"][]; admin?: boolean }[] = [
-  { label: "Overview", to: "/", pages: ["overview", "network", "topology", "node"] },
+  { label: "Overview", to: "/", pages: ["overview", "network", "topology", "node", "create"] },
   { label: "History", to: "/history", pages: ["history", "revision"] },
   { label: "Review", to: "/review", pages: ["review"] },
   { label: "Tokens", to: "/tokens", pages: ["tokens"], admin: true },
@@ -129,6 +131,7 @@ function Shell() {
         </div>
       </header>
       <main id="main">
+        <LiveBanner />
         <PageFor route={route} />
       </main>
     </div>
@@ -153,6 +156,8 @@ function PageFor({ route }: { route: Route }) {
       return <ReviewPage branch={route.branch} />;
     case "tokens":
       return <TokensPage />;
+    case "create":
+      return <CreatePage key={route.kind} kind={route.kind} />;
     case "missing":
       return (
         <section class="page">

@@ -11,6 +11,7 @@ export type Route =
   | { page: "revision"; rev: string }
   | { page: "review"; branch: string | null }
   | { page: "tokens" }
+  | { page: "create"; kind: "node" | "network" }
   | { page: "missing"; path: string };
 
 export function parse(pathname: string): Route {
@@ -25,6 +26,8 @@ export function parse(pathname: string): Route {
   if (first === "history" && second && parts.length === 2) return { page: "revision", rev: second };
   if (first === "review") return { page: "review", branch: parts.slice(1).join("/") || null };
   if (first === "tokens" && parts.length === 1) return { page: "tokens" };
+  if (first === "new" && (second === "node" || second === "network") && parts.length === 2)
+    return { page: "create", kind: second };
   return { page: "missing", path: pathname };
 }
 

@@ -57,6 +57,9 @@ export function useLoad<T>(key: string, load: (client: Client) => Promise<T>): L
   };
 }
 
+/** How often pages refresh what changes on its own (status, the live revision). */
+export const REFRESH_SECONDS = 10;
+
 /** Re-run `tick` every `seconds` while the page is visible. */
 export function useInterval(tick: () => void, seconds: number): void {
   const saved = useRef(tick);

@@ -247,3 +247,19 @@ export interface Merged {
   revision: string;
   commits: string[];
 }
+
+/** Why the branch head is not served (`GET /live`). */
+export interface LiveProblem {
+  revision: string;
+  code: string;
+  message: string;
+  details: unknown;
+  since: number;
+}
+
+export interface Live {
+  status: "ok" | "degraded";
+  revision: string | null;
+  nodes: number;
+  problem: LiveProblem | null;
+}

@@ -25,8 +25,11 @@ export interface Reread {
 
 export interface EditFormProps {
   title: string;
-  path: string;
+  /** The file the form writes; for a new file it depends on what was typed (its name). */
+  path: string | ((values: Values) => string);
   prefix?: string;
+  /** Key prefixes of the file mapped to the form's (see `placeProblems`). */
+  aliases?: (values: Values) => Record<string, string>;
   fields: FieldDef[];
   data: unknown;
   revision: string | null;
@@ -37,7 +40,10 @@ export interface EditFormProps {
     revision: string | null,
     message: string,
   ) => Promise<WriteAnswer>;
-  reread: () => Promise<Reread>;
+  /** The latest version after a stale-base 409 (edits of an existing file). */
+  reread?: () => Promise<Reread>;
+  /** A 409 means this field's value is taken (a new file's name), not a stale base. */
+  conflictField?: string;
   onSaved: (committed: Committed) => void;
   onCancel: () => void;
 }
@@ -61,22 +67,29 @@ export function EditForm(props: EditFormProps) {
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
 
+  const pathOf = (values: Values) =>
+    typeof props.path === "string" ? props.path : props.path(values);
+
   async function save(values: Values, on: Reread) {
     setSaving(true);
     setProblems(null);
     setFailure(null);
+    const path = pathOf(values);
     try {
       const answer = await props.submit(
         applyValues(fields, on.data, values),
         on.revision,
         message.trim() || props.defaultMessage,
       );
-      props.onSaved(committedOf(answer, on.revision, props.path));
+      props.onSaved(committedOf(answer, on.revision, path));
     } catch (error) {
-      if (error instanceof ApiError && error.isConflict) {
-        await showConflict();
+      if (error instanceof ApiError && error.isConflict && props.conflictField) {
+        const taken = `${error.message}: choose another name`;
+        setProblems({ byField: { [props.conflictField]: [taken] }, general: [] });
+      } else if (error instanceof ApiError && error.isConflict && props.reread) {
+        await showConflict(props.reread, path);
       } else if (error instanceof ApiError && (error.status === 422 || error.status === 400)) {
-        setProblems(placeProblems(error, props.path, keys, props.prefix));
+        setProblems(placeProblems(error, path, keys, props.prefix, props.aliases?.(values)));
       } else {
         setFailure(error instanceof Error ? error.message : String(error));
       }
@@ -85,12 +98,10 @@ export function EditForm(props: EditFormProps) {
     }
   }
 
-  async function showConflict() {
-    const latest = await props.reread();
+  async function showConflict(reread: () => Promise<Reread>, path: string) {
+    const latest = await reread();
     const history = await client
-      .json<{ revisions: Revision[] }>(
-        `/revisions?path=${encodeURIComponent(props.path)}&limit=20`,
-      )
+      .json<{ revisions: Revision[] }>(`/revisions?path=${encodeURIComponent(path)}&limit=20`)
       .catch(() => ({ revisions: [] as Revision[] }));
     const cut = history.revisions.findIndex((r) => r.id === base.revision);
     const commits = cut >= 0 ? history.revisions.slice(0, cut) : history.revisions.slice(0, 5);
@@ -187,7 +198,7 @@ export function EditForm(props: EditFormProps) {
         <button type="button" onClick={props.onCancel}>
           Cancel
         </button>
-        <span class="muted">based on {shortRev(base.revision)}</span>
+        {base.revision && <span class="muted">based on {shortRev(base.revision)}</span>}
       </div>
     </form>
   );
@@ -218,16 +229,33 @@ function FieldInput({
   return (
     <div class={`field${errors.length ? " invalid" : ""}`} data-key={field.key}>
       <label for={id}>{field.label}</label>
-      <input
-        id={id}
-        name={field.key}
-        value={value}
-        inputMode={field.kind === "number" ? "numeric" : undefined}
-        placeholder={field.placeholder}
-        aria-invalid={errors.length > 0}
-        aria-describedby={describedBy || undefined}
-        onInput={(e) => onInput(e.currentTarget.value)}
-      />
+      {field.kind === "choice" ? (
+        <select
+          id={id}
+          name={field.key}
+          value={value}
+          aria-invalid={errors.length > 0}
+          aria-describedby={describedBy || undefined}
+          onChange={(e) => onInput(e.currentTarget.value)}
+        >
+          {(field.options ?? []).map((option) => (
+            <option key={option} value={option}>
+              {option}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <input
+          id={id}
+          name={field.key}
+          value={value}
+          inputMode={field.kind === "number" ? "numeric" : undefined}
+          placeholder={field.placeholder}
+          aria-invalid={errors.length > 0}
+          aria-describedby={describedBy || undefined}
+          onInput={(e) => onInput(e.currentTarget.value)}
+        />
+      )}
       {field.help && (
         <small id={`${id}-help`} class="muted">
           {field.help}

@@ -6,7 +6,7 @@
 
 import type { ApiError } from "../api";
 
-export type FieldKind = "text" | "number" | "list" | "labels";
+export type FieldKind = "text" | "number" | "list" | "labels" | "choice";
 
 export interface FieldDef {
   key: string;
@@ -15,6 +15,8 @@ export interface FieldDef {
   help?: string;
   placeholder?: string;
   group?: string;
+  /** The values a `choice` field offers. */
+  options?: string[];
 }
 
 export type Values = Record<string, string>;
@@ -146,19 +148,32 @@ export function fieldFor(keys: string[], problemKey: string): string | undefined
   return keys.find((k) => k.startsWith(problemKey) && boundary(k.slice(problemKey.length)));
 }
 
+/** A key with its first matching alias prefix replaced (`interfaces.lab.address` -> `interface.address`). */
+export function unalias(key: string, aliases: Record<string, string>): string {
+  for (const [from, to] of Object.entries(aliases)) {
+    if (key.startsWith(from) && boundary(key.slice(from.length))) {
+      return to + key.slice(from.length);
+    }
+  }
+  return key;
+}
+
 /**
  * Place a 422's problems: the ones about `path` next to their fields, the rest in a list.
- * `prefix` is where the form sits in the file (`connections[2].` for one connection).
+ * `prefix` is where the form sits in the file (`connections[2].` for one connection);
+ * `aliases` map key prefixes of the file to the form's (a form for a new file may hold
+ * under a fixed key what the file keeps under a name the user picks).
  */
 export function placeProblems(
   error: ApiError,
   path: string,
   keys: string[],
   prefix = "",
+  aliases: Record<string, string> = {},
 ): Placed {
   const placed: Placed = { byField: {}, general: [] };
   const add = (key: string | undefined, message: string, where: string) => {
-    const field = key === undefined ? undefined : fieldFor(keys, key);
+    const field = key === undefined ? undefined : fieldFor(keys, unalias(key, aliases));
     if (field) (placed.byField[field] ??= []).push(message);
     else placed.general.push(where ? `${where}: ${message}` : message);
   };

@@ -3,10 +3,11 @@
 import { Empty, ErrorNote, HealthBadge, Loading, Page, SignatureBadge } from "../components/feedback";
 import { ago, countHealth, type Counts, firstLine, HEALTH_LABEL, healthOf, shortRev } from "../model";
 import { href } from "../router";
-import { useInterval, useLoad } from "../session-context";
+import { REFRESH_SECONDS, useInterval, useLoad, useSession } from "../session-context";
 import type { NetworkList, NodeList, NodeStatus, Revision, StatusOverview } from "../types";
 
 export function Overview() {
+  const { canWrite } = useSession();
   const status = useLoad("status", (c) => c.json<StatusOverview>("/status"));
   const files = useLoad("files", async (c) => {
     const [networks, nodes] = await Promise.all([
@@ -21,7 +22,7 @@ export function Overview() {
   useInterval(() => {
     status.reload();
     recent.reload();
-  }, 10);
+  }, REFRESH_SECONDS);
 
   const error = status.error ?? files.error;
   if (error) return <ErrorNote error={error} retry={() => (status.reload(), files.reload())} />;
@@ -31,7 +32,21 @@ export function Overview() {
   const all = countHealth(status.data.nodes);
   const last = recent.data?.revisions[0];
   return (
-    <Page title="Overview">
+    <Page
+      title="Overview"
+      actions={
+        canWrite && (
+          <>
+            <a class="button" href={href("new", "network")}>
+              New network
+            </a>
+            <a class="button" href={href("new", "node")}>
+              New node
+            </a>
+          </>
+        )
+      }
+    >
       <div class="cards">
         <div class="card stat" data-testid="live-revision">
           <span class="muted">live revision</span>
