@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import anyio.to_thread
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -40,6 +41,9 @@ class ReviewOut(BaseModel):
     base: str | None = Field(description="the live branch head compared with")
     valid: bool
     problems: list[dict[str, str]] = Field(description="validation problems (path, key, message)")
+    conflict: str | None = Field(
+        description="why the branch's changes do not apply to the live branch (rebase it)"
+    )
     commits: list[BranchCommitOut] = Field(description="commits the branch brings, oldest first")
     up_to_date: bool = Field(description="the live branch head is an ancestor of the branch")
     merge: Literal["fast-forward", "squash"] | None = Field(
@@ -64,9 +68,9 @@ def _ctx(request: Request) -> ServerContext:
 @endpoint("read", "List branches", response=BranchList, tags=("branches",))
 async def list_branches(request: Request, principal: Principal | None) -> Response:
     ctx = _ctx(request)
+    heads = await anyio.to_thread.run_sync(ctx.store.branches)
     branches = [
-        BranchOut(name=name, head=head, live=name == ctx.branch)
-        for name, head in ctx.store.branches().items()
+        BranchOut(name=name, head=head, live=name == ctx.branch) for name, head in heads.items()
     ]
     body = BranchList(live_branch=ctx.branch, branches=branches)
     return JSONResponse(body.model_dump(mode="json"))

@@ -1,25 +1,33 @@
 """Review branches: what a branch would change, and merging it into the live branch.
 
 Any branch but the live one is a review branch: pushed freely (unsigned too),
-never live. :func:`review` validates its tip, plans the per-node changes
-against the live revision and tells how it could be merged. :func:`merge`
+never live. :func:`review` validates what merging it would make of the live
+branch, plans the per-node changes against the live revision and tells how it
+could be merged. :func:`merge`
 fast-forwards the live branch when every commit the branch brings carries a
 trusted signature and the live branch is its ancestor; otherwise it squashes
 the branch's changes into one commit authored by the merging admin and signed
 by the server, whose message lists the branch's commits. No path brings an
 unsigned or untrusted commit into the live branch's history.
+
+Review and merge share one computation of the result (:func:`outcome`): the
+branch's tree when the live branch is its ancestor, else the live branch's
+files with the branch's own changes applied (a file changed on both sides is a
+conflict, reported by the review and refused by the merge).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import anyio.to_thread
 from dulwich.objects import Commit
 
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
+from drago.model.state import State
+from drago.model.validate import validate_changes
 from drago.render.plan import Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.server.context import ServerContext
@@ -52,6 +60,9 @@ class BranchCommit:
         }
 
 
+Changes = Mapping[str, bytes | None]
+
+
 @dataclass(frozen=True)
 class Review:
     branch: str
@@ -61,10 +72,12 @@ class Review:
     up_to_date: bool  # the live branch head is an ancestor of the branch
     problems: tuple[Problem, ...] = ()
     plan: Plan | None = None
+    conflict: str | None = None  # why the branch's changes do not apply to the live branch
+    changes: Changes | None = None  # what a squash merge commits onto ``base``
 
     @property
     def valid(self) -> bool:
-        return not self.problems
+        return not self.problems and self.conflict is None
 
     @property
     def merge_mode(self) -> MergeMode | None:
@@ -80,6 +93,7 @@ class Review:
             "base": self.base,
             "valid": self.valid,
             "problems": [p.as_dict() for p in self.problems],
+            "conflict": self.conflict,
             "commits": [c.as_dict() for c in self.commits],
             "up_to_date": self.up_to_date,
             "merge": self.merge_mode,
@@ -114,6 +128,27 @@ def branch_commits(
     return tuple(found)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What merging the branch would make of the live branch: the changes a
+    squash commits onto ``base`` and the validated result."""
+
+    changes: Changes
+    state: State
+
+
+def outcome(store: Store, head: str, base: str | None, up_to_date: bool) -> Outcome:
+    """The result of merging ``head`` into the live branch at ``base``.
+
+    ConfigError when it is invalid, Conflict when a file changed on both sides.
+    """
+    changes = squash_changes(store, head, base)
+    if base is None or up_to_date:
+        # Fast-forward, or a squash whose changes turn base's tree into head's.
+        return Outcome(changes, store.state(head))
+    return Outcome(changes, validate_changes(store.files(base), changes))
+
+
 def review_sync(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review:
     store = ctx.store
     head = branch_head(store, branch, ctx.branch)
@@ -121,14 +156,16 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review
     commits = branch_commits(store, head, base, trusted_signers(ctx))
     up_to_date = base is None or store.is_ancestor(base, head)
     try:
-        state = store.state(head)
+        result = outcome(store, head, base, up_to_date)
     except ConfigError as exc:
         return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
+    except Conflict as exc:
+        return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
+    found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
     if not plan:
-        return Review(branch, head, base, commits, up_to_date)
-    new = Renderer().render(state, head)
-    changes = plan_configs(ctx.live.snapshot.result, new)
-    return Review(branch, head, base, commits, up_to_date, plan=changes)
+        return found
+    new = Renderer().render(result.state, head if up_to_date else None)
+    return replace(found, plan=plan_configs(ctx.live.snapshot.result, new))
 
 
 async def review(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review:
@@ -185,7 +222,9 @@ def _fork_point(store: Store, head: str, base: str) -> str | None:
 
 async def merge(ctx: ServerContext, branch: str, principal: Principal) -> Merged:
     found = await review(ctx, branch, plan=False)
-    if not found.valid:
+    if found.conflict is not None:
+        raise Conflict(found.conflict)
+    if found.problems:
         raise ConfigError(found.problems)
     if not found.commits:
         raise InvalidRequest(f"{branch} brings no commits to {ctx.branch}: nothing to merge")
@@ -194,9 +233,9 @@ async def merge(ctx: ServerContext, branch: str, principal: Principal) -> Merged
         await anyio.to_thread.run_sync(_fast_forward, ctx, found)
         await ctx.live.refresh()
         return Merged("fast-forward", found.head, ids)
-    changes = await anyio.to_thread.run_sync(squash_changes, ctx.store, found.head, found.base)
+    assert found.changes is not None  # a valid review has them
     revision = await ctx.commit(
-        changes,
+        found.changes,
         message=squash_message(branch, found.commits),
         principal=principal,
         base=found.base,
