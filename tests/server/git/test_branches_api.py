@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,27 @@ def test_signers_lists_the_server_key_and_trusted_signers(
     assert emails == [["alice@example.com"]]
     assert alice.pubkey.read_text().split()[1] in body["allowed_signers"]
     assert api(git_server, "GET", "/signers", git_server.node).status_code == 403
+
+
+def test_branches_are_read_off_the_event_loop(
+    git_server: GitServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = git_server.ctx.store
+    read = store.branches
+    on_loop: list[bool] = []
+
+    def branches() -> dict[str, str]:
+        on_loop.append(asyncio_running())
+        return read()
+
+    monkeypatch.setattr(store, "branches", branches)
+    assert api(git_server, "GET", "/branches", git_server.reader).status_code == 200
+    assert on_loop == [False]
+
+
+def asyncio_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
