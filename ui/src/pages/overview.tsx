@@ -30,7 +30,8 @@ export function Overview() {
 
   const byNode = new Map(status.data.nodes.map((s) => [s.node, s]));
   const all = countHealth(status.data.nodes);
-  const last = recent.data?.revisions[0];
+  // The live revision's own commit (not the branch head's, which may be refused).
+  const last = recent.data?.revisions.find((r) => r.id === status.data?.revision);
   return (
     <Page
       title="Overview"
