@@ -58,11 +58,18 @@ def _connections(text: str) -> tuple[dict[str, Any], list[Any]]:
     return data, connections
 
 
-def _missing(network: str, index: int, count: int) -> NotFound:
-    return NotFound(
-        f"network {network!r} has no connection {index} (it has {count})",
-        details={"path": file_path("networks", network), "index": index},
-    )
+def _existing(
+    snapshot: Snapshot, network: str, index: int
+) -> tuple[str, dict[str, Any], list[Any]]:
+    """The network file's text, data and connections; NotFound without connection ``index``."""
+    text = snapshot.require("networks", network)
+    data, connections = _connections(text)
+    if index >= len(connections):
+        raise NotFound(
+            f"network {network!r} has no connection {index} (it has {len(connections)})",
+            details={"path": file_path("networks", network), "index": index},
+        )
+    return text, data, connections
 
 
 @endpoint("read", "List a network's connections", response=ConnectionList, tags=TAGS)
@@ -119,10 +126,7 @@ async def update_connection(request: Request, principal: Principal | None) -> Re
     path = file_path("networks", network)
 
     def change(snapshot: Snapshot) -> dict[str, bytes | None]:
-        text = snapshot.require("networks", network)
-        data, connections = _connections(text)
-        if index >= len(connections):
-            raise _missing(network, index, len(connections))
+        text, data, connections = _existing(snapshot, network, index)
         connections[index] = spec_data(body.connection)
         data["connections"] = connections
         return {path: documents.update(path, text, data).encode()}
@@ -141,10 +145,7 @@ async def delete_connection(request: Request, principal: Principal | None) -> Re
     path = file_path("networks", network)
 
     def change(snapshot: Snapshot) -> dict[str, bytes | None]:
-        text = snapshot.require("networks", network)
-        _, connections = _connections(text)
-        if index >= len(connections):
-            raise _missing(network, index, len(connections))
+        text, _, _ = _existing(snapshot, network, index)
         return {path: documents.remove_array_item(path, text, "connections", index).encode()}
 
     default = f"api: delete connection {index} of {path}"

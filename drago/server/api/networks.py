@@ -14,22 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from drago.errors import Conflict
 from drago.model.names import file_path
 from drago.server import documents
 from drago.server.api import PREFIX
-from drago.server.api.common import (
-    Snapshot,
-    context,
-    in_thread,
-    json_response,
-    live_snapshot,
-    load_spec,
-    message_or,
-    name_param,
-    new_text,
-    write,
-)
+from drago.server.api.common import Snapshot, json_response, load_spec
+from drago.server.api.files import FileResource
 from drago.server.api.keys import keys_text
 from drago.server.api.models import (
     CommitMessage,
@@ -41,7 +30,7 @@ from drago.server.api.models import (
     NetworkWrite,
 )
 from drago.server.context import ServerContext
-from drago.server.endpoint import Principal, endpoint, parse_body
+from drago.server.endpoint import Principal, endpoint
 
 TAGS = ("networks",)
 
@@ -60,24 +49,18 @@ def network_out(ctx: ServerContext, snapshot: Snapshot, name: str) -> NetworkOut
     )
 
 
+NETWORKS = FileResource("networks", "network", network_out)
+
+
 @endpoint("read", "List the networks", response=NetworkList, tags=TAGS)
 async def list_networks(request: Request, principal: Principal | None) -> Response:
-    ctx = context(request)
-    snapshot = live_snapshot(ctx)
-    networks = await in_thread(
-        lambda: [network_out(ctx, snapshot, n) for n in snapshot.names("networks")]
-    )
-    body = NetworkList(revision=snapshot.revision, networks=networks)
-    return json_response(body, revision=snapshot.revision)
+    revision, networks = await NETWORKS.read_all(request)
+    return json_response(NetworkList(revision=revision, networks=networks), revision=revision)
 
 
 @endpoint("read", "Read a network", response=NetworkOut, tags=TAGS)
 async def get_network(request: Request, principal: Principal | None) -> Response:
-    ctx = context(request)
-    snapshot = live_snapshot(ctx)
-    name = name_param(request, "network")
-    out = await in_thread(lambda: network_out(ctx, snapshot, name))
-    return json_response(out, revision=snapshot.revision)
+    return await NETWORKS.get(request)
 
 
 @endpoint(
@@ -89,36 +72,14 @@ async def get_network(request: Request, principal: Principal | None) -> Response
     tags=TAGS,
 )
 async def create_network(request: Request, principal: Principal | None) -> Response:
-    body = await parse_body(request, NetworkCreate)
-    path = file_path("networks", body.name)
-
-    def change(snapshot: Snapshot) -> dict[str, bytes | None]:
-        if snapshot.read(path) is not None:
-            raise Conflict(f"network {body.name!r} exists", details={"path": path})
-        return {path: new_text(path, None, body.spec, body.toml).encode()}
-
-    done = await write(
-        request, principal, change, message=message_or(body.message, f"api: create {path}")
-    )
-    return await _answer(request, body.name, done, status=201)
+    return await NETWORKS.create(request, principal, NetworkCreate)
 
 
 @endpoint(
     "admin", "Replace a network's fields", request=NetworkWrite, response=NetworkOut, tags=TAGS
 )
 async def update_network(request: Request, principal: Principal | None) -> Response:
-    name = name_param(request, "network")
-    body = await parse_body(request, NetworkWrite)
-    path = file_path("networks", name)
-
-    def change(snapshot: Snapshot) -> dict[str, bytes | None]:
-        existing = snapshot.require("networks", name)
-        return {path: new_text(path, existing, body.spec, body.toml).encode()}
-
-    done = await write(
-        request, principal, change, message=message_or(body.message, f"api: update {path}")
-    )
-    return await _answer(request, name, done)
+    return await NETWORKS.update(request, principal, NetworkWrite)
 
 
 @endpoint(
@@ -130,22 +91,8 @@ async def update_network(request: Request, principal: Principal | None) -> Respo
     tags=TAGS,
 )
 async def delete_network(request: Request, principal: Principal | None) -> Response:
-    name = name_param(request, "network")
-    body = await parse_body(request, CommitMessage)
     cascade = request.query_params.get("cascade", "false").lower() in ("1", "true", "yes")
-    path = file_path("networks", name)
-
-    def change(snapshot: Snapshot) -> dict[str, bytes | None]:
-        snapshot.require("networks", name)
-        changes: dict[str, bytes | None] = {path: None}
-        if cascade:
-            changes.update(_leave(snapshot, name))
-        return changes
-
-    done = await write(
-        request, principal, change, message=message_or(body.message, f"api: delete {path}")
-    )
-    return json_response(done, revision=done.revision)
+    return await NETWORKS.delete(request, principal, also=_leave if cascade else None)
 
 
 def _leave(snapshot: Snapshot, network: str) -> dict[str, bytes | None]:
@@ -164,12 +111,6 @@ def _leave(snapshot: Snapshot, network: str) -> dict[str, bytes | None]:
         keys = {n: e.public_key for n, e in registered.interfaces.items() if n != network}
         changes[file_path("keys", node)] = keys_text(keys).encode() if keys else None
     return changes
-
-
-async def _answer(request: Request, name: str, done: Committed, *, status: int = 200) -> Response:
-    ctx = context(request)
-    out = await in_thread(lambda: network_out(ctx, Snapshot(ctx, done.revision or None), name))
-    return json_response(out, status=status, revision=done.revision)
 
 
 def routes() -> list[BaseRoute]:

@@ -12,21 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from drago.errors import Conflict
 from drago.model.names import file_path
 from drago.server.api import PREFIX
-from drago.server.api.common import (
-    Snapshot,
-    context,
-    in_thread,
-    json_response,
-    live_snapshot,
-    load_spec,
-    message_or,
-    name_param,
-    new_text,
-    write,
-)
+from drago.server.api.common import Snapshot, json_response, load_spec
+from drago.server.api.files import FileResource
 from drago.server.api.models import (
     CommitMessage,
     Committed,
@@ -37,7 +26,7 @@ from drago.server.api.models import (
     NodeWrite,
 )
 from drago.server.context import ServerContext
-from drago.server.endpoint import Principal, endpoint, parse_body
+from drago.server.endpoint import Principal, endpoint
 
 TAGS = ("nodes",)
 
@@ -63,25 +52,20 @@ def node_out(ctx: ServerContext, snapshot: Snapshot, name: str) -> NodeOut:
     )
 
 
+NODES = FileResource("nodes", "node", node_out)
+
+
 @endpoint("read", "List the nodes", response=NodeList, tags=TAGS)
 async def list_nodes(request: Request, principal: Principal | None) -> Response:
-    ctx = context(request)
-    snapshot = live_snapshot(ctx)
-    nodes = await in_thread(lambda: [node_out(ctx, snapshot, n) for n in snapshot.names("nodes")])
-    return json_response(
-        NodeList(revision=snapshot.revision, nodes=nodes), revision=snapshot.revision
-    )
+    revision, nodes = await NODES.read_all(request)
+    return json_response(NodeList(revision=revision, nodes=nodes), revision=revision)
 
 
 @endpoint(
     "read", "Read a node, its registered keys and its config hash", response=NodeOut, tags=TAGS
 )
 async def get_node(request: Request, principal: Principal | None) -> Response:
-    ctx = context(request)
-    snapshot = live_snapshot(ctx)
-    name = name_param(request, "node")
-    out = await in_thread(lambda: node_out(ctx, snapshot, name))
-    return json_response(out, revision=snapshot.revision)
+    return await NODES.get(request)
 
 
 @endpoint(
@@ -93,34 +77,12 @@ async def get_node(request: Request, principal: Principal | None) -> Response:
     tags=TAGS,
 )
 async def create_node(request: Request, principal: Principal | None) -> Response:
-    body = await parse_body(request, NodeCreate)
-    path = file_path("nodes", body.name)
-
-    def change(snapshot: Snapshot) -> dict[str, bytes | None]:
-        if snapshot.read(path) is not None:
-            raise Conflict(f"node {body.name!r} exists", details={"path": path})
-        return {path: new_text(path, None, body.spec, body.toml).encode()}
-
-    done = await write(
-        request, principal, change, message=message_or(body.message, f"api: create {path}")
-    )
-    return await _answer(request, body.name, done, status=201)
+    return await NODES.create(request, principal, NodeCreate)
 
 
 @endpoint("admin", "Replace a node's fields", request=NodeWrite, response=NodeOut, tags=TAGS)
 async def update_node(request: Request, principal: Principal | None) -> Response:
-    name = name_param(request, "node")
-    body = await parse_body(request, NodeWrite)
-    path = file_path("nodes", name)
-
-    def change(snapshot: Snapshot) -> dict[str, bytes | None]:
-        existing = snapshot.require("nodes", name)
-        return {path: new_text(path, existing, body.spec, body.toml).encode()}
-
-    done = await write(
-        request, principal, change, message=message_or(body.message, f"api: update {path}")
-    )
-    return await _answer(request, name, done)
+    return await NODES.update(request, principal, NodeWrite)
 
 
 @endpoint(
@@ -131,24 +93,12 @@ async def update_node(request: Request, principal: Principal | None) -> Response
     tags=TAGS,
 )
 async def delete_node(request: Request, principal: Principal | None) -> Response:
-    name = name_param(request, "node")
-    body = await parse_body(request, CommitMessage)
-    path = file_path("nodes", name)
-
-    def change(snapshot: Snapshot) -> dict[str, bytes | None]:
-        snapshot.require("nodes", name)
-        return {path: None, file_path("keys", name): None}
-
-    done = await write(
-        request, principal, change, message=message_or(body.message, f"api: delete {path}")
-    )
-    return json_response(done, revision=done.revision)
+    return await NODES.delete(request, principal, also=_keys_file)
 
 
-async def _answer(request: Request, name: str, done: Committed, *, status: int = 200) -> Response:
-    ctx = context(request)
-    out = await in_thread(lambda: node_out(ctx, Snapshot(ctx, done.revision or None), name))
-    return json_response(out, status=status, revision=done.revision)
+def _keys_file(snapshot: Snapshot, node: str) -> dict[str, bytes | None]:
+    """The node's keys file goes with it."""
+    return {file_path("keys", node): None}
 
 
 def routes() -> list[BaseRoute]:

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 import anyio.to_thread
 from pydantic import BaseModel, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
+from drago.server.api.common import context, json_response
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
 from drago.server.runtime.status import PeerStatus, StatusRecord, StatusReport, StatusStore
@@ -67,10 +68,6 @@ def overview(ctx: ServerContext, records: Mapping[str, StatusRecord]) -> StatusO
     )
 
 
-def json(model: BaseModel, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(model.model_dump(mode="json"), status_code=status_code)
-
-
 @endpoint(
     "node-write",
     "Report what a node applied: hash, revision, errors, per-peer figures",
@@ -79,12 +76,12 @@ def json(model: BaseModel, status_code: int = 200) -> JSONResponse:
     tags=("status",),
 )
 async def put_status(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     node = request.path_params["node"]
     report = await parse_body(request, StatusReport)
     desired = ctx.live.require_hash(node)  # NotFound for unknown nodes
     record = await anyio.to_thread.run_sync(store_report, ctx.status, node, report)
-    return json(node_status(node, desired, record))
+    return json_response(node_status(node, desired, record))
 
 
 @endpoint(
@@ -94,11 +91,11 @@ async def put_status(request: Request, principal: Principal | None) -> Response:
     tags=("status",),
 )
 async def get_node_status(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     node = request.path_params["node"]
     desired = ctx.live.require_hash(node)
     record = await anyio.to_thread.run_sync(ctx.status.get, node)
-    return json(node_status(node, desired, record))
+    return json_response(node_status(node, desired, record))
 
 
 @endpoint(
@@ -108,9 +105,9 @@ async def get_node_status(request: Request, principal: Principal | None) -> Resp
     tags=("status",),
 )
 async def get_status(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     records = await anyio.to_thread.run_sync(ctx.status.all)
-    return json(overview(ctx, records))
+    return json_response(overview(ctx, records))
 
 
 def routes() -> list[BaseRoute]:
