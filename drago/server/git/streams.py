@@ -1,9 +1,12 @@
 """Bridges between an ASGI request/response and dulwich's blocking protocol in a thread.
 
 :class:`ThreadReader` lets a worker thread read the request body (gunzipped
-when ``Content-Encoding: gzip``, counted against a limit); :class:`ThreadWriter`
+when ``Content-Encoding: gzip``, counted against a limit after inflating, and
+never inflated more than one byte past it); :class:`ThreadWriter`
 lets it write the response in batches; :class:`ThreadedResponse` runs the
-blocking work in a thread and streams what it writes as it writes it.
+blocking work in a thread and streams what it writes as it writes it; a
+request that fails before any output gets the API's JSON error (400 for a
+malformed request, without a traceback in the log).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import anyio
 import anyio.from_thread
 import anyio.to_thread
 from anyio.abc import ObjectSendStream
+from dulwich.errors import GitProtocolError
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from drago.errors import PayloadTooLarge
+from drago.errors import DragoError, InvalidRequest, PayloadTooLarge
+from drago.server.errors import drago_error_response, error_response
 
 log = logging.getLogger("drago.server.git")
 
@@ -48,20 +53,32 @@ class ThreadReader:
         if chunk is None:
             self._eof = True
             if self._inflate is not None:
-                self._buffer += self._inflate.flush()
+                self._take_in(self._inflate.flush())
             return
-        if self._inflate is not None:
+        if self._inflate is None:
+            self._take_in(chunk)
+            return
+        # Never inflate more than one byte past the limit at once: a small
+        # chunk can expand a thousandfold.
+        pending = chunk
+        while pending:
             try:
-                chunk = self._inflate.decompress(chunk)
+                data = self._inflate.decompress(pending, self._limit - self._seen + 1)
             except zlib.error as exc:
-                raise OSError(f"bad gzip request body: {exc}") from None
-        self._seen += len(chunk)
+                raise InvalidRequest(f"bad gzip request body: {exc}") from None
+            self._take_in(data)
+            pending = self._inflate.unconsumed_tail
+            if not data:
+                break  # no progress (cannot happen while below the limit)
+
+    def _take_in(self, data: bytes) -> None:
+        self._seen += len(data)
         if self._seen > self._limit:
             raise PayloadTooLarge(
                 f"push larger than the limit of {self._limit} bytes (max_push)",
                 details={"limit_bytes": self._limit},
             )
-        self._buffer += chunk
+        self._buffer += data
 
     def read(self, size: int) -> bytes:
         """Exactly ``size`` bytes, or fewer at the end of the body."""
@@ -101,6 +118,25 @@ class ThreadWriter:
 
 
 Work = Callable[[ThreadWriter], None]
+
+#: What a client sending a malformed request gets (dulwich's wording stays in the log).
+MALFORMED = "malformed git request: not a valid smart HTTP request body"
+
+
+def failure_response(exc: BaseException) -> Response:
+    """The answer for the exception that ended a git request's work, logged.
+
+    A client's fault (a malformed request, an error of ours) is logged without
+    a traceback; anything else is a server bug.
+    """
+    if isinstance(exc, DragoError):
+        log.info("git request refused: %s", exc.message)
+        return drago_error_response(exc)
+    if isinstance(exc, GitProtocolError | ValueError):
+        log.info("malformed git request: %s", exc)
+        return drago_error_response(InvalidRequest(MALFORMED))
+    log.error("git request failed: %s", exc, exc_info=exc)
+    return error_response(500, "internal_error", "internal server error (see the server log)")
 
 
 class ThreadedResponse(Response):
@@ -156,15 +192,13 @@ class ThreadedResponse(Response):
                         await send(self._start(200, self.stream_headers))
                         started = True
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        if failure:
-            log.error("git request failed: %s", failure[0], exc_info=failure[0])
-        if not started:
-            status = 500 if failure else 200
-            headers = self.stream_headers if not failure else [(b"content-type", b"text/plain")]
-            await send(self._start(status, headers))
-            if failure:
-                body = f"git request failed: {failure[0]}\n".encode()
-                await send({"type": "http.response.body", "body": body, "more_body": True})
+        if not started and not failure:
+            await send(self._start(200, self.stream_headers))
+        elif failure:
+            error = failure_response(failure[0])
+            if not started:
+                await send(self._start(error.status_code, error.raw_headers))
+                await send({"type": "http.response.body", "body": error.body, "more_body": True})
         if self.after is not None:
             await self.after()
         await send({"type": "http.response.body", "body": b"", "more_body": False})

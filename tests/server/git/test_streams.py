@@ -1,0 +1,122 @@
+"""Request bodies of git requests: bounded gunzip, and malformed requests answered 400."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator
+
+import anyio
+import anyio.to_thread
+import httpx
+import pytest
+
+from drago.errors import PayloadTooLarge
+from drago.server.git.streams import MALFORMED, ThreadReader
+from tests.server.git.conftest import GitServer
+
+MIB = 1 << 20
+
+
+def gzip_bomb(size: int) -> bytes:
+    """``size`` zero bytes, gzipped (about a thousandth of that)."""
+    deflate = zlib.compressobj(9, wbits=31)
+    block = bytes(MIB)
+    return b"".join(deflate.compress(block) for _ in range(size // MIB)) + deflate.flush()
+
+
+async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+def read_all(reader: ThreadReader) -> bytes:
+    out = bytearray()
+    while data := reader.recv(MIB):
+        out += data
+    return bytes(out)
+
+
+def test_gzip_body_is_never_inflated_far_past_the_limit() -> None:
+    bomb = gzip_bomb(64 * MIB)
+    assert len(bomb) < MIB  # one chunk of the request
+
+    async def main() -> None:
+        reader = ThreadReader(chunks(bomb), gzip=True, limit=MIB)
+        with pytest.raises(PayloadTooLarge):
+            await anyio.to_thread.run_sync(read_all, reader)
+
+    tracemalloc.start()
+    try:
+        anyio.run(main)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * MIB
+
+
+def test_gzip_body_up_to_the_limit_is_read_whole() -> None:
+    data = bytes(range(256)) * (4 * MIB // 256)
+    packed = gzip.compress(data)
+
+    async def main() -> bytes:
+        halves = packed[: len(packed) // 2], packed[len(packed) // 2 :]
+        reader = ThreadReader(chunks(*halves), gzip=True, limit=len(data))
+        return await anyio.to_thread.run_sync(read_all, reader)
+
+    assert anyio.run(main) == data
+
+
+def pkt(line: bytes) -> bytes:
+    return f"{len(line) + 4:04x}".encode() + line
+
+
+ONE = b"1" * 40
+MALFORMED_BODIES = {
+    "garbage-upload": ("git-upload-pack", b"this is not a pkt-line stream at all"),
+    "garbage-receive": ("git-receive-pack", b"\xff\xfe\x00garbage"),
+    "no-capabilities": ("git-upload-pack", pkt(b"want " + ONE + b"\n") + b"0000" + pkt(b"done\n")),
+    "empty": ("git-receive-pack", b""),
+    "truncated": ("git-upload-pack", pkt(b"want " + ONE)[:20]),
+}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("case", sorted(MALFORMED_BODIES))
+def test_malformed_request_is_a_400_json_error_without_traceback(
+    git_server: GitServer, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
+    service, body = MALFORMED_BODIES[case]
+    with caplog.at_level(logging.INFO, logger="drago.server.git"):
+        response = httpx.post(
+            f"{git_server.base}/repo.git/{service}",
+            content=body,
+            headers={"content-type": f"application/x-{service}-request"},
+            auth=("x", git_server.admin),
+            timeout=30,
+        )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "error": {"code": "invalid_request", "message": MALFORMED, "details": None}
+    }
+    records = [r for r in caplog.records if r.name == "drago.server.git"]
+    assert records and all(r.levelno == logging.INFO and r.exc_info is None for r in records)
+
+
+@pytest.mark.e2e
+def test_gzip_bomb_push_is_refused_as_too_large(git_server: GitServer) -> None:
+    response = httpx.post(
+        f"{git_server.base}/repo.git/git-receive-pack",
+        content=gzip_bomb(64 * MIB),
+        headers={
+            "content-type": "application/x-git-receive-pack-request",
+            "content-encoding": "gzip",
+        },
+        auth=("x", git_server.admin),
+        timeout=30,
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["details"] == {"limit_bytes": git_server.ctx.settings.max_push}
