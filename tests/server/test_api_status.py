@@ -36,8 +36,12 @@ async def test_node_reports_and_everyone_allowed_reads(harness: Harness) -> None
     r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=report(desired))
     assert r.status_code == 200
     body = r.json()
-    assert body["in_sync"] is True
+    assert body["in_sync"] is False  # the desired hash, but with an error
     assert body["desired_hash"] == desired
+    clean = {**report(desired), "errors": []}
+    r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=clean)
+    assert r.json()["in_sync"] is True
+    r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=report(desired))
     assert abs(body["last_seen"] - time.time()) < 5
 
     own = await h.client.get("/api/v1/nodes/fra-1/status", headers=h.auth(node))
@@ -47,7 +51,7 @@ async def test_node_reports_and_everyone_allowed_reads(harness: Harness) -> None
     by_node = {n["node"]: n for n in overview["nodes"]}
     assert overview["revision"] == h.ctx.live.revision
     assert set(by_node) == set(h.ctx.live.snapshot.hashes)
-    assert by_node["fra-1"]["in_sync"] is True
+    assert by_node["fra-1"]["in_sync"] is False
     assert by_node["fra-1"]["errors"] == ["peer nyc-1: endpoint does not resolve"]
     assert by_node["nyc-1"] == {
         "node": "nyc-1",
@@ -59,7 +63,7 @@ async def test_node_reports_and_everyone_allowed_reads(harness: Harness) -> None
         "errors": [],
         "peers": [],
     }
-    assert (overview["in_sync"], overview["total"]) == (1, len(by_node))
+    assert (overview["in_sync"], overview["total"]) == (0, len(by_node))
 
 
 async def test_stale_applied_hash_is_out_of_sync(harness: Harness) -> None:

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
-from drago.server.api.status import overview
+from drago.server.api.status import count_in_sync
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, Role, endpoint
 from drago.server.metrics import CONTENT_TYPE_LATEST
@@ -78,7 +78,7 @@ async def live(request: Request, principal: Principal | None) -> Response:
 @endpoint("public", "Prometheus metrics (text format)", tags=("meta",))
 async def metrics(request: Request, principal: Principal | None) -> Response:
     ctx: ServerContext = request.app.state.ctx
-    overview(ctx, await anyio.to_thread.run_sync(ctx.status.all))  # the nodes-in-sync gauge
+    count_in_sync(ctx, await anyio.to_thread.run_sync(ctx.status.applied))  # sets the gauge
     return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -25,7 +25,9 @@ class NodeStatus(BaseModel):
     desired_hash: str | None = Field(description="hash of the config at the live revision")
     applied_hash: str | None = Field(description="hash the agent last reported as applied")
     applied_revision: str | None
-    in_sync: bool = Field(description="the applied hash equals the desired hash")
+    in_sync: bool = Field(
+        description="the applied hash equals the desired hash and the agent reports no errors"
+    )
     last_seen: float | None = Field(description="unix time of the last report, null when never")
     errors: list[str]
     peers: list[PeerStatus]
@@ -45,11 +47,28 @@ def node_status(node: str, desired: str | None, record: StatusRecord | None) -> 
         desired_hash=desired,
         applied_hash=report.applied_hash,
         applied_revision=report.applied_revision,
-        in_sync=desired is not None and report.applied_hash == desired,
+        in_sync=is_in_sync(desired, report.applied_hash, len(report.errors)),
         last_seen=record.last_seen if record is not None else None,
         errors=list(report.errors),
         peers=list(report.peers),
     )
+
+
+def is_in_sync(desired: str | None, applied: str | None, errors: int) -> bool:
+    return desired is not None and applied == desired and errors == 0
+
+
+def count_in_sync(ctx: ServerContext, applied: Mapping[str, tuple[str | None, int]]) -> int:
+    """Nodes of the live revision that applied their desired config without errors;
+    also sets the ``nodes in sync`` gauge."""
+    hashes = ctx.live.snapshot.hashes
+    count = sum(
+        1
+        for node, (digest, errors) in applied.items()
+        if is_in_sync(hashes.get(node), digest, errors)
+    )
+    ctx.metrics.nodes_in_sync.set(count)
+    return count
 
 
 def store_report(store: StatusStore, node: str, report: StatusReport) -> StatusRecord | None:
@@ -62,7 +81,6 @@ def overview(ctx: ServerContext, records: Mapping[str, StatusRecord]) -> StatusO
     snapshot = ctx.live.snapshot
     nodes = [node_status(n, snapshot.hashes[n], records.get(n)) for n in sorted(snapshot.hashes)]
     in_sync = sum(1 for n in nodes if n.in_sync)
-    ctx.metrics.nodes_in_sync.set(in_sync)
     return StatusOverview(
         revision=snapshot.revision, nodes=nodes, in_sync=in_sync, total=len(nodes)
     )

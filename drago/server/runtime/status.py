@@ -58,6 +58,10 @@ class StatusStore(Protocol):
 
     def all(self) -> dict[str, StatusRecord]: ...
 
+    def applied(self) -> dict[str, tuple[str | None, int]]:
+        """Node -> (applied hash, number of errors), without reading whole reports."""
+        ...
+
 
 class SqliteStatusStore:
     """:class:`StatusStore` over the runtime database (one row per node, JSON report)."""
@@ -87,3 +91,10 @@ class SqliteStatusStore:
             node: StatusRecord(node, StatusReport.model_validate_json(report), seen)
             for node, report, seen in rows
         }
+
+    def applied(self) -> dict[str, tuple[str | None, int]]:
+        rows = self._db.query(
+            "SELECT node, json_extract(report, '$.applied_hash'),"
+            " json_array_length(report, '$.errors') FROM node_status"
+        )
+        return {node: (digest, errors or 0) for node, digest, errors in rows}

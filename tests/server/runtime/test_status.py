@@ -36,3 +36,11 @@ def test_report_rejects_unknown_fields_and_negative_counters() -> None:
         StatusReport.model_validate({"applied_hash": "x", "private_key": "secret"})
     with pytest.raises(ValidationError):
         PeerStatus.model_validate({"public_key": "k", "rx_bytes": -1})
+
+
+def test_applied_reads_hash_and_error_count_only(tmp_path: Path) -> None:
+    store = SqliteStatusStore(Database(tmp_path / "db"))
+    assert store.applied() == {}
+    store.put("fra-1", StatusReport(applied_hash="a" * 64, errors=["x", "y"]))
+    store.put("nyc-1", StatusReport())
+    assert store.applied() == {"fra-1": ("a" * 64, 2), "nyc-1": (None, 0)}
