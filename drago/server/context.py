@@ -10,6 +10,7 @@ reads); the live state renders it for the agents in the background.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,7 +19,7 @@ import anyio
 import anyio.to_thread
 from starlette.requests import Request
 
-from drago.errors import ConfigError, Conflict, NotFound
+from drago.errors import ConfigError, Conflict, InvalidRequest, NotFound
 from drago.model.state import State
 from drago.model.validate import validate_changes
 from drago.server.datadir import DataDir
@@ -50,6 +51,10 @@ class CommitSigner(Protocol):
     def public_line(self) -> str: ...
 
 
+#: A commit id as If-Match may name it: full, or a unique prefix of 7 or more.
+REVISION_ID = re.compile(r"[0-9a-fA-F]{7,40}")
+
+
 def base_revision(request: Request) -> str | None:
     """The revision a write is based on: the ``If-Match`` header, quotes allowed.
 
@@ -64,7 +69,13 @@ def base_revision(request: Request) -> str | None:
     value = value.strip().strip('"').strip()
     if not value or value == "*":
         return None
-    return value
+    if not REVISION_ID.fullmatch(value):
+        # A branch name or HEAD~0 always equals the head: that would turn the
+        # compare-and-swap off without the writer noticing.
+        raise InvalidRequest(
+            f"If-Match: {value!r} is not a revision id (the `revision` of what you read)"
+        )
+    return value.lower()
 
 
 @dataclass
@@ -85,7 +96,7 @@ class ServerContext:
     #: Whether a commit answers only once its node configs are rendered. False:
     #: it answers as soon as the branch moved; the API reads the new revision at
     #: once and the agents get it when the background render swaps it in.
-    wait_for_render: bool = True
+    wait_for_render: bool = False
     _commit_lock: anyio.Lock = field(default_factory=anyio.Lock, repr=False)
 
     @property
@@ -147,6 +158,39 @@ class ServerContext:
                 await self.live.refresh(known=(revision, state))
         return revision
 
+    def checked_base(self, base: str | None) -> str | None:
+        """The branch head a write goes on top of, after the compare-and-swap check.
+
+        ``base`` (the writer's ``If-Match``) must name the head: an unknown or
+        stale base is a Conflict. A head that is not valid (moved outside the
+        server and refused by the live state) takes no writes until it is fixed.
+        """
+        head = self.store.head(self.branch)
+        problem = self.live.problem
+        if head is not None and problem is not None and problem.revision == head:
+            raise Conflict(
+                f"{self.branch} is at {head[:12]}, which is not valid and not served "
+                f"(still serving {(self.live.rendered_revision or 'nothing')[:12]}): "
+                f"{problem.error.message}; fix or reset the branch first",
+                details={"head": head, "problem": problem.as_dict()},
+            )
+        if base is None:
+            return head
+        try:
+            wanted = self.store.resolve(base)
+        except NotFound:
+            raise Conflict(
+                f"base revision {base!r} is unknown; re-read and retry",
+                details={"base": base, "head": head},
+            ) from None
+        if wanted != head:
+            raise Conflict(
+                f"base revision {wanted[:12]} is stale: {self.branch} is at "
+                f"{(head or 'nothing')[:12]}; re-read and retry",
+                details={"base": wanted, "head": head},
+            )
+        return head
+
     def _commit_sync(
         self,
         changes: dict[str, bytes | None],
@@ -154,21 +198,7 @@ class ServerContext:
         principal: Principal,
         base: str | None,
     ) -> tuple[str, State, str | None]:
-        head = self.store.head(self.branch)
-        if base is not None:
-            try:
-                wanted = self.store.resolve(base)
-            except NotFound:
-                raise Conflict(
-                    f"base revision {base!r} is unknown; re-read and retry",
-                    details={"base": base, "head": head},
-                ) from None
-            if wanted != head:
-                raise Conflict(
-                    f"base revision {wanted[:12]} is stale: {self.branch} is at "
-                    f"{(head or 'nothing')[:12]}; re-read and retry",
-                    details={"base": wanted, "head": head},
-                )
+        head = self.checked_base(base)
         state = validate_changes(self.store.files(head) if head else [], changes)
         signer = self.server_key
         revision = self.store.commit(

@@ -179,6 +179,7 @@ class LiveState:
             if head == self._snapshot.revision:
                 if accepts == self._accepts:  # e.g. a ref moved back by hand
                     self._accepted = (head, self._snapshot.state)
+                self._clear_problem()
                 return False
             if head is None:
                 if accepts == self._accepts:
@@ -205,11 +206,14 @@ class LiveState:
                 )
                 return False
             self._metrics.render_seconds.observe(time.perf_counter() - started)
-            self.problem = None
-            self._metrics.live_problem.set(0)
+            self._clear_problem()
             if accepts == self._accepts:
                 self._accepted = (snapshot.revision, snapshot.state)
             return self._swap(snapshot)
+
+    def _clear_problem(self) -> None:
+        self.problem = None
+        self._metrics.live_problem.set(0)
 
     def accept(self, revision: str, state: State) -> None:
         """Make ``revision`` (a commit just made, ``state`` its validated state)

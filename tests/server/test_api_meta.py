@@ -36,6 +36,16 @@ async def test_an_invalid_head_is_degraded_and_only_readers_see_why(harness: Har
     assert body["revision"] == live
     assert body["nodes"] == 7
     assert "nodes/fra-1.toml: interfaces.backbone.address" in body["problem"]["message"]
+    # Writes are refused with the reason, not based on the unserved head.
+    put = await h.client.put(
+        "/api/v1/nodes/sgp-1", headers=h.auth(h.admin), json={"spec": {"description": "x"}}
+    )
+    assert put.status_code == 409
+    assert "not valid and not served" in put.json()["error"]["message"]
+    # Moving the branch back by hand clears the problem.
+    h.ctx.store.set_branch("main", live, old=h.ctx.store.head())
+    await h.ctx.live.refresh()
+    assert (await h.client.get("/healthz")).json() == {"status": "ok", "revision": live}
 
 
 async def test_whoami_for_every_role(harness: Harness) -> None:
@@ -50,6 +60,7 @@ async def test_whoami_for_every_role(harness: Harness) -> None:
 async def test_metrics_count_commits_waiters_and_sync(harness: Harness) -> None:
     h = harness
     await edit(h.ctx, "nodes/sgp-1.toml", "sgp-1.example.net", "sgp-2.example.net")
+    await h.ctx.live.settled()
     desired = h.ctx.live.require_hash("fra-1")
     await h.client.put(
         "/api/v1/nodes/fra-1/status", headers=h.auth(h.admin), json={"applied_hash": desired}

@@ -4,7 +4,7 @@ import anyio
 import pytest
 from starlette.requests import Request
 
-from drago.errors import ConfigError, Conflict
+from drago.errors import ConfigError, Conflict, InvalidRequest
 from drago.server.context import base_revision
 from drago.server.endpoint import Principal, Role
 from tests.server.conftest import Harness
@@ -25,14 +25,21 @@ def request_with(headers: dict[str, str]) -> Request:
     [
         ({}, None),
         ({"If-Match": "*"}, None),
-        ({"If-Match": "abc123"}, "abc123"),
-        ({"If-Match": '"abc123"'}, "abc123"),
-        ({"If-Match": 'W/"abc123"'}, "abc123"),
+        ({"If-Match": "abc1234"}, "abc1234"),
+        ({"If-Match": '"abc1234"'}, "abc1234"),
+        ({"If-Match": 'W/"ABC1234"'}, "abc1234"),
         ({"If-Match": "  "}, None),
     ],
 )
 def test_base_revision(headers: dict[str, str], expected: str | None) -> None:
     assert base_revision(request_with(headers)) == expected
+
+
+@pytest.mark.parametrize("value", ["main", "HEAD", "HEAD~0", "abc12", "refs/heads/main"])
+def test_if_match_must_be_a_revision_id(value: str) -> None:
+    """A branch name always equals the head: it would silently turn CAS off."""
+    with pytest.raises(InvalidRequest, match="is not a revision id"):
+        base_revision(request_with({"If-Match": value}))
 
 
 async def test_commit_is_authored_by_the_principal_and_made_live(harness: Harness) -> None:

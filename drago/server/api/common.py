@@ -162,7 +162,7 @@ async def write(
     attempt = 0
     while True:
         attempt += 1
-        base = await anyio.to_thread.run_sync(_base, ctx, asked)
+        base = await anyio.to_thread.run_sync(ctx.checked_base, asked)
         snapshot = Snapshot(ctx, base)
         wanted = await anyio.to_thread.run_sync(change, snapshot)
         changes: Changes = {p: d for p, d in wanted.items() if snapshot.read(p) != d}
@@ -175,26 +175,6 @@ async def write(
                 raise
             continue
         return Committed(revision=revision, committed=True, paths=sorted(changes))
-
-
-def _base(ctx: ServerContext, asked: str | None) -> str | None:
-    head = ctx.store.head(ctx.branch)
-    if asked is None:
-        return head
-    try:
-        wanted = ctx.store.resolve(asked)
-    except NotFound:
-        raise Conflict(
-            f"base revision {asked!r} is unknown; re-read and retry",
-            details={"base": asked, "head": head},
-        ) from None
-    if wanted != head:
-        raise Conflict(
-            f"base revision {wanted[:12]} is stale: {ctx.branch} is at "
-            f"{(head or 'nothing')[:12]}; re-read and retry",
-            details={"base": wanted, "head": head},
-        )
-    return wanted
 
 
 def encode(text: str) -> bytes:
