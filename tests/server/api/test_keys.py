@@ -38,6 +38,7 @@ async def test_node_registers_its_key_once(api: Api) -> None:
 async def test_registered_key_reaches_peers(api: Api) -> None:
     hub_before = api.ctx.live.hash_of("ber-gw")
     await api.put("/api/v1/nodes/laptop-ben/keys/site", json={"public_key": KEY})
+    await api.ctx.live.settled()  # configs render after the write is answered
     assert api.ctx.live.hash_of("ber-gw") != hub_before
     assert api.ctx.live.hash_of("fra-1") is not None
 

@@ -40,7 +40,9 @@ async def test_create_update_delete(api: Api) -> None:
     assert created.status_code == 201, created.text
     node = created.json()
     assert node["revision"] == api.head()
-    assert node["config_hash"] == api.ctx.live.hash_of("ams-1") is not None
+    await api.ctx.live.settled()  # configs render after the write is answered
+    read = (await api.get("/api/v1/nodes/ams-1")).json()
+    assert read["config_hash"] == api.ctx.live.hash_of("ams-1") is not None
     assert api.ctx.store.history(limit=1)[0].message.strip() == "add Amsterdam"
     assert (await api.post("/api/v1/nodes", json=NEW_NODE)).status_code == 409
 
