@@ -228,7 +228,8 @@ def report(results: list[Result], commits: int) -> str:
         " (signed by the server key, compare-and-swap), make it live (incremental render of the"
         " validated state) and answer with the node. Two ways to make it live"
         " (`ServerContext.wait_for_render`): *render, then answer* renders the"
-        " node configs before answering; *answer, render in background* (the default) answers once the"
+        " node configs before answering; *answer, render in background* (the default)"
+        " answers once the"
         " branch moved (the API reads the new revision at once) and renders in a background"
         ' task. "Rendered" is the time from the request until the node configs of that'
         " revision are served (agents are woken then); the next write starts after that.",
