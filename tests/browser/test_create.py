@@ -111,7 +111,10 @@ def test_a_taken_name_is_refused_clearly(page: Page, server: Server, console: Co
 def test_a_new_network_is_created_with_the_keyboard_alone(page: Page, server: Server) -> None:
     sign_in(page, server.admin)
     open_page(page, "/new/network", "New network")
-    page.keyboard.press("Tab")  # from the focused heading into the form
+    # The page heading takes focus once the page has rendered; Tab goes on from there.
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    expect(page.get_by_label("Name", exact=True)).to_be_editable()
+    page.keyboard.press("Tab")
     expect(page.get_by_label("Name", exact=True)).to_be_focused()
     page.keyboard.type("lab")
     for value in ("Test lab", "10.40.0.0/16", "51900", "20"):
