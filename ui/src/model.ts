@@ -1,6 +1,6 @@
 // What the UI derives from API answers: node health, handshake recency, topology edges.
 
-import type { NetworkSpec, NodeOut, NodeStatus } from "./types";
+import type { NetworkOut, NodeStatus } from "./types";
 
 /** A node that has not reported for this long counts as offline. */
 export const OFFLINE_AFTER_S = 5 * 60;
@@ -47,45 +47,14 @@ export function recencyOf(handshake: number | null | undefined, at: number = now
   return "old";
 }
 
-/** Does a connection selector (a node name, `*` or `key=value[,...]`) match a node? */
-export function matches(selector: string, name: string, labels: Record<string, string>): boolean {
-  const text = selector.trim();
-  if (text === "*") return true;
-  if (!text.includes("=")) return text === name;
-  return text.split(",").every((term) => {
-    const [key, value] = term.trim().split("=", 2);
-    return key !== undefined && labels[key.trim()] === value?.trim();
-  });
-}
-
 export interface Edge {
   a: string;
   b: string;
-  /** Indexes of the connections that make this pair peers. */
-  connections: number[];
 }
 
-/** The peer pairs of a network: every match of one end with every match of the other. */
-export function edgesOf(spec: NetworkSpec, members: NodeOut[]): Edge[] {
-  const edges = new Map<string, Edge>();
-  (spec.connections ?? []).forEach((connection, index) => {
-    const [left, right] = connection.between;
-    if (left === undefined || right === undefined) return;
-    const ends = [left, right].map((sel) =>
-      members.filter((n) => matches(sel, n.name, n.spec.labels ?? {})).map((n) => n.name),
-    );
-    for (const a of ends[0] ?? []) {
-      for (const b of ends[1] ?? []) {
-        if (a === b) continue;
-        const [x, y] = a < b ? [a, b] : [b, a];
-        const key = `${x}\u0000${y}`;
-        const edge = edges.get(key) ?? { a: x, b: y, connections: [] };
-        if (!edge.connections.includes(index)) edge.connections.push(index);
-        edges.set(key, edge);
-      }
-    }
-  });
-  return [...edges.values()];
+/** The peer pairs of a network as the server resolved them (its `links`). */
+export function edgesOf(network: NetworkOut): Edge[] {
+  return network.links.map(([a, b]) => ({ a, b }));
 }
 
 /** The latest handshake either end reports for the pair (null when none). */

@@ -55,6 +55,8 @@ export interface FileOut {
 export interface NetworkOut extends FileOut {
   spec: NetworkSpec;
   members: string[];
+  /** The pairs of members that peer, resolved by the server: [a, b] with a < b, sorted. */
+  links: [string, string][];
 }
 
 export interface NodeOut extends FileOut {

@@ -10,7 +10,7 @@ applies), so a spec read with GET and sent back with PUT leaves the file as it w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -159,6 +159,12 @@ class FileOut(BaseModel):
 class NetworkOut(FileOut):
     spec: NetworkSpec
     members: list[str] = Field(description="nodes with an interface in this network")
+    links: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
+        description=(
+            "every pair of members that peer with each other, resolved by the server from"
+            " the network's connections: each pair once as [a, b] with a < b, pairs sorted"
+        )
+    )
 
 
 class NodeOut(FileOut):

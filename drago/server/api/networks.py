@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.model.names import file_path
+from drago.model.topology import PeerMap, peers_of
 from drago.server import documents
 from drago.server.api import PREFIX
 from drago.server.api.common import Snapshot, json_response, load_spec
@@ -38,15 +39,22 @@ TAGS = ("networks",)
 def network_out(ctx: ServerContext, snapshot: Snapshot, name: str) -> NetworkOut:
     path = file_path("networks", name)
     text = snapshot.require("networks", name)
-    members = snapshot.state().members(name)
+    state = snapshot.state()
     return NetworkOut(
         name=name,
         path=path,
         revision=snapshot.revision,
         toml=text,
         spec=load_spec(path, text, NetworkSpec),
-        members=members,
+        members=state.members(name),
+        links=links_of(peers_of(state, name)),
     )
+
+
+def links_of(peers: PeerMap) -> list[list[str]]:
+    """Each connected pair of ``peers`` once, as [a, b] with a < b, sorted."""
+    pairs = {(a, b) if a < b else (b, a) for a, row in peers.items() for b in row}
+    return [list(pair) for pair in sorted(pairs)]
 
 
 NETWORKS = FileResource("networks", "network", network_out)

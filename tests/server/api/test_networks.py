@@ -30,6 +30,38 @@ async def test_list_and_read(api: Api) -> None:
     assert "fra-1" in net["members"]
 
 
+BACKBONE_LINKS = [
+    ["ber-gw", "fra-1"],
+    ["ber-gw", "nyc-1"],
+    ["fra-1", "muc-1"],
+    ["fra-1", "nyc-1"],
+    ["fra-1", "sgp-1"],
+    ["nyc-1", "sgp-1"],
+]
+SITE_LINKS = [["ber-gw", "laptop-anna"], ["ber-gw", "laptop-ben"], ["ber-gw", "muc-1"]]
+
+
+async def test_links_are_the_resolved_peer_pairs(api: Api) -> None:
+    one = (await api.get("/api/v1/networks/backbone", as_="reader")).json()
+    assert one["links"] == BACKBONE_LINKS
+    listed = (await api.get("/api/v1/networks", as_="reader")).json()
+    assert {n["name"]: n["links"] for n in listed["networks"]} == {
+        "backbone": BACKBONE_LINKS,
+        "site": SITE_LINKS,
+    }
+
+
+async def test_links_follow_an_edited_connection(api: Api) -> None:
+    net = (await api.get("/api/v1/networks/backbone")).json()
+    spec = net["spec"]
+    del spec["connections"][2]  # the Berlin backup uplink to New York
+    answer = await api.put("/api/v1/networks/backbone", json={"spec": spec})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["links"] == [p for p in BACKBONE_LINKS if p != ["ber-gw", "nyc-1"]]
+    reread = (await api.get("/api/v1/networks/backbone")).json()
+    assert reread["links"] == answer.json()["links"]
+
+
 async def test_unknown_and_invalid_names(api: Api) -> None:
     missing = await api.get("/api/v1/networks/nope")
     assert missing.status_code == 404

@@ -56,7 +56,7 @@ export function TopologyPage({ name }: { name: string }) {
         </a>
       }
     >
-      <Graph network={network} members={members.map((m) => m.name)} data={data.data} statuses={statuses} />
+      <Graph network={network} members={members.map((m) => m.name)} statuses={statuses} />
       <Legend />
       <h2>Nodes</h2>
       <ul class="members" data-testid="topology-nodes">
@@ -73,18 +73,15 @@ export function TopologyPage({ name }: { name: string }) {
 function Graph({
   network,
   members,
-  data,
   statuses,
 }: {
   network: NetworkOut;
   members: string[];
-  data: { nodes: NodeList["nodes"] };
   statuses: Map<string, NodeStatus>;
 }) {
   const container = useRef<HTMLDivElement>(null);
   const graph = useRef<Core | null>(null);
-  const memberNodes = data.nodes.filter((n) => members.includes(n.name));
-  const edges = edgesOf(network.spec, memberNodes);
+  const edges = edgesOf(network);
   const structure = `${members.join(",")}|${edges.map((e) => `${e.a}-${e.b}`).join(",")}`;
 
   useEffect(() => {
