@@ -54,7 +54,7 @@ export interface Edge {
 
 /** The peer pairs of a network as the server resolved them (its `links`). */
 export function edgesOf(network: NetworkOut): Edge[] {
-  return network.links.map(([a, b]) => ({ a, b }));
+  return (network.links ?? []).map(([a, b]) => ({ a, b }));
 }
 
 /** The latest handshake either end reports for the pair (null when none). */

@@ -56,7 +56,8 @@ export interface NetworkOut extends FileOut {
   spec: NetworkSpec;
   members: string[];
   /** The pairs of members that peer, resolved by the server: [a, b] with a < b, sorted. */
-  links: [string, string][];
+  /** Null in the network list: read one network for its links. */
+  links: [string, string][] | null;
 }
 
 export interface NodeOut extends FileOut {

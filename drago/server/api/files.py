@@ -54,14 +54,15 @@ class FileResource(Generic[Out]):
     folder: str  #: the files are ``<folder>/<name>.toml``
     kind: str  #: the path parameter holding the name, and the word for one file in messages
     out: Callable[[ServerContext, Snapshot, str], Out]  #: the answer for one file
+    #: the answer for one file in the list (default: ``out``)
+    listed: Callable[[ServerContext, Snapshot, str], Out] | None = None
 
     async def read_all(self, request: Request) -> tuple[str | None, list[Out]]:
         """The live revision and the answer for every file of the folder."""
         ctx = context(request)
         snapshot = live_snapshot(ctx)
-        outs = await in_thread(
-            lambda: [self.out(ctx, snapshot, n) for n in snapshot.names(self.folder)]
-        )
+        out = self.listed or self.out
+        outs = await in_thread(lambda: [out(ctx, snapshot, n) for n in snapshot.names(self.folder)])
         return snapshot.revision, outs
 
     async def get(self, request: Request) -> Response:

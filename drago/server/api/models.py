@@ -159,10 +159,11 @@ class FileOut(BaseModel):
 class NetworkOut(FileOut):
     spec: NetworkSpec
     members: list[str] = Field(description="nodes with an interface in this network")
-    links: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
+    links: list[Annotated[list[str], Field(min_length=2, max_length=2)]] | None = Field(
         description=(
             "every pair of members that peer with each other, resolved by the server from"
-            " the network's connections: each pair once as [a, b] with a < b, pairs sorted"
+            " the network's connections: each pair once as [a, b] with a < b, pairs sorted;"
+            " null in the network list (a full mesh has n*(n-1)/2 pairs: read one network)"
         )
     )
 

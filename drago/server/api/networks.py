@@ -36,7 +36,9 @@ from drago.server.endpoint import Principal, endpoint
 TAGS = ("networks",)
 
 
-def network_out(ctx: ServerContext, snapshot: Snapshot, name: str) -> NetworkOut:
+def network_out(
+    ctx: ServerContext, snapshot: Snapshot, name: str, *, links: bool = True
+) -> NetworkOut:
     path = file_path("networks", name)
     text = snapshot.require("networks", name)
     state = snapshot.state()
@@ -47,7 +49,7 @@ def network_out(ctx: ServerContext, snapshot: Snapshot, name: str) -> NetworkOut
         toml=text,
         spec=load_spec(path, text, NetworkSpec),
         members=state.members(name),
-        links=links_of(peers_of(state, name)),
+        links=links_of(peers_of(state, name)) if links else None,
     )
 
 
@@ -57,7 +59,12 @@ def links_of(peers: PeerMap) -> list[list[str]]:
     return [list(pair) for pair in sorted(pairs)]
 
 
-NETWORKS = FileResource("networks", "network", network_out)
+def network_summary(ctx: ServerContext, snapshot: Snapshot, name: str) -> NetworkOut:
+    """A network as the list shows it: without its (possibly huge) list of links."""
+    return network_out(ctx, snapshot, name, links=False)
+
+
+NETWORKS = FileResource("networks", "network", network_out, listed=network_summary)
 
 
 @endpoint("read", "List the networks", response=NetworkList, tags=TAGS)
