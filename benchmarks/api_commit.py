@@ -47,6 +47,7 @@ from drago.server import documents  # noqa: E402
 from drago.server.api import nodes as nodes_api  # noqa: E402
 from drago.server.app import create_app, open_context  # noqa: E402
 from drago.server.context import ServerContext  # noqa: E402
+from drago.server.process import tune_gc  # noqa: E402
 from drago.server.settings import Settings  # noqa: E402
 from drago.store import Store  # noqa: E402
 
@@ -332,6 +333,7 @@ def main() -> int:
     parser.add_argument("--live", choices=[*MODES, "both"], default="both")
     parser.add_argument("--no-write", action="store_true", help="print, leave docs alone")
     args = parser.parse_args()
+    tune_gc()  # as `drago server` does
     topologies = ["hub", "mesh"] if args.topology == "both" else [args.topology]
     modes = list(MODES) if args.live == "both" else [args.live]
     results = [asyncio.run(run(t, m, args.nodes, args.commits)) for t in topologies for m in modes]

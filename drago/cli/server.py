@@ -19,6 +19,7 @@ import uvicorn
 
 from drago.server.app import Opened, create_app, open_context
 from drago.server.logs import configure_access_log
+from drago.server.process import tune_gc
 from drago.server.settings import Settings, load_settings
 
 
@@ -106,6 +107,7 @@ def announce(opened: Opened, port: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    tune_gc()
     configure_access_log(sys.stderr)
     opened = open_context(settings)
     app = create_app(opened.ctx)
