@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
 import pytest
 
 from drago.model.directory import read_directory
-from drago.model.state import SourceFile, State
+from drago.model.state import SourceFile
 from drago.model.validate import validate_files
 from drago.server.live import LiveState
 from drago.server.metrics import Metrics
 from tests.server.conftest import Harness
 from tests.server.helpers import edit
+from tests.server.test_live import FakeSource, replaced
 
 pytestmark = pytest.mark.anyio
 CONFIG = "/api/v1/nodes/{}/config"
+Started = tuple[list[SourceFile], FakeSource, LiveState]
 
 
 @pytest.fixture
@@ -101,65 +103,46 @@ async def test_stop_leaves_no_render_task(harness: Harness) -> None:
     assert render_tasks() == []
 
 
-class SlowSource:
-    """A RevisionSource over prepared file sets whose ``state`` can be held back."""
-
-    def __init__(self) -> None:
-        self.revisions: dict[str, list[SourceFile]] = {}
-        self.current: str | None = None
-
-    def add(self, revision: str, files: list[SourceFile]) -> None:
-        self.revisions[revision] = files
-        self.current = revision
-
-    def head(self, branch: str = "main") -> str | None:
-        return self.current
-
-    def state(self, rev: str) -> State:
-        return validate_files(self.revisions[rev])
-
-
-async def test_accepted_revision_is_read_before_the_render(example_repo: Path) -> None:
+@pytest.fixture
+async def started(
+    example_repo: Path,
+) -> AsyncIterator[Started]:
+    """A live state at revision r1 of example-repo with its render worker running."""
     files = read_directory(example_repo)
-    source = SlowSource()
+    source = FakeSource()
     source.add("r1", files)
     live = LiveState(source, Metrics())
     await live.refresh()
     live.start()
     try:
-        changed = [
-            SourceFile(f.path, f.data.replace(b"sgp-1.example", b"sgp-5.example"), f.mode)
-            for f in files
-        ]
-        source.add("r2", changed)
-        state = validate_files(changed)
-        live.accept("r2", state)
-        assert live.revision == "r2" and live.state is state
-        assert live.rendered_revision == "r1"  # the worker has not run yet
-        with anyio.fail_after(5):
-            await live.settled()
-        assert live.rendered_revision == "r2"
-        assert live.snapshot.state is state  # not validated again
+        yield files, source, live
     finally:
         await live.stop()
+
+
+async def test_accepted_revision_is_read_before_the_render(
+    started: Started,
+) -> None:
+    files, source, live = started
+    changed = replaced(files, "nodes/sgp-1.toml", "sgp-1.example", "sgp-5.example")
+    source.add("r2", changed)
+    state = validate_files(changed)
+    live.accept("r2", state)
+    assert live.revision == "r2" and live.state is state
+    assert live.rendered_revision == "r1"  # the worker has not run yet
+    with anyio.fail_after(5):
+        await live.settled()
+    assert live.rendered_revision == "r2"
+    assert live.snapshot.state is state  # not validated again
+    await live.stop()
     assert live.closed
 
 
-async def test_an_invalid_external_head_is_not_served(example_repo: Path) -> None:
-    files = read_directory(example_repo)
-    source = SlowSource()
-    source.add("r1", files)
-    live = LiveState(source, Metrics())
-    await live.refresh()
-    live.start()
-    try:
-        bad = [
-            SourceFile(f.path, f.data.replace(b"10.20.0.1/16", b"10.99.0.1/16"), f.mode)
-            for f in files
-        ]
-        source.add("bad", bad)
-        assert await live.refresh() is False
-        assert live.problem is not None and live.problem.revision == "bad"
-        assert live.revision == live.rendered_revision == "r1"
-    finally:
-        await live.stop()
+async def test_an_invalid_external_head_is_not_served(
+    started: Started,
+) -> None:
+    files, source, live = started
+    source.add("bad", replaced(files, "nodes/fra-1.toml", "10.20.0.1/16", "10.99.0.1/16"))
+    assert await live.refresh() is False
+    assert live.problem is not None and live.problem.revision == "bad"
+    assert live.revision == live.rendered_revision == "r1"
