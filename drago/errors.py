@@ -104,6 +104,13 @@ class PushRejected(DragoError):
     code = "push_rejected"
 
 
+class UnsafeValue(DragoError):
+    """A writer was handed a value outside its line grammar (a config line, a UAPI
+    stream): refused rather than written, so no value can add a line."""
+
+    code = "unsafe_value"
+
+
 class BackendError(DragoError):
     """The agent could not read or change a WireGuard device."""
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from drago import grammar
 from drago.agent.device import (
     format_endpoint,
     normalize_cidr,
@@ -103,7 +104,10 @@ def desired_interface(
         if peer.endpoint:
             try:
                 host, port = split_endpoint(peer.endpoint)
-                endpoint = format_endpoint(_literal(host) or resolve(host, port), port)
+                resolved = format_endpoint(_literal(host) or resolve(host, port), port)
+                if not grammar.matches(grammar.IP_ENDPOINT, resolved):
+                    raise ValueError(f"resolved to {resolved!r}, not a plain IP address")
+                endpoint = resolved
             except (OSError, ValueError) as exc:
                 problems.append(
                     f"{config.ifname}: peer {peer.name}: endpoint {peer.endpoint}: {exc}"

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from drago.errors import Problem
+from drago.grammar import key_bytes
 from drago.model.messages import key_path
 from drago.model.names import default_ifname, file_path
 from drago.model.schema import Connection, IPNetwork, NodeFile
@@ -208,13 +209,14 @@ def key_rules(ctx: Context, name: str) -> Iterator[Problem]:
 
 
 def duplicate_key_rules(state: State, network: str, members: list[str]) -> Iterator[Problem]:
-    """Two peers of one network cannot share a public key."""
-    seen: dict[str, str] = {}
+    """Two peers of one network cannot share a public key (compared as bytes, so no
+    other spelling of a key can pass for a new one)."""
+    seen: dict[bytes, str] = {}
     for name in members:
         key = state.public_key(name, network)
         if key is None:
             continue
-        first = seen.setdefault(key, name)
+        first = seen.setdefault(key_bytes(key), name)
         if first != name:
             yield Problem(
                 file_path("keys", name),

@@ -8,7 +8,6 @@ overlapping allowed IPs, ...) live in :mod:`drago.model.validate`.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import re
 from typing import Annotated, Any
@@ -22,6 +21,15 @@ from pydantic import (
     field_validator,
 )
 
+from drago.grammar import (
+    IFNAME,
+    check_endpoint_host,
+    check_public_key,
+    check_text,
+    matches,
+    parse_cidr_text,
+    parse_ip,
+)
 from drago.model.messages import toml_type
 from drago.model.names import NAME_PATTERN, name_problem
 
@@ -31,10 +39,6 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 LABEL_KEY_RE = re.compile(r"\A[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?\Z")
 LABEL_VALUE_RE = re.compile(r"\A[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?\Z")
-IFNAME_RE = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z")
-HOST_RE = re.compile(
-    r"\A[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?\Z"
-)
 
 
 def _strict_str(value: Any) -> str:
@@ -44,7 +48,7 @@ def _strict_str(value: Any) -> str:
 
 
 def _parse_network(value: Any) -> IPNetwork:
-    value = _strict_str(value)
+    value = parse_cidr_text(_strict_str(value))
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
@@ -56,9 +60,7 @@ def _parse_network(value: Any) -> IPNetwork:
 
 
 def _parse_interface(value: Any) -> IPInterface:
-    value = _strict_str(value)
-    if "/" not in value:
-        raise ValueError(f"{value!r} needs a prefix length (like 10.20.0.1/16)")
+    value = parse_cidr_text(_strict_str(value))
     try:
         return ipaddress.ip_interface(value)
     except ValueError as exc:
@@ -66,11 +68,7 @@ def _parse_interface(value: Any) -> IPInterface:
 
 
 def _parse_address(value: Any) -> IPAddress:
-    value = _strict_str(value)
-    try:
-        return ipaddress.ip_address(value)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid IP address") from exc
+    return parse_ip(_strict_str(value))
 
 
 def _check_name(value: str) -> str:
@@ -80,41 +78,16 @@ def _check_name(value: str) -> str:
     return value
 
 
-def _check_public_key(value: str) -> str:
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except ValueError as exc:
-        raise ValueError("public key is not valid base64") from exc
-    if len(raw) != 32 or len(value) != 44:
-        raise ValueError(
-            f"public key must be 32 bytes of base64 (44 characters), got {len(raw)} bytes"
-        )
-    return value
-
-
-def _check_endpoint_host(value: str) -> str:
-    try:
-        ipaddress.ip_address(value.strip("[]"))
-        return value.strip("[]")
-    except ValueError:
-        pass
-    if not HOST_RE.match(value) or len(value) > 253:
-        raise ValueError(
-            f"{value!r} is not a host name or IP address"
-            " (give the port as listen_port or endpoint_port)"
-        )
-    return value
-
-
 Network = Annotated[IPNetwork, BeforeValidator(_parse_network)]
 Interface = Annotated[IPInterface, BeforeValidator(_parse_interface)]
 Address = Annotated[IPAddress, BeforeValidator(_parse_address)]
 Name = Annotated[str, AfterValidator(_check_name)]
-PublicKey = Annotated[str, AfterValidator(_check_public_key)]
+PublicKey = Annotated[str, AfterValidator(check_public_key)]
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
 Keepalive = Annotated[int, Field(ge=0, le=65535, strict=True)]
 Mtu = Annotated[int, Field(ge=576, le=65535, strict=True)]
-Text = Annotated[str, Field(max_length=1000, strict=True)]
+#: Free text: spaces allowed, no control or invisible characters (one line).
+Text = Annotated[str, Field(strict=True), AfterValidator(check_text)]
 
 
 class _File(BaseModel):
@@ -205,7 +178,7 @@ class InterfaceSpec(_File):
     @field_validator("ifname")
     @classmethod
     def _check_ifname(cls, value: str | None) -> str | None:
-        if value is not None and not IFNAME_RE.match(value):
+        if value is not None and not matches(IFNAME, value):
             raise ValueError(f"{value!r} is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)")
         return value
 
@@ -221,7 +194,7 @@ class NodeFile(_File):
     @field_validator("endpoint")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
-        return None if value is None else _check_endpoint_host(value)
+        return None if value is None else check_endpoint_host(value)
 
     @field_validator("labels")
     @classmethod

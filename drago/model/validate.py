@@ -313,7 +313,10 @@ def _owners_after(
     old: State, new: State, edited: list[str], owners: dict[str, dict[str, str]]
 ) -> dict[str, dict[str, str]] | None:
     """The key owners of ``new`` (``old`` with the keys of ``edited`` changed),
-    or None when two members of a network would share a public key."""
+    or None when two members of a network would share a public key.
+
+    Keys are compared as text: the schema admits only canonical base64, which spells
+    each 32-byte key one way, so equal text is equal bytes."""
     result = dict(owners)
     copied: set[str] = set()
     for name in edited:

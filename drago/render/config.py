@@ -5,6 +5,10 @@ The *canonical form* of a config is the object without ``hash`` and
 ``revision``, as JSON with sorted keys and no spaces, UTF-8; ``hash`` is the
 SHA-256 hex digest of it, so anyone can recompute it.
 
+Every string field is constrained by the grammar of :mod:`drago.grammar` (checked
+in pydantic-core), so a parsed config carries no value that could add a line to a
+wg-quick file or a UAPI stream: the agent re-validates what it receives by parsing it.
+
 This module is imported by the agent: keep it free of server-side imports.
 """
 
@@ -13,9 +17,44 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from drago import grammar
+
+
+def _grammar(pattern: str) -> StringConstraints:
+    return StringConstraints(strict=True, pattern=grammar.anchored(pattern))
+
+
+def _nonzero_key(value: str) -> str:
+    if value == grammar.ZERO_KEY:
+        raise ValueError("the all-zero key is not a public key")
+    return value
+
+
+def _safe_text(value: str) -> str:
+    return grammar.check_text(value)
+
+
+Name = Annotated[str, _grammar(grammar.NAME)]
+IfName = Annotated[str, _grammar(grammar.IFNAME)]
+PublicKey = Annotated[str, _grammar(grammar.PUBLIC_KEY), AfterValidator(_nonzero_key)]
+Endpoint = Annotated[str, _grammar(grammar.ENDPOINT)]
+Cidr = Annotated[str, _grammar(grammar.CIDR)]
+IpAddress = Annotated[str, _grammar(grammar.IP)]
+ConfigHash = Annotated[str, _grammar(f"(?:{grammar.CONFIG_HASH})?")]
+Revision = Annotated[str, _grammar(grammar.REVISION)]
+Text = Annotated[str, Field(strict=True), AfterValidator(_safe_text)]
 
 #: Keys of the document that are not part of the canonical form.
 ENVELOPE_KEYS = frozenset({"hash", "revision"})
@@ -59,13 +98,13 @@ class _Frozen(BaseModel):
 class PeerConfig(_Frozen):
     """One ``[Peer]`` of an interface."""
 
-    name: str
-    public_key: str
+    name: Name
+    public_key: PublicKey
     #: ``host:port`` (IPv6 hosts in brackets), or None when the peer has no endpoint.
-    endpoint: str | None = None
-    allowed_ips: tuple[str, ...] = ()
+    endpoint: Endpoint | None = None
+    allowed_ips: tuple[Cidr, ...] = ()
     #: Seconds, or None for off.
-    persistent_keepalive: int | None = Field(default=None, ge=1, le=65535)
+    persistent_keepalive: int | None = Field(default=None, ge=1, le=65535, strict=True)
 
     @field_validator("allowed_ips")
     @classmethod
@@ -76,21 +115,21 @@ class PeerConfig(_Frozen):
 class PendingPeer(_Frozen):
     """A peer the node should have but cannot configure yet."""
 
-    name: str
-    reason: str = PENDING_NO_KEY
+    name: Name
+    reason: Text = PENDING_NO_KEY
 
 
 class InterfaceConfig(_Frozen):
     """The node's interface in one network."""
 
-    network: str
-    ifname: str
-    address: str
-    listen_port: int = Field(ge=1, le=65535)
-    mtu: int | None = None
-    dns: tuple[str, ...] = ()
+    network: Name
+    ifname: IfName
+    address: Cidr
+    listen_port: int = Field(ge=1, le=65535, strict=True)
+    mtu: int | None = Field(default=None, ge=576, le=65535, strict=True)
+    dns: tuple[IpAddress, ...] = ()
     #: This node's registered public key for the network, or None.
-    public_key: str | None = None
+    public_key: PublicKey | None = None
     peers: tuple[PeerConfig, ...] = ()
     pending_peers: tuple[PendingPeer, ...] = ()
 
@@ -118,10 +157,10 @@ class NodeConfig(_Frozen):
     so a parsed document is known to be intact.
     """
 
-    node: str
+    node: Name
     interfaces: tuple[InterfaceConfig, ...] = ()
-    hash: str = ""
-    revision: str | None = None
+    hash: ConfigHash = ""
+    revision: Revision | None = None
 
     @field_validator("interfaces")
     @classmethod

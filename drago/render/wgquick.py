@@ -4,37 +4,69 @@ The file never holds a private key: the ``PrivateKey`` line is a comment with a
 placeholder (the key lives only on the node). Everything else is plain
 wg-quick, so ``wg-quick strip`` turns it into what ``wg setconf`` accepts once
 the private key is filled in (``wg setconf`` also accepts it without one).
+
+``wg-quick up`` runs as root and executes hook keys (``PreUp`` ...), so the writer
+trusts nothing it is handed: every value is checked against its grammar
+(:mod:`drago.grammar`) as it is written, and a value outside it raises
+:class:`~drago.errors.UnsafeValue` instead of becoming a line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from drago import grammar
 from drago.errors import NotFound
 from drago.render.config import InterfaceConfig, NodeConfig
 
 
 def private_key_placeholder(node: str, network: str) -> str:
-    return f"# PrivateKey = <fill in: private key of {node} for {network}>"
+    name = grammar.require("node name", grammar.NAME, node)
+    net = grammar.require("network name", grammar.NAME, network)
+    return f"# PrivateKey = <fill in: private key of {name} for {net}>"
+
+
+def _comment(text: str) -> str:
+    return "# " + grammar.require_text("comment", text)
+
+
+def _line(key: str, what: str, pattern: str, value: object) -> str:
+    return f"{key} = {grammar.require(what, pattern, value)}"
+
+
+def _list(key: str, what: str, pattern: str, values: Iterable[str]) -> str:
+    return f"{key} = {', '.join(grammar.require(what, pattern, v) for v in values)}"
+
+
+def _number(key: str, value: object, low: int, high: int) -> str:
+    return f"{key} = {grammar.require_int(key, value, low, high)}"
 
 
 def _interface_lines(config: NodeConfig, iface: InterfaceConfig) -> list[str]:
+    node = grammar.require("node name", grammar.NAME, config.node)
+    network = grammar.require("network name", grammar.NAME, iface.network)
+    ifname = grammar.require("interface name", grammar.IFNAME, iface.ifname)
+    digest = grammar.require("config hash", grammar.CONFIG_HASH, config.hash)
     lines = [
-        f"# drago: {config.node} in network {iface.network} (interface {iface.ifname})",
-        f"# config hash {config.hash}",
+        _comment(f"drago: {node} in network {network} (interface {ifname})"),
+        _comment(f"config hash {digest}"),
     ]
     if config.revision:
-        lines.append(f"# rendered from revision {config.revision}")
+        revision = grammar.require("revision", grammar.REVISION, config.revision)
+        lines.append(_comment(f"rendered from revision {revision}"))
     lines.append("[Interface]")
-    lines.append(private_key_placeholder(config.node, iface.network))
+    lines.append(private_key_placeholder(node, network))
     if iface.public_key:
-        lines.append(f"# PublicKey = {iface.public_key}")
-    lines.append(f"Address = {iface.address}")
-    lines.append(f"ListenPort = {iface.listen_port}")
+        lines.append("# " + _line("PublicKey", "public key", grammar.PUBLIC_KEY, iface.public_key))
+    lines.append(_line("Address", "interface address", grammar.CIDR, iface.address))
+    lines.append(_number("ListenPort", iface.listen_port, 1, 65535))
     if iface.mtu is not None:
-        lines.append(f"MTU = {iface.mtu}")
+        lines.append(_number("MTU", iface.mtu, 576, 65535))
     if iface.dns:
-        lines.append(f"DNS = {', '.join(iface.dns)}")
+        lines.append(_list("DNS", "DNS server address", grammar.IP, iface.dns))
     for pending in iface.pending_peers:
-        lines.append(f"# pending peer {pending.name}: {pending.reason}")
+        name = grammar.require("peer name", grammar.NAME, pending.name)
+        lines.append(_comment(f"pending peer {name}: {pending.reason}"))
     return lines
 
 
@@ -51,13 +83,18 @@ def to_wg_quick(config: NodeConfig, network: str) -> str:
         )
     lines = _interface_lines(config, iface)
     for peer in iface.peers:
-        lines += ["", "[Peer]", f"# {peer.name}", f"PublicKey = {peer.public_key}"]
+        lines += [
+            "",
+            "[Peer]",
+            _comment(grammar.require("peer name", grammar.NAME, peer.name)),
+            _line("PublicKey", "public key", grammar.PUBLIC_KEY, peer.public_key),
+        ]
         if peer.endpoint is not None:
-            lines.append(f"Endpoint = {peer.endpoint}")
+            lines.append(_line("Endpoint", "endpoint", grammar.ENDPOINT, peer.endpoint))
         if peer.allowed_ips:
-            lines.append(f"AllowedIPs = {', '.join(peer.allowed_ips)}")
+            lines.append(_list("AllowedIPs", "allowed IP range", grammar.CIDR, peer.allowed_ips))
         if peer.persistent_keepalive is not None:
-            lines.append(f"PersistentKeepalive = {peer.persistent_keepalive}")
+            lines.append(_number("PersistentKeepalive", peer.persistent_keepalive, 1, 65535))
     return "\n".join(lines) + "\n"
 
 

@@ -26,6 +26,7 @@ from drago.errors import (
     ServerUnavailable,
     SignatureError,
     Unauthorized,
+    UnsafeValue,
 )
 
 log = logging.getLogger("drago.server")
@@ -43,6 +44,7 @@ STATUS: tuple[tuple[type[DragoError], int], ...] = (
     (PushRejected, 403),
     (BackendError, 502),
     (ServerUnavailable, 503),
+    (UnsafeValue, 422),
 )
 
 #: Error codes for statuses Starlette raises itself (unknown route, wrong method...).

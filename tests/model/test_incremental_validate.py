@@ -16,7 +16,7 @@ from drago.model.validate import apply_changes, validate_changes, validate_files
 
 SGP_KEY = "iCdOZMd07sv67WGF0jbHDwH5gRVX4rxFxef+WwenkjU="
 FRA_KEY = "v/4GQk7c6xGmG93rIbzARy+d0lnpH8HktralhV/cc3I="
-OTHER_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+OTHER_KEY = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def mesh_files(nodes: int = NODES) -> list[SourceFile]:
                 f'routes = ["192.168.{i % 250}.{(i // 250) * 64}/26"]\n'.encode(),
             )
         )
-        key = base64.b64encode(i.to_bytes(32, "big")).decode()
+        key = base64.b64encode((i + 1).to_bytes(32, "big")).decode()
         files.append(
             SourceFile(f"keys/n{i}.toml", f'[interfaces.mesh]\npublic_key = "{key}"\n'.encode())
         )

@@ -4,6 +4,11 @@ Used by userspace implementations (wireguard-go, boringtun): one socket per
 interface at ``/var/run/wireguard/IFNAME.sock``. Keys travel in hex; the only
 error a device reports is ``errno=-22``, and a failed ``set`` may have applied
 its earlier lines, so callers re-read the device after a failure.
+
+The stream is line-based (``key=value``), so the encoder checks every value
+against its grammar (:mod:`drago.grammar`) and raises
+:class:`~drago.errors.UnsafeValue` rather than write one that could add a line
+(an extra ``public_key=`` would reconfigure another peer).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 
 from nacl.public import PrivateKey
 
+from drago import grammar
 from drago.agent.backends.base import DeviceUpdate, PeerUpdate
 from drago.agent.device import DeviceState, PeerState, normalize_cidr
 from drago.errors import BackendError
@@ -23,10 +29,13 @@ TIMEOUT = 10.0
 
 
 def b64_to_hex(key: str) -> str:
-    raw = base64.b64decode(key, validate=True)
-    if len(raw) != 32:
-        raise BackendError(f"a WireGuard key is 32 bytes, not {len(raw)}")
-    return raw.hex()
+    if not grammar.matches(grammar.PUBLIC_KEY, key):
+        raise BackendError("a WireGuard key is 32 bytes of canonical base64")
+    return base64.b64decode(key, validate=True).hex()
+
+
+def _line(key: str, what: str, pattern: str, value: object) -> str:
+    return f"{key}={grammar.require(what, pattern, value)}"
 
 
 def hex_to_b64(key: str) -> str:
@@ -34,19 +43,21 @@ def hex_to_b64(key: str) -> str:
 
 
 def encode_peer(peer: PeerUpdate) -> list[str]:
-    lines = [f"public_key={b64_to_hex(peer.public_key)}"]
+    key = grammar.require("public key", grammar.PUBLIC_KEY, peer.public_key)
+    lines = [_line("public_key", "key", grammar.HEX_KEY, b64_to_hex(key))]
     if peer.remove:
         lines.append("remove=true")
         return lines
     if peer.update_only:
         lines.append("update_only=true")
     if peer.endpoint is not None:
-        lines.append(f"endpoint={peer.endpoint}")
+        lines.append(_line("endpoint", "endpoint", grammar.IP_ENDPOINT, peer.endpoint))
     if peer.persistent_keepalive is not None:
-        lines.append(f"persistent_keepalive_interval={peer.persistent_keepalive}")
+        keepalive = grammar.require_int("keepalive", peer.persistent_keepalive, 0, 65535)
+        lines.append(f"persistent_keepalive_interval={keepalive}")
     if peer.replace_allowed_ips:
         lines.append("replace_allowed_ips=true")
-    lines.extend(f"allowed_ip={cidr}" for cidr in peer.allowed_ips)
+    lines.extend(_line("allowed_ip", "allowed IP", grammar.CIDR, c) for c in peer.allowed_ips)
     return lines
 
 
@@ -56,7 +67,8 @@ def encode_set(update: DeviceUpdate) -> bytes:
     if update.private_key is not None:
         lines.append(f"private_key={b64_to_hex(update.private_key)}")
     if update.listen_port is not None:
-        lines.append(f"listen_port={update.listen_port}")
+        port = grammar.require_int("listen port", update.listen_port, 0, 65535)
+        lines.append(f"listen_port={port}")
     for peer in update.peers:
         lines.extend(encode_peer(peer))
     return ("\n".join(lines) + "\n\n").encode()

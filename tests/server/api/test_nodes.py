@@ -54,7 +54,7 @@ async def test_create_update_delete(api: Api) -> None:
     assert "endpoint" not in updated.json()["spec"]
     assert "listen_port = 51830" in updated.json()["toml"]
 
-    key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    key = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
     registered = await api.put("/api/v1/nodes/ams-1/keys/backbone", json={"public_key": key})
     assert registered.status_code == 200, registered.text
     deleted = await api.delete("/api/v1/nodes/ams-1", json={"message": "bye Amsterdam"})
