@@ -111,6 +111,13 @@ class UnsafeValue(DragoError):
     code = "unsafe_value"
 
 
+class ConfigRefused(DragoError):
+    """The agent refused a config from the server: it is not intact or holds a value
+    outside the config grammar. The previous config stays applied."""
+
+    code = "config_refused"
+
+
 class BackendError(DragoError):
     """The agent could not read or change a WireGuard device."""
 

@@ -14,8 +14,10 @@ from typing import Any, Protocol
 
 import httpx
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from drago.errors import (
+    ConfigRefused,
     Conflict,
     DragoError,
     Forbidden,
@@ -51,6 +53,28 @@ class ServerClient(Protocol):
     def report_status(self, node: str, report: dict[str, Any]) -> None: ...
 
     def close(self) -> None: ...
+
+
+def _problem(error: ErrorDetails) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "document"
+    if error["type"] == "string_pattern_mismatch":
+        shown = repr(error["input"])
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return f"{where}: {shown} is outside the config grammar"
+    return f"{where}: {error['msg']}"
+
+
+def parse_config(body: bytes) -> NodeConfig:
+    """A config as the server sent it, checked like anything from outside the node:
+    intact (the hash matches the content) and every value within the config grammar.
+    Raises :class:`ConfigRefused` naming the first problems."""
+    try:
+        return NodeConfig.model_validate_json(body)
+    except ValidationError as exc:
+        problems = "; ".join(_problem(e) for e in exc.errors(include_url=False)[:3])
+        more = exc.error_count() - 3
+        suffix = f" (and {more} more)" if more > 0 else ""
+        raise ConfigRefused(f"refused the config from the server: {problems}{suffix}") from None
 
 
 def _error(response: httpx.Response) -> DragoError:
@@ -124,10 +148,7 @@ class HttpClient:
         )
         if response.status_code == 304:
             return None
-        try:
-            return NodeConfig.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise ServerUnavailable(f"the server sent an invalid config: {exc}") from None
+        return parse_config(response.content)
 
     def register_key(self, node: str, network: str, public_key: str) -> None:
         self._request("PUT", f"/nodes/{node}/keys/{network}", json={"public_key": public_key})

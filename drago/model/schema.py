@@ -119,18 +119,18 @@ class Selector(str):
 
 def _parse_selector(value: Any) -> str:
     """Check and normalise a selector; use :class:`Selector` to match with it."""
-    text = _strict_str(value).strip()
+    text = _strict_str(value)
     if text == "*":
         return text
     if "=" not in text:
         return _check_name(text)
     for term in text.split(","):
-        key, sep, val = term.strip().partition("=")
+        key, sep, val = term.partition("=")
         if not sep or not LABEL_KEY_RE.match(key) or not LABEL_VALUE_RE.match(val):
             raise ValueError(
                 f"{text!r} is not a selector: use a node name, '*', or key=value[,key=value]"
             )
-    return ",".join(t.strip() for t in text.split(","))
+    return text
 
 
 SelectorField = Annotated[str, BeforeValidator(_parse_selector)]

@@ -5,8 +5,9 @@ import json
 import httpx
 import pytest
 
-from drago.agent.client import HttpClient
-from drago.errors import Forbidden, NotFound, ServerUnavailable, Unauthorized
+from drago.agent.client import HttpClient, parse_config
+from drago.errors import ConfigRefused, Forbidden, NotFound, ServerUnavailable, Unauthorized
+from drago.render.config import ENVELOPE_KEYS, canonical_json, sha256_hex
 from tests.agent.factory import standard
 
 CONFIG = standard()
@@ -74,3 +75,35 @@ def test_unauthorized() -> None:
     c = HttpClient("http://drago.test", "t", transport=httpx.MockTransport(deny))
     with pytest.raises(Unauthorized, match="bad token"):
         c.whoami()
+
+
+HOSTILE_FIELDS = {
+    "endpoint": ("peers", "endpoint", "[fd00::1%\npublic_key=" + "ab" * 32 + "]:51820"),
+    "allowed_ips": ("peers", "allowed_ips", ["10.0.0.0/24\nallowed_ip=0.0.0.0/0"]),
+    "public_key": ("peers", "public_key", "A" * 43 + "="),
+    "peer name": ("peers", "name", "x\nPostUp = id"),
+    "address": ("interface", "address", "fd00::1%eth0/64"),
+    "dns": ("interface", "dns", ["10.0.0.53 "]),
+    "ifname": ("interface", "ifname", "wg0\n"),
+}
+
+
+@pytest.mark.parametrize("target", HOSTILE_FIELDS.values(), ids=HOSTILE_FIELDS.keys())
+def test_a_config_outside_the_grammar_is_refused_even_with_a_matching_hash(
+    target: tuple[str, str, object],
+) -> None:
+    where, key, value = target
+    document = json.loads(CONFIG.to_json())
+    iface = document["interfaces"][0]
+    (iface["peers"][0] if where == "peers" else iface)[key] = value
+    content = {k: v for k, v in document.items() if k not in ENVELOPE_KEYS}
+    document["hash"] = sha256_hex(canonical_json(content))
+    with pytest.raises(ConfigRefused, match=f"refused the config from the server: .*{key}"):
+        parse_config(json.dumps(document).encode())
+
+
+def test_a_damaged_config_is_refused() -> None:
+    document = json.loads(CONFIG.to_json())
+    document["hash"] = "0" * 64
+    with pytest.raises(ConfigRefused, match="does not match the content"):
+        parse_config(json.dumps(document).encode())

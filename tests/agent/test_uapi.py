@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from drago.agent.backends.base import DeviceUpdate, PeerUpdate
 from drago.agent.backends.uapi import b64_to_hex, encode_set, hex_to_b64, parse_get
 from drago.agent.keys import KeyPair
+from drago.errors import BackendError, UnsafeValue
 
 OWN, A = KeyPair.generate(), KeyPair.generate()
 
@@ -75,3 +78,28 @@ def test_fresh_device_has_no_key_and_no_handshake() -> None:
     )
     assert device.public_key is None and device.listen_port is None
     assert device.peers[A.public_key].latest_handshake is None
+
+
+HOSTILE_PEERS = {
+    "endpoint with a second line": PeerUpdate(A.public_key, endpoint="[fd00::1%\npublic_key=ab]:1"),
+    "endpoint with a zone id": PeerUpdate(A.public_key, endpoint="[fe80::1%eth0]:51820"),
+    "endpoint that is a name": PeerUpdate(A.public_key, endpoint="fra-1.example.net:51820"),
+    "allowed IP with a second line": PeerUpdate(
+        A.public_key, allowed_ips=("10.0.0.2/32\npublic_key=" + "ab" * 32,)
+    ),
+    "allowed IP with a zone id": PeerUpdate(A.public_key, allowed_ips=("fd00::%x/64",)),
+    "key with a second line": PeerUpdate(A.public_key + "\nremove=true"),
+    "key in another spelling": PeerUpdate(A.public_key[:-2] + "B="),
+    "keepalive as text": PeerUpdate(A.public_key, persistent_keepalive="25\nx=1"),  # type: ignore[arg-type]
+}
+
+
+@pytest.mark.parametrize("peer", HOSTILE_PEERS.values(), ids=HOSTILE_PEERS.keys())
+def test_the_encoder_refuses_values_outside_the_uapi_grammar(peer: PeerUpdate) -> None:
+    with pytest.raises((UnsafeValue, BackendError)):
+        encode_set(DeviceUpdate(peers=(peer,)))
+
+
+def test_the_encoder_refuses_a_listen_port_outside_its_range() -> None:
+    with pytest.raises(UnsafeValue):
+        encode_set(DeviceUpdate(listen_port=70000))

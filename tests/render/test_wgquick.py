@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from drago.errors import NotFound
+from drago.errors import NotFound, UnsafeValue
 from drago.render import render_state, to_wg_quick
 from drago.render.config import NodeConfig
 from tests.render.states import key_for, make_state
@@ -150,3 +150,51 @@ def test_wg_setconf_accepts_the_stripped_export(
     assert "Endpoint = 192.0.2.1:51820" in shown
     assert f"PublicKey = {key_for('laptop')}" in shown
     assert shown.count("[Peer]") == 2
+
+
+def _forged(node: NodeConfig, **changes: Any) -> NodeConfig:
+    """``node`` with fields replaced without validation (a validator gap)."""
+    iface = node.interfaces[0]
+    peer = iface.peers[0]
+    peer_fields = {k: v for k, v in changes.items() if k in type(peer).model_fields}
+    iface_fields = {
+        k: v for k, v in changes.items() if k in type(iface).model_fields and k not in peer_fields
+    }
+    peers = (peer.model_copy(update=peer_fields), *iface.peers[1:])
+    forged = iface.model_copy(update={**iface_fields, "peers": peers})
+    return node.model_copy(update={"interfaces": (forged, *node.interfaces[1:])})
+
+
+FORGED: dict[str, dict[str, Any]] = {
+    "endpoint with a hook line": {"endpoint": "[fd00::1%\nPreUp = id]:51820"},
+    "endpoint with a space": {"endpoint": "fd00::1%x y:1"},
+    "allowed IPs with a section": {"allowed_ips": ("10.0.0.0/24\n[Interface]",)},
+    "peer name with a line": {"name": "x\nPostUp = id"},
+    "public key with a line": {"public_key": key_for("a") + "\nPreDown = id"},
+    "address with a zone": {"address": "fd00::1%\nTable = off/64"},
+    "DNS with a line": {"dns": ("10.0.0.53\nPostUp = id",)},
+    "interface name": {"ifname": "wg0\n[Peer]"},
+    "listen port as text": {"listen_port": "1\nPreUp = id"},
+    "keepalive as text": {"persistent_keepalive": "1\nPreUp = id"},
+    "MTU as a bool": {"mtu": True},
+}
+
+
+@pytest.mark.parametrize("changes", FORGED.values(), ids=FORGED.keys())
+def test_the_writer_refuses_values_outside_its_line_grammar(changes: dict[str, Any]) -> None:
+    with pytest.raises(UnsafeValue, match="refusing to write"):
+        to_wg_quick(_forged(config(), **changes), "backbone")
+
+
+def test_the_writer_refuses_a_pending_reason_that_breaks_its_comment_line() -> None:
+    node = config()
+    iface = node.interfaces[0]
+    pending = iface.pending_peers[0].model_copy(update={"reason": "x\nPreUp = id"})
+    forged = iface.model_copy(update={"pending_peers": (pending,)})
+    with pytest.raises(UnsafeValue):
+        to_wg_quick(node.model_copy(update={"interfaces": (forged,)}), "backbone")
+
+
+def test_the_writer_refuses_a_revision_that_breaks_its_comment_line() -> None:
+    with pytest.raises(UnsafeValue):
+        to_wg_quick(config().model_copy(update={"revision": "c0ffee\nPreUp = id"}), "backbone")
