@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import tomllib
+
 import pytest
 
 from tests.server.api.conftest import Api
@@ -67,3 +70,39 @@ async def test_admin_deletes_a_key(api: Api) -> None:
     assert answer.status_code == 200, answer.text
     assert api.text("keys/fra-1.toml") is None
     assert (await api.delete("/api/v1/nodes/fra-1/keys/backbone")).status_code == 404
+
+
+def _alias(key: str) -> str:
+    """Another base64 spelling of the same 32 bytes (unused low bits set)."""
+    raw = base64.b64decode(key)
+    alias = key[:-2] + chr(ord(key[-2]) + 1) + "="
+    assert alias != key and base64.b64decode(alias) == raw
+    return alias
+
+
+async def test_another_spelling_of_a_peers_key_cannot_be_registered(api: Api) -> None:
+    """laptop-ben joins network site, where ber-gw's key is registered: the same bytes
+    spelled differently must not pass for a new key."""
+    theirs = tomllib.loads(api.text("keys/ber-gw.toml"))["interfaces"]["site"]["public_key"]
+    before = api.head()
+    for spelling in (_alias(theirs), theirs):
+        answer = await api.put(
+            "/api/v1/nodes/laptop-ben/keys/site",
+            json={"public_key": spelling},
+            as_="node:laptop-ben",
+        )
+        assert answer.status_code == 422, answer.text
+        detail = answer.json()["error"]["details"][0]
+        assert detail["path"] == "keys/laptop-ben.toml"
+        assert detail["key"] == "interfaces.site.public_key"
+    assert api.head() == before
+
+
+async def test_the_all_zero_key_is_refused(api: Api) -> None:
+    answer = await api.put(
+        "/api/v1/nodes/laptop-ben/keys/site",
+        json={"public_key": "A" * 43 + "="},
+        as_="node:laptop-ben",
+    )
+    assert answer.status_code == 422
+    assert "all-zero" in answer.json()["error"]["message"]
