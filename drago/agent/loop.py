@@ -174,7 +174,12 @@ class Agent:
     def retry(self) -> bool:
         """Try :attr:`config` again (due at :attr:`retry_at`); report when anything changed."""
         assert self.config is not None
-        log.info("retrying config %s", self.config.hash[:12])
+        if self.errors:
+            log.info("retrying config %s", self.config.hash[:12])
+        else:
+            log.info(
+                "retrying %d peer(s) of config %s", len(self.peer_problems), self.config.hash[:12]
+            )
         errors, peers = self.errors, self.peer_problems
         if self.key_errors:
             try:
