@@ -370,3 +370,19 @@ def test_a_cached_config_that_fails_at_boot_is_asked_for_again(tmp_path: Path) -
     agent.run(stop)
     assert server.polls[0] == (None, 0.0)
     assert server.reports[-1]["applied_hash"] == standard().hash
+
+
+def test_a_new_config_preempts_a_peer_retry_wait(tmp_path: Path) -> None:
+    bad = node(interface(peer("nyc-1", "unreachable.invalid:51820")), revision="r1")
+    good = node(interface(peer("nyc-1", "192.0.2.2:51820")), revision="r2")
+    agent, server, host, stop, clock = make_agent(tmp_path, [lambda known: bad, lambda known: good])
+    delays = record_waits(stop)
+    agent.run(stop)
+    assert server.polls[1] == (bad.hash, 0.5)  # long-polling while the peer waits for its retry
+    assert server.reports[0]["applied_hash"] == bad.hash
+    assert server.reports[1]["applied_hash"] == good.hash  # applied as soon as it came
+    assert all("problem" not in p for p in server.reports[1]["peers"])
+    assert host.read("wg-backbone").peers[PEER_KEYS["nyc-1"].public_key].endpoint == (
+        "192.0.2.2:51820"
+    )
+    assert clock.now == 0 and delays == [] and agent.retry_at is None
