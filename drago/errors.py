@@ -124,6 +124,12 @@ class BackendError(DragoError):
     code = "backend_error"
 
 
+class DeviceRefused(BackendError):
+    """A WireGuard device answered that it does not accept an update (a value it refuses)."""
+
+    code = "device_refused"
+
+
 class ServerUnavailable(DragoError):
     """The agent could not reach the server (or it answered 5xx)."""
 

@@ -2,9 +2,13 @@
 
 Per interface: create the device, send one device update (key, port, then peer
 removals, changes and additions: never ``replace_peers``), then the link (MTU,
-addresses, up, routes). A failure stops that interface's remaining steps and is
-reported; the other interfaces go on. Private keys come from a lookup by
-network, so no change object ever holds one.
+addresses, up, routes). When the device refuses that update
+(:class:`~drago.errors.DeviceRefused`), it is sent again in parts (key, port
+and removals first, then one peer at a time) so that one peer the device
+refuses never holds back the others: such a peer is reported on its own and
+the interface's remaining steps go on. Any other failure stops
+that interface's remaining steps and is reported; the other interfaces go on.
+Private keys come from a lookup by network, so no change object ever holds one.
 """
 
 from __future__ import annotations
@@ -32,10 +36,20 @@ from drago.agent.changes import (
     SetPeerKeepalive,
     SetPrivateKey,
 )
-from drago.errors import BackendError
+from drago.errors import BackendError, DeviceRefused
 
 #: network -> base64 private key of the node's interface in that network.
 PrivateKeyLookup = Callable[[str], str | None]
+
+
+@dataclass
+class Applied:
+    """What went wrong while applying a plan (both empty when all went well)."""
+
+    #: One line per interface whose steps stopped.
+    errors: list[str] = field(default_factory=list)
+    #: (ifname, public key) -> why the device refused that peer's update.
+    refused: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -151,14 +165,42 @@ def _apply_link(links: LinkBackend, change: Change) -> None:
         links.add_route(ifname, change.destination)
 
 
+def _apply_in_parts(
+    wireguard: WireGuardBackend, ifname: str, update: DeviceUpdate
+) -> dict[tuple[str, str], str]:
+    """Send ``update`` again in parts after the device refused it as a whole.
+
+    Every part is idempotent, so resending what the failed update applied is
+    harmless. A failure of the first part (key, port, removals) raises, and so
+    does any failure but a refusal; the peers the device refuses one by one are
+    returned with the reason.
+    """
+    head = DeviceUpdate(
+        private_key=update.private_key,
+        listen_port=update.listen_port,
+        peers=tuple(p for p in update.peers if p.remove),
+    )
+    if not head.is_empty():
+        wireguard.apply(ifname, head)
+    refused: dict[tuple[str, str], str] = {}
+    for peer in update.peers:
+        if peer.remove:
+            continue
+        try:
+            wireguard.apply(ifname, DeviceUpdate(peers=(peer,)))
+        except DeviceRefused as exc:
+            refused[(ifname, peer.public_key)] = exc.message
+    return refused
+
+
 def apply_changes(
     changes: Sequence[Change],
     wireguard: WireGuardBackend,
     links: LinkBackend,
     private_keys: PrivateKeyLookup,
-) -> list[str]:
-    """Apply ``changes``; the errors met, one line each (empty when all went well)."""
-    errors: list[str] = []
+) -> Applied:
+    """Apply ``changes``; the interfaces and the peers that failed, with the reasons."""
+    applied = Applied()
     for batch in _batches(changes):
         try:
             if batch.remove:
@@ -168,9 +210,14 @@ def apply_changes(
                 wireguard.create(batch.ifname)
             update = batch.device_update(private_keys)
             if not update.is_empty():
-                wireguard.apply(batch.ifname, update)
+                try:
+                    wireguard.apply(batch.ifname, update)
+                except DeviceRefused:
+                    if not any(not p.remove for p in update.peers):
+                        raise
+                    applied.refused.update(_apply_in_parts(wireguard, batch.ifname, update))
             for change in batch.link:
                 _apply_link(links, change)
         except BackendError as exc:
-            errors.append(exc.message)
-    return errors
+            applied.errors.append(exc.message)
+    return applied

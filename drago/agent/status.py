@@ -1,9 +1,11 @@
 """The status report an agent sends after each reconcile and periodically.
 
 Shape (``PUT /api/v1/nodes/{node}/status``, the server's ``StatusReport``):
-hash and revision of the last config that applied cleanly, errors, and every
-peer of every interface (with its network) with latest handshake and transfer
-bytes. Never a private key.
+hash and revision of the last config that applied cleanly, node-level errors,
+and every peer of every interface (with its network) with latest handshake and
+transfer bytes. A peer with a per-peer problem (endpoint unresolved, refused by
+the device) carries it as ``problem``, and is listed even when it is not on the
+device; ``problem`` is left out when there is none. Never a private key.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from drago.agent.backends.base import WireGuardBackend
+from drago.agent.problems import PeerProblem
 from drago.errors import BackendError
 from drago.render.config import NodeConfig
 
@@ -24,15 +27,20 @@ def build_status(
     applied: NodeConfig | None,
     errors: list[str],
     wireguard: WireGuardBackend,
+    peer_problems: tuple[PeerProblem, ...] = (),
 ) -> dict[str, Any]:
     """The report for the machine that was last reconciled towards ``config``.
 
     ``applied`` is the last config that applied cleanly (None before the first
-    one): only its hash is reported as applied, so the server never takes a
-    node whose apply failed for in sync. When ``config`` is not that one, the
-    first error line names its hash.
+    one; per-peer problems do not stop a config from counting as applied):
+    only its hash is reported as applied, so the server never takes a node
+    whose apply failed for in sync. When ``config`` is not that one, the first
+    error line names its hash.
     """
     peers: list[dict[str, Any]] = []
+    troubled: dict[tuple[str, str], list[str]] = {}
+    for problem in peer_problems:
+        troubled.setdefault((problem.ifname, problem.public_key), []).append(problem.message)
     problems = list(errors)
     if config is not None and (applied is None or applied.hash != config.hash):
         problems.insert(
@@ -47,8 +55,8 @@ def build_status(
             problems.append(exc.message)
             continue
         names = {p.public_key: p.name for p in iface.peers}
-        peers.extend(
-            {
+        for key, peer in sorted(device.peers.items()):
+            entry: dict[str, Any] = {
                 "network": iface.network,
                 "name": names.get(key),
                 "public_key": key,
@@ -57,8 +65,21 @@ def build_status(
                 "rx_bytes": peer.rx_bytes,
                 "tx_bytes": peer.tx_bytes,
             }
-            for key, peer in sorted(device.peers.items())
-        )
+            found = troubled.get((iface.ifname, key))
+            if found:
+                entry["problem"] = "; ".join(found)[:MAX_ERROR_LENGTH]
+            peers.append(entry)
+        for key, name in sorted(names.items()):
+            found = troubled.get((iface.ifname, key))
+            if found and key not in device.peers:
+                peers.append(
+                    {
+                        "network": iface.network,
+                        "name": name,
+                        "public_key": key,
+                        "problem": "; ".join(found)[:MAX_ERROR_LENGTH],
+                    }
+                )
     return {
         "applied_hash": applied.hash if applied else None,
         "applied_revision": applied.revision if applied else None,

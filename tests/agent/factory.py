@@ -55,3 +55,18 @@ def standard() -> NodeConfig:
             peer("nyc-1", "192.0.2.2:51820", ("10.20.0.3/32",)),
         )
     )
+
+
+class FakeResolver:
+    """Host names -> addresses; any other name fails as DNS would. Counts lookups."""
+
+    def __init__(self, names: dict[str, str] | None = None) -> None:
+        self.names = dict(names or {})
+        self.lookups: list[str] = []
+
+    def __call__(self, host: str, port: int) -> str:
+        self.lookups.append(host)
+        try:
+            return self.names[host]
+        except KeyError:
+            raise OSError(f"[Errno -2] Name or service not known: {host}") from None

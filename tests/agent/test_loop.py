@@ -11,6 +11,7 @@ import pytest
 from drago.agent.backends.fake import FakeHost
 from drago.agent.backoff import Backoff
 from drago.agent.cache import ConfigCache
+from drago.agent.endpoints import Endpoints
 from drago.agent.keys import KeyStore
 from drago.agent.loop import Agent, Timing
 from drago.agent.ownership import Ownership
@@ -18,7 +19,7 @@ from drago.agent.reconcile import Reconciler
 from drago.errors import ServerUnavailable
 from drago.render.config import NodeConfig
 from drago.server.runtime.status import StatusReport
-from tests.agent.factory import PEER_KEYS, interface, node, peer, standard
+from tests.agent.factory import PEER_KEYS, FakeResolver, interface, node, peer, standard
 
 Step = Callable[[str | None], NodeConfig | None]
 
@@ -65,14 +66,15 @@ class Clock:
 
 
 def make_agent(
-    tmp_path: Path, steps: list[Step]
+    tmp_path: Path, steps: list[Step], resolver: FakeResolver | None = None
 ) -> tuple[Agent, FakeServer, FakeHost, threading.Event, Clock]:
     stop = threading.Event()
     server = FakeServer(steps, stop)
     host = FakeHost()
     keys = KeyStore(tmp_path)
-    rec = Reconciler(host, host.links(), keys, Ownership(tmp_path))
     clock = Clock()
+    endpoints = Endpoints(resolver or FakeResolver(), clock=clock, rng=lambda: 0)
+    rec = Reconciler(host, host.links(), keys, Ownership(tmp_path), endpoints, rng=lambda: 0)
     agent = Agent(
         server,
         rec,
@@ -81,6 +83,7 @@ def make_agent(
         Timing(),
         clock=clock,
         backoff=Backoff(rng=lambda: 0),
+        retry_backoff=Backoff(rng=lambda: 0),
     )
     return agent, server, host, stop, clock
 
@@ -206,44 +209,53 @@ def record_waits(stop: threading.Event) -> list[float]:
     return delays
 
 
-def test_a_failed_apply_is_not_reported_as_applied_and_is_retried(tmp_path: Path) -> None:
-    agent, server, host, stop, _ = make_agent(
-        tmp_path, [lambda known: standard(), lambda known: standard()]
-    )
-    host.fail_next["wg-backbone"] = "errno=-22"
+def test_a_failed_apply_is_retried_from_memory_while_the_long_poll_goes_on(
+    tmp_path: Path,
+) -> None:
+    agent, server, host, stop, clock = make_agent(tmp_path, [lambda known: standard()])
+    host.create("wg-backbone")
+    agent.reconciler.ownership.add("wg-backbone", "backbone")
+    host.failing["wg-backbone"] = "errno=-22"
+
+    def device_heals_and_the_retry_is_due(known: str | None) -> None:
+        del host.failing["wg-backbone"]
+        clock.now += 0.5
+        return None
+
+    server.steps.append(device_heals_and_the_retry_is_due)
     delays = record_waits(stop)
     agent.run(stop)
     failed, retried = server.reports[0], server.reports[1]
     assert failed["applied_hash"] is None and failed["applied_revision"] is None
     assert standard().hash in failed["errors"][0]
     assert "wg-backbone: errno=-22" in failed["errors"]
-    # not taken as known: asked again after the backoff, not after the drift check
-    assert server.polls[1][0] is None
-    assert delays == [0.5]
+    # the hash is known: the long-poll goes on, held only until the retry is due
+    assert server.polls[1] == (standard().hash, 0.5)
+    assert delays == []  # never a sleep without a long-poll
     assert retried["applied_hash"] == standard().hash and retried["errors"] == []
-    assert server.polls[2][0] == standard().hash
     for sent in server.reports:
         StatusReport.model_validate(sent)
 
 
 def test_the_last_clean_config_stays_applied_when_the_next_one_fails(tmp_path: Path) -> None:
     first = node(interface(peer("fra-1")), revision="r1")
+    second = node(interface(peer("fra-1"), peer("nyc-1")), revision="r2")
     agent, server, host, stop, _ = make_agent(
-        tmp_path, [lambda known: first, lambda known: standard(), lambda known: None]
+        tmp_path, [lambda known: first, lambda known: second, lambda known: None]
     )
     delays = record_waits(stop)
 
     def fail_then_apply(known: str | None) -> NodeConfig:
-        host.fail_next["wg-backbone"] = "errno=-22"
-        return node(interface(peer("fra-1"), peer("nyc-1")), revision="r2")
+        host.failing["wg-backbone"] = "errno=-22"
+        return second
 
     server.steps[1] = fail_then_apply
     agent.run(stop)
     report = server.reports[-1]
     assert report["applied_hash"] == first.hash and report["applied_revision"] == "r1"
     assert "(revision r2) is not applied cleanly" in report["errors"][0]
-    assert server.polls[2][0] == first.hash
-    assert delays == [0.5]
+    assert server.polls[2] == (second.hash, 0.5)
+    assert delays == []
 
 
 def test_a_failed_drift_repair_withdraws_the_applied_hash(tmp_path: Path) -> None:
@@ -263,13 +275,92 @@ def test_a_failed_drift_repair_withdraws_the_applied_hash(tmp_path: Path) -> Non
 
 
 def test_a_config_that_keeps_failing_is_retried_with_growing_delays(tmp_path: Path) -> None:
-    agent, server, host, stop, _ = make_agent(tmp_path, [lambda known: standard()] * 5)
+    agent, server, host, stop, clock = make_agent(tmp_path, [lambda known: standard()])
     host.create("wg-backbone")  # someone else's interface: never touched
+
+    def time_passes_until_the_retry(known: str | None) -> None:
+        assert agent.retry_at is not None
+        clock.now = agent.retry_at
+        return None
+
+    server.steps.extend([time_passes_until_the_retry] * 5)
     delays = record_waits(stop)
     agent.run(stop)
-    assert [known for known, _ in server.polls] == [None] * 6
-    assert delays == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert [known for known, _ in server.polls] == [None] + [standard().hash] * 6
+    assert [wait for _, wait in server.polls[1:6]] == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert delays == []
     assert all(r["applied_hash"] is None for r in server.reports)
+    assert host.read("wg-backbone").peers == {}
+
+
+def test_a_new_config_preempts_a_retry_wait(tmp_path: Path) -> None:
+    broken = node(interface(peer("fra-1")), revision="r1")
+    fixed = node(interface(peer("fra-1"), ifname="wg-bb"), revision="r2")
+    agent, server, host, stop, clock = make_agent(
+        tmp_path, [lambda known: broken, lambda known: fixed]
+    )
+    host.create("wg-backbone")  # someone else's interface: r1 cannot apply
+    agent.retry_backoff = Backoff(initial=30, rng=lambda: 1.0)
+    delays = record_waits(stop)
+    agent.run(stop)
+    assert server.polls[1] == (broken.hash, 25.0)  # long-polling during the 30 s retry wait
+    assert server.reports[1]["applied_hash"] == fixed.hash  # applied as soon as it came
+    assert clock.now == 0 and delays == []
+    assert agent.retry_at is None
+
+
+def test_an_unresolvable_peer_is_reported_per_peer_and_the_config_counts_as_applied(
+    tmp_path: Path,
+) -> None:
+    config = node(
+        interface(
+            peer("fra-1", "192.0.2.1:51820", ("10.20.0.2/32",)),
+            peer("nyc-1", "unreachable.invalid:51820", ("10.20.0.3/32",)),
+        )
+    )
+    resolver = FakeResolver()
+    agent, server, host, stop, clock = make_agent(tmp_path, [lambda known: config], resolver)
+
+    def dns_heals_and_the_retry_is_due(known: str | None) -> None:
+        resolver.names["unreachable.invalid"] = "192.0.2.3"
+        clock.now += 0.5
+        return None
+
+    server.steps.append(dns_heals_and_the_retry_is_due)
+    delays = record_waits(stop)
+    agent.run(stop)
+    first, healed = server.reports[0], server.reports[1]
+    assert first["applied_hash"] == config.hash and first["errors"] == []
+    peers = {p["name"]: p for p in first["peers"]}
+    assert "problem" not in peers["fra-1"]
+    assert peers["nyc-1"]["endpoint"] is None
+    assert peers["nyc-1"]["problem"].startswith(
+        "endpoint unresolved: unreachable.invalid:51820: [Errno -2] Name or service not known"
+    )
+    assert server.polls[1] == (config.hash, 0.5)  # long-polls until its retry is due
+    assert delays == []
+    assert healed["applied_hash"] == config.hash
+    assert all("problem" not in p for p in healed["peers"])
+    nyc = host.read("wg-backbone").peers[PEER_KEYS["nyc-1"].public_key]
+    assert nyc.endpoint == "192.0.2.3:51820"
+    for sent in server.reports:
+        StatusReport.model_validate(sent)
+
+
+def test_a_refused_peer_is_reported_even_when_it_is_not_on_the_device(tmp_path: Path) -> None:
+    agent, server, host, stop, _ = make_agent(tmp_path, [lambda known: standard()])
+    host.refuse[PEER_KEYS["nyc-1"].public_key] = "the device rejected the request (errno=-22)"
+    agent.run(stop)
+    report = server.reports[0]
+    assert report["applied_hash"] == standard().hash and report["errors"] == []
+    nyc = next(p for p in report["peers"] if p["name"] == "nyc-1")
+    assert nyc == {
+        "network": "backbone",
+        "name": "nyc-1",
+        "public_key": PEER_KEYS["nyc-1"].public_key,
+        "problem": "refused by the device: the device rejected the request (errno=-22)",
+    }
+    StatusReport.model_validate(report)
 
 
 def test_a_cached_config_that_fails_at_boot_is_asked_for_again(tmp_path: Path) -> None:
@@ -279,3 +370,19 @@ def test_a_cached_config_that_fails_at_boot_is_asked_for_again(tmp_path: Path) -
     agent.run(stop)
     assert server.polls[0] == (None, 0.0)
     assert server.reports[-1]["applied_hash"] == standard().hash
+
+
+def test_a_new_config_preempts_a_peer_retry_wait(tmp_path: Path) -> None:
+    bad = node(interface(peer("nyc-1", "unreachable.invalid:51820")), revision="r1")
+    good = node(interface(peer("nyc-1", "192.0.2.2:51820")), revision="r2")
+    agent, server, host, stop, clock = make_agent(tmp_path, [lambda known: bad, lambda known: good])
+    delays = record_waits(stop)
+    agent.run(stop)
+    assert server.polls[1] == (bad.hash, 0.5)  # long-polling while the peer waits for its retry
+    assert server.reports[0]["applied_hash"] == bad.hash
+    assert server.reports[1]["applied_hash"] == good.hash  # applied as soon as it came
+    assert all("problem" not in p for p in server.reports[1]["peers"])
+    assert host.read("wg-backbone").peers[PEER_KEYS["nyc-1"].public_key].endpoint == (
+        "192.0.2.2:51820"
+    )
+    assert clock.now == 0 and delays == [] and agent.retry_at is None

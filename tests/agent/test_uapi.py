@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import socket
+import threading
+from pathlib import Path
+
 import pytest
 
 from drago.agent.backends.base import DeviceUpdate, PeerUpdate
-from drago.agent.backends.uapi import b64_to_hex, encode_set, hex_to_b64, parse_get
+from drago.agent.backends.uapi import UapiSocket, b64_to_hex, encode_set, hex_to_b64, parse_get
 from drago.agent.keys import KeyPair
-from drago.errors import BackendError, UnsafeValue
+from drago.errors import BackendError, DeviceRefused, UnsafeValue
 
 OWN, A = KeyPair.generate(), KeyPair.generate()
 
@@ -103,3 +107,28 @@ def test_the_encoder_refuses_values_outside_the_uapi_grammar(peer: PeerUpdate) -
 def test_the_encoder_refuses_a_listen_port_outside_its_range() -> None:
     with pytest.raises(UnsafeValue):
         encode_set(DeviceUpdate(listen_port=70000))
+
+
+def test_a_refusal_is_told_apart_from_an_unreachable_device(tmp_path: Path) -> None:
+    """errno != 0 is the device refusing a value (DeviceRefused, per peer); a socket
+    that does not answer is a device failure (BackendError, the whole interface)."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(tmp_path / "wg-t.sock"))
+    server.listen(1)
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(1 << 16)
+            conn.sendall(b"errno=-22\n\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    update = DeviceUpdate(peers=(PeerUpdate(public_key=A.public_key, endpoint="192.0.2.1:51820"),))
+    with pytest.raises(DeviceRefused, match=r"errno=-22"):
+        UapiSocket("wg-t", tmp_path).set(update)
+    thread.join(5)
+    server.close()
+    with pytest.raises(BackendError) as raised:
+        UapiSocket("wg-u", tmp_path).set(update)
+    assert not isinstance(raised.value, DeviceRefused)

@@ -98,3 +98,27 @@ async def test_bad_reports_are_rejected(harness: Harness, body: bytes) -> None:
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "invalid_request"
     assert harness.ctx.status.get("fra-1") is None
+
+
+async def test_per_peer_problems_are_kept_and_do_not_count_against_in_sync(
+    harness: Harness,
+) -> None:
+    h = harness
+    node = h.token(Role.node, "fra-1")
+    desired = h.ctx.live.require_hash("fra-1")
+    problem = "endpoint unresolved: nyc-1.invalid:51820: [Errno -2] Name or service not known"
+    sent = report(desired)
+    sent["errors"] = []
+    sent["peers"] = [
+        {**sent["peers"][0], "endpoint": None, "problem": problem},  # type: ignore[index]
+        {"network": "backbone", "name": "lon-1", "public_key": "l" * 44, "problem": "x"},
+    ]
+    r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=sent)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["in_sync"] is True and body["errors"] == []
+    assert [p["problem"] for p in body["peers"]] == [problem, "x"]
+    assert body["peers"][1]["latest_handshake"] is None
+    unknown = {**sent, "peers": [{"public_key": "k" * 44, "problems": ["x"]}]}
+    r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=unknown)
+    assert r.status_code == 400  # unknown fields are refused

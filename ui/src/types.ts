@@ -98,6 +98,8 @@ export interface PeerStatus {
   latest_handshake?: number | null;
   rx_bytes?: number;
   tx_bytes?: number;
+  /** Why the agent could not apply this peer fully (e.g. "endpoint unresolved: ..."). */
+  problem?: string | null;
 }
 
 export interface NodeStatus {

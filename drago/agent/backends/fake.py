@@ -15,7 +15,7 @@ from nacl.public import PrivateKey
 
 from drago.agent.backends.base import DeviceUpdate
 from drago.agent.device import DeviceState, LinkState, PeerState, normalize_cidr
-from drago.errors import BackendError
+from drago.errors import BackendError, DeviceRefused
 
 
 @dataclass
@@ -35,6 +35,12 @@ class FakeHost:
         self.updates: list[DeviceUpdate] = []
         #: ifname -> message: the next apply on that interface fails after its first peer.
         self.fail_next: dict[str, str] = {}
+        #: ifname -> message: every apply on that interface fails, changing nothing.
+        self.failing: dict[str, str] = {}
+        #: public key -> message: an update that adds or changes this peer is refused at
+        #: that peer (DeviceRefused), after the earlier lines took effect, as a UAPI
+        #: device refuses a value it does not accept.
+        self.refuse: dict[str, str] = {}
 
     def _get(self, ifname: str) -> FakeInterface:
         try:
@@ -61,6 +67,8 @@ class FakeHost:
     def apply(self, ifname: str, update: DeviceUpdate) -> None:
         iface = self._get(ifname)
         self.updates.append(update)
+        if ifname in self.failing:
+            raise BackendError(f"{ifname}: {self.failing[ifname]}")
         failure = self.fail_next.pop(ifname, None)
         device = iface.device
         if update.private_key is not None:
@@ -75,6 +83,10 @@ class FakeHost:
                 iface.device = replace(device, peers=peers)
                 raise BackendError(f"{ifname}: {failure}")
             self.touched.append(change.public_key)
+            refused = self.refuse.get(change.public_key)
+            if refused is not None and not change.remove:
+                iface.device = replace(device, peers=peers)
+                raise DeviceRefused(f"{ifname}: {refused}")
             old = peers.get(change.public_key)
             if change.remove:
                 peers.pop(change.public_key, None)

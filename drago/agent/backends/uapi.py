@@ -22,7 +22,7 @@ from nacl.public import PrivateKey
 from drago import grammar
 from drago.agent.backends.base import DeviceUpdate, PeerUpdate
 from drago.agent.device import DeviceState, PeerState, normalize_cidr
-from drago.errors import BackendError
+from drago.errors import BackendError, DeviceRefused
 
 SOCKET_DIR = Path("/var/run/wireguard")
 TIMEOUT = 10.0
@@ -156,7 +156,7 @@ class UapiSocket:
         text = b"".join(chunks).decode()
         body, _, status = text.rstrip("\n").rpartition("errno=")
         if not status or status.strip() != "0":
-            raise BackendError(
+            raise DeviceRefused(
                 f"{self.ifname}: the device rejected the request (errno={status.strip() or '?'})"
             )
         return body

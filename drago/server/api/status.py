@@ -26,7 +26,8 @@ class NodeStatus(BaseModel):
     applied_hash: str | None = Field(description="hash the agent last reported as applied")
     applied_revision: str | None
     in_sync: bool = Field(
-        description="the applied hash equals the desired hash and the agent reports no errors"
+        description="the applied hash equals the desired hash and the agent reports no errors;"
+        " per-peer problems (`peers[].problem`) do not count: the agent applied everything else"
     )
     last_seen: float | None = Field(description="unix time of the last report, null when never")
     errors: list[str]

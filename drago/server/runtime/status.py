@@ -27,6 +27,12 @@ class PeerStatus(BaseModel):
     )
     rx_bytes: int = Field(0, ge=0)
     tx_bytes: int = Field(0, ge=0)
+    problem: ShortText | None = Field(
+        None,
+        description="why the agent could not apply this peer fully (e.g. `endpoint unresolved:"
+        " <reason>`, `refused by the device: <reason>`); the rest of the config is applied"
+        " and the agent retries the peer",
+    )
 
 
 class StatusReport(BaseModel):

@@ -32,6 +32,7 @@ export function NodePage({ name }: { name: string }) {
   const n = node.data;
   const s = status.data;
   const labels = Object.entries(n.spec.labels ?? {});
+  const troubled = s?.peers.filter((p) => p.problem) ?? [];
 
   return (
     <Page
@@ -104,6 +105,22 @@ export function NodePage({ name }: { name: string }) {
           </ul>
         </div>
       )}
+      {troubled.length > 0 && (
+        <div class="note error" data-testid="peer-problems">
+          <strong>
+            The agent applied everything else, but not these peers fully (it keeps retrying
+            them):
+          </strong>
+          <ul>
+            {troubled.map((p) => (
+              <li key={`${p.network ?? ""}/${p.public_key ?? p.name ?? ""}`}>
+                peer {p.name ?? p.public_key}
+                {p.network ? ` (${p.network})` : ""}: {p.problem}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
 
       <h2>Interfaces and peers</h2>
       {config.error && <ErrorNote error={config.error} retry={config.reload} />}
@@ -154,9 +171,9 @@ function InterfaceView({
 }) {
   const { client } = useSession();
   const [downloadError, setDownloadError] = useState<string | null>(null);
-  const handshake = (peer: string) =>
-    status?.peers.find((p) => p.name === peer && (!p.network || p.network === iface.network))
-      ?.latest_handshake ?? null;
+  const reported = (peer: string) =>
+    status?.peers.find((p) => p.name === peer && (!p.network || p.network === iface.network));
+  const handshake = (peer: string) => reported(peer)?.latest_handshake ?? null;
 
   async function download() {
     setDownloadError(null);
@@ -217,7 +234,14 @@ function InterfaceView({
                     <td>
                       <a href={href("nodes", peer.name)}>{peer.name}</a>
                     </td>
-                    <td>{peer.endpoint ? <code>{peer.endpoint}</code> : "—"}</td>
+                    <td>
+                      {peer.endpoint ? <code>{peer.endpoint}</code> : "—"}
+                      {reported(peer.name)?.problem && (
+                        <span class="tag" title={reported(peer.name)?.problem ?? ""}>
+                          not applied fully
+                        </span>
+                      )}
+                    </td>
                     <td>
                       <code>{peer.allowed_ips.join(", ")}</code>
                     </td>
