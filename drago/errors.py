@@ -113,9 +113,16 @@ class UnsafeValue(DragoError):
 
 class ConfigRefused(DragoError):
     """The agent refused a config from the server: it is not intact or holds a value
-    outside the config grammar. The previous config stays applied."""
+    outside the config grammar. The previous config stays applied.
+
+    ``served`` is the hash the server gave the refused config (its ``ETag``), so the
+    agent can wait for the next one instead of asking for the same one again."""
 
     code = "config_refused"
+
+    def __init__(self, message: str, *, served: str | None = None) -> None:
+        super().__init__(message, details={"hash": served})
+        self.served = served
 
 
 class BackendError(DragoError):

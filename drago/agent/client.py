@@ -16,6 +16,7 @@ import httpx
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from drago import grammar
 from drago.errors import (
     ConfigRefused,
     Conflict,
@@ -64,17 +65,21 @@ def _problem(error: ErrorDetails) -> str:
     return f"{where}: {error['msg']}"
 
 
-def parse_config(body: bytes) -> NodeConfig:
+def parse_config(body: bytes, served: str | None = None) -> NodeConfig:
     """A config as the server sent it, checked like anything from outside the node:
     intact (the hash matches the content) and every value within the config grammar.
-    Raises :class:`ConfigRefused` naming the first problems."""
+    Raises :class:`ConfigRefused` naming the first problems; ``served`` is the hash
+    the server announced for it (the ``ETag``), kept only when it is well-formed."""
     try:
         return NodeConfig.model_validate_json(body)
     except ValidationError as exc:
         problems = "; ".join(_problem(e) for e in exc.errors(include_url=False)[:3])
         more = exc.error_count() - 3
         suffix = f" (and {more} more)" if more > 0 else ""
-        raise ConfigRefused(f"refused the config from the server: {problems}{suffix}") from None
+        raise ConfigRefused(
+            f"refused the config from the server: {problems}{suffix}",
+            served=served if grammar.matches(grammar.CONFIG_HASH, served) else None,
+        ) from None
 
 
 def _error(response: httpx.Response) -> DragoError:
@@ -148,7 +153,7 @@ class HttpClient:
         )
         if response.status_code == 304:
             return None
-        return parse_config(response.content)
+        return parse_config(response.content, response.headers.get("etag", "").strip('"'))
 
     def register_key(self, node: str, network: str, public_key: str) -> None:
         self._request("PUT", f"/nodes/{node}/keys/{network}", json={"public_key": public_key})

@@ -28,7 +28,7 @@ from drago.agent.keys import KeyStore
 from drago.agent.problems import PeerProblem
 from drago.agent.reconcile import Outcome, Reconciler
 from drago.agent.status import build_status
-from drago.errors import DragoError, ServerUnavailable
+from drago.errors import ConfigRefused, DragoError, ServerUnavailable
 from drago.render.config import NodeConfig
 
 log = logging.getLogger("drago.agent")
@@ -79,6 +79,8 @@ class Agent:
         self.key_errors: list[str] = []
         #: When (``clock``) :attr:`config` or one of its peers is to be tried again.
         self.retry_at: float | None = None
+        #: Why the server's newest config was refused (reported until the next one).
+        self.refusal: str | None = None
 
     # -- steps -------------------------------------------------------------------
 
@@ -146,10 +148,11 @@ class Agent:
     def report(self) -> None:
         if self.node is None:
             return
+        errors = self.errors if self.refusal is None else [self.refusal, *self.errors]
         report = build_status(
             self.config,
             self.applied,
-            self.errors,
+            errors,
             self.reconciler.wireguard,
             self.peer_problems,
         )
@@ -165,6 +168,7 @@ class Agent:
         """
         if self.config is None or config.hash != self.config.hash:
             self.retry_backoff.reset()  # a new config starts its own retries
+        self.refusal = None
         self.key_errors = self.register_keys(config)
         outcome = self.apply(config)
         self.cache.save(config)
@@ -238,6 +242,18 @@ class Agent:
                             fresh.hash[:12],
                             self.retry_at - self.clock(),
                         )
+            except ConfigRefused as exc:
+                # The machine keeps the config it has; the server learns why.
+                log.error("%s", exc.message)
+                self.refusal = exc.message
+                self.report()
+                next_status = self.clock() + self.timing.status_interval
+                if exc.served is not None:
+                    known = exc.served  # wait for the server's next config, not this one
+                else:
+                    delay = self.backoff.next()
+                    log.warning("asking again in %.1fs", delay)
+                    stop.wait(delay)
             except DragoError as exc:
                 delay = self.backoff.next()
                 log.warning("%s; retrying in %.1fs", exc.message, delay)

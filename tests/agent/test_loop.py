@@ -16,7 +16,7 @@ from drago.agent.keys import KeyStore
 from drago.agent.loop import Agent, Timing
 from drago.agent.ownership import Ownership
 from drago.agent.reconcile import Reconciler
-from drago.errors import ServerUnavailable
+from drago.errors import ConfigRefused, ServerUnavailable
 from drago.render.config import NodeConfig
 from drago.server.runtime.status import StatusReport
 from tests.agent.factory import PEER_KEYS, FakeResolver, interface, node, peer, standard
@@ -386,3 +386,42 @@ def test_a_new_config_preempts_a_peer_retry_wait(tmp_path: Path) -> None:
         "192.0.2.2:51820"
     )
     assert clock.now == 0 and delays == [] and agent.retry_at is None
+
+
+def test_a_refused_config_keeps_the_applied_one_reports_why_and_waits_for_the_next(
+    tmp_path: Path,
+) -> None:
+    good = standard()
+    served = "ab" * 32
+
+    def refused(known: str | None) -> NodeConfig | None:
+        raise ConfigRefused("refused the config from the server: endpoint: x", served=served)
+
+    fixed = node(interface(peer("fra-1")), revision="r2")
+    agent, server, _, stop, _ = make_agent(
+        tmp_path, [lambda known: good, refused, lambda known: fixed]
+    )
+    delays = record_waits(stop)
+    agent.run(stop)
+    assert server.polls[2][0] == served  # holds for the next config, never re-asks
+    assert delays == []
+    refusal = server.reports[1]
+    assert refusal["applied_hash"] == good.hash  # the previous config stays applied
+    assert refusal["errors"][0].startswith("refused the config from the server")
+    assert server.reports[-1]["applied_hash"] == fixed.hash
+    assert server.reports[-1]["errors"] == []
+
+
+def test_a_refused_config_without_a_hash_is_asked_for_again_after_a_backoff(
+    tmp_path: Path,
+) -> None:
+    def refused(known: str | None) -> NodeConfig | None:
+        raise ConfigRefused("refused the config from the server: hash: bad")
+
+    agent, server, _, stop, _ = make_agent(
+        tmp_path, [lambda known: standard(), refused, lambda known: None]
+    )
+    delays = record_waits(stop)
+    agent.run(stop)
+    assert delays == [0.5]
+    assert server.polls[2][0] == standard().hash
