@@ -127,6 +127,9 @@ def gitops_script(url: str, data: Path, token: str) -> str:
             block = block.replace(text, replacement)
         lines = []
         for line in block.splitlines():
+            # ssh-keygen's default key path comes from the password database, not $HOME:
+            # without -f it would write to the real ~/.ssh of whoever runs the tests.
+            assert "ssh-keygen" not in line or " -f ~/" in line, line
             if line.startswith("pip install "):
                 lines.append(f"# skipped, installed already: {line}")
             else:
