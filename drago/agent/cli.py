@@ -2,8 +2,9 @@
 
 ``drago-agent [--server URL --token TOKEN ...] [--once] [--dry-run]`` runs the
 sync loop; ``drago-agent rotate-key NETWORK`` registers a new key pair. This is
-the only place where agent errors become exit codes: DragoError -> 1,
-Ctrl-C -> 130, anything else -> 3 (with the traceback logged).
+the only place where agent errors become exit codes: DragoError -> 1 (and
+``--once`` or ``--dry-run`` that reported errors), Ctrl-C -> 130, anything else
+-> 3 (with the traceback logged).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--drift-interval", type=float, help="seconds between drift checks")
     p.add_argument("--status-interval", type=float, help="seconds between status reports")
     p.add_argument("--poll-wait", type=float, help="seconds the server may hold a long-poll")
+    p.add_argument(
+        "--max-backoff", type=float, help="longest retry delay in seconds (server unreachable)"
+    )
     p.add_argument("--once", action="store_true", help="reconcile once; exit 0 if in sync")
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -86,7 +90,8 @@ def _build(settings: AgentSettings) -> tuple[Agent, HttpClient]:
     return Agent(client, reconciler, keys, ConfigCache(settings.state_dir), timing), client
 
 
-def _dry_run(agent: Agent) -> int:
+def dry_run(agent: Agent) -> int:
+    """Print the plan; exit 1 when it found errors (they are printed too), else 0."""
     agent.node = agent.client.whoami()
     config = agent.client.config(agent.node, None, 0)
     assert config is not None
@@ -95,9 +100,9 @@ def _dry_run(agent: Agent) -> int:
         print(change)
     for error in outcome.errors:
         print(f"error: {error}", file=sys.stderr)
-    if not outcome.changes:
+    if not outcome.changes and not outcome.errors:
         print("in sync: nothing to change")
-    return 0
+    return 1 if outcome.errors else 0
 
 
 def _rotate(agent: Agent, network: str) -> int:
@@ -131,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "rotate-key":
                 return _rotate(agent, args.network)
             if args.dry_run:
-                return _dry_run(agent)
+                return dry_run(agent)
             if args.once:
                 outcome = agent.once()
                 for error in outcome.errors:

@@ -18,7 +18,7 @@ from typing import Any
 import uvicorn
 
 from drago.server.app import Opened, create_app, open_context
-from drago.server.logs import configure_access_log
+from drago.server.logs import configure_access_log, quiet_libraries
 from drago.server.process import tune_gc
 from drago.server.settings import Settings, load_settings
 
@@ -109,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     tune_gc()
     configure_access_log(sys.stderr)
+    if not args.verbose:
+        quiet_libraries()
     opened = open_context(settings)
     app = create_app(opened.ctx)
     config = uvicorn.Config(

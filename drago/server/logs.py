@@ -16,6 +16,11 @@ from drago.server.metrics import Metrics
 
 access_log = logging.getLogger("drago.access")
 
+#: Libraries whose INFO lines no operator acts on: dulwich logs both sides' capabilities
+#: on every fetch, watchfiles every change it sees under the repository, uvicorn its
+#: startup steps (the server prints where it listens itself). Their warnings still show.
+QUIET_LIBRARIES = ("dulwich", "watchfiles", "uvicorn.error")
+
 
 def logfmt(fields: Mapping[str, object]) -> str:
     """``key=value`` pairs; values with spaces, quotes or ``=`` are quoted."""
@@ -41,6 +46,12 @@ def configure_access_log(stream: TextIO) -> None:
     access_log.handlers[:] = [handler]
     access_log.setLevel(logging.INFO)
     access_log.propagate = False
+
+
+def quiet_libraries() -> None:
+    """Keep INFO for drago's own lines: the libraries of QUIET_LIBRARIES log warnings up."""
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 class RequestLogMiddleware:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,6 +26,7 @@ from drago.store.paths import split_path
 from drago.store.records import CommitInfo, FileChange, Identity
 from drago.store.revisions import RevisionParser
 from drago.store.trees import FileLister, SourceLister, TreeWriter
+from drago.store.upstream import upstream_ref
 
 if TYPE_CHECKING:
     from drago.model.state import State
@@ -54,7 +56,11 @@ class Store:
         self._sources = SourceLister(self._reader)
         self._graph = CommitGraph(self._reader)
         self._revisions = RevisionParser(
-            self._reader, self._graph, self._read_ref, self._reader.prefixed
+            self._reader,
+            self._graph,
+            self._read_ref,
+            self._reader.prefixed,
+            upstream=functools.partial(upstream_ref, repo),
         )
         self._states: LRUCache[str, State] = LRUCache(64)
 
@@ -142,7 +148,7 @@ class Store:
     # reading
 
     def resolve(self, rev: str) -> str:
-        """The full sha of a commit named by sha, short sha, branch, tag, HEAD, ~N or ^N."""
+        """The full sha of a commit named as git names it (see :mod:`drago.store.revisions`)."""
         return self._revisions.resolve(rev)
 
     def _tree_of(self, rev: str) -> str:

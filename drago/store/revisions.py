@@ -1,4 +1,13 @@
-"""Revision names: ``HEAD``, branches, tags, full and short shas, ``~N`` and ``^N``."""
+"""Revision names, resolved as ``git rev-parse`` resolves them.
+
+A revision is a base name and suffixes. The base name is ``HEAD`` (or ``@``), a
+ref found by git's rules (``NAME``, ``refs/NAME``, ``refs/tags/NAME``,
+``refs/heads/NAME``, ``refs/remotes/NAME``, ``refs/remotes/NAME/HEAD``, the
+first that exists wins), a full or unambiguous short sha, or ``BRANCH@{u}`` /
+``@{upstream}`` (the branch's remote-tracking branch). Suffixes are ``~N``,
+``^N``, ``^{}`` and ``^{commit}``. Reflog forms (``@{1}``, ``@{-1}``,
+``@{yesterday}``) and ``:path`` are not revisions of a commit and are refused.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +18,28 @@ from drago.errors import InvalidRequest, NotFound
 from drago.store.graph import CommitGraph
 from drago.store.objects import ObjectReader
 
-_SUFFIX_RE = re.compile(r"([~^])(\d*)")
+_SUFFIX_RE = re.compile(r"\^\{(?:commit)?\}|([~^])(\d*)")
 _HEX_RE = re.compile(r"\A[0-9a-f]{4,40}\Z")
+_UPSTREAM_RE = re.compile(r"\A(.*)@\{(?:u|upstream)\}\Z", re.IGNORECASE)
+#: git's dwim rules for a short ref name, in git's order.
+_REF_RULES = ("refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}", "refs/remotes/{}/HEAD")
+
+#: ``upstream(branch)`` -> the full ref name of the branch's upstream (``branch`` is
+#: "" for the branch HEAD is on); InvalidRequest when it has none.
+Upstream = Callable[[str], str]
+
+
+def no_upstream(branch: str) -> str:
+    """For repositories without upstream configuration (the server's bare repository)."""
+    raise InvalidRequest(f"no upstream configured for branch {branch or 'HEAD'!r}")
 
 
 class RevisionParser:
     """Turns a revision expression into a full commit sha.
 
     ``lookup_ref`` returns the (peeled or not) sha a full ref name points to,
-    or None; ``prefixed`` lists the object ids starting with a hex prefix.
+    or None; ``prefixed`` lists the object ids starting with a hex prefix;
+    ``upstream`` names a branch's upstream ref (see :data:`Upstream`).
     """
 
     def __init__(
@@ -26,11 +48,13 @@ class RevisionParser:
         graph: CommitGraph,
         lookup_ref: Callable[[str], str | None],
         prefixed: Callable[[str], Iterable[str]],
+        upstream: Upstream = no_upstream,
     ) -> None:
         self._reader = reader
         self._graph = graph
         self._lookup_ref = lookup_ref
         self._prefixed = prefixed
+        self._upstream = upstream
 
     def resolve(self, rev: str) -> str:
         if not rev or rev != rev.strip() or "\0" in rev:
@@ -43,7 +67,8 @@ class RevisionParser:
             if match.start() != position:
                 break
             position = match.end()
-            sha = self._step(sha, match[1], match[2], rev)
+            if match[1] is not None:
+                sha = self._step(sha, match[1], match[2], rev)
         if position != len(suffix):
             raise InvalidRequest(f"invalid revision {rev!r}")
         return sha
@@ -51,22 +76,42 @@ class RevisionParser:
     def _base(self, name: str, rev: str) -> str:
         if not name:
             raise InvalidRequest(f"invalid revision {rev!r}")
-        candidates = [name] if name.startswith("refs/") or name == "HEAD" else []
-        candidates += [f"refs/heads/{name}", f"refs/tags/{name}"]
-        for ref in candidates:
+        upstream = _UPSTREAM_RE.match(name)
+        if upstream is not None:
+            branch = upstream[1]
+            if branch in ("", "HEAD", "@"):
+                branch = ""
+            elif "@{" in branch:
+                raise InvalidRequest(f"invalid revision {rev!r}")
+            ref = self._upstream(branch)
+            target = self._lookup_ref(ref)
+            if target is None:
+                raise NotFound(f"revision {rev!r} not found: {ref} does not exist")
+            return self._commit(target, rev)
+        if "@{" in name:
+            raise InvalidRequest(f"invalid revision {rev!r}: only @{{upstream}} is supported")
+        if name == "@":
+            name = "HEAD"
+        lowered = name.lower()
+        if len(lowered) == 40 and _HEX_RE.match(lowered) and self._reader.contains(lowered):
+            return self._commit(lowered, rev)
+        for ref in self._ref_candidates(name):
             target = self._lookup_ref(ref)
             if target is not None:
                 return self._commit(target, rev)
-        lowered = name.lower()
         if _HEX_RE.match(lowered):
-            if len(lowered) == 40 and self._reader.contains(lowered):
-                return self._commit(lowered, rev)
             commits = {c for c in map(self._peeled, self._prefixed(lowered)) if c is not None}
             if len(commits) == 1:
                 return commits.pop()
             if len(commits) > 1:
                 raise InvalidRequest(f"revision {rev!r} is ambiguous: {len(commits)} commits match")
         raise NotFound(f"revision {rev!r} not found")
+
+    @staticmethod
+    def _ref_candidates(name: str) -> list[str]:
+        if name == "HEAD" or name.startswith("refs/"):
+            return [name]
+        return [rule.format(name) for rule in _REF_RULES]
 
     def _peeled(self, sha: str) -> str | None:
         try:

@@ -57,3 +57,22 @@ def test_plan_against_the_working_tree(drago: Run, history: Path) -> None:
     code, out, err = drago("plan", "HEAD", "--repo", str(history))
     assert code == 0, err
     assert "node sgp-1 (removed)" in out
+
+
+def test_remote_tracking_revisions_in_a_clone(
+    drago: Run, history: Path, git: Git, tmp_path: Path
+) -> None:
+    """What CI does: a clone, a change on top, then `plan origin/main HEAD` and
+    `validate --rev origin/main` (the remote-tracking branch, as git resolves it)."""
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(history), str(clone))
+    node = clone / "nodes" / "nyc-1.toml"
+    node.write_text(node.read_text().replace("198.51.100.7", "198.51.100.8"))
+    git(clone, "commit", "-qam", "move nyc-1 again")
+    code, out, err = drago("plan", "origin/main", "HEAD", "--repo", str(clone))
+    assert (code, err) == (0, "")
+    assert "endpoint 198.51.100.7:51820 => 198.51.100.8:51820" in out
+    code, out, _ = drago("validate", "--rev", "origin/main", str(clone))
+    assert code == 0 and f"at {git(clone, 'rev-parse', 'origin/main')[:12]}: valid" in out
+    for rev in ("@{u}", "HEAD~1", "origin"):
+        assert drago("plan", rev, "--repo", str(clone), "--format", "json")[0] == 0

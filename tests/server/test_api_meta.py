@@ -75,3 +75,18 @@ async def test_metrics_count_commits_waiters_and_sync(harness: Harness) -> None:
     assert "drago_nodes 7.0" in text
     assert "drago_render_seconds_count 2.0" in text
     assert "drago_nodes_woken_total" in text
+
+
+async def test_the_api_root_is_a_public_index_whose_links_answer(harness: Harness) -> None:
+    h = harness
+    r = await h.client.get("/api/v1")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["name"] == "drago"
+    assert (await h.client.get(body["openapi"])).json()["openapi"] == "3.1.0"
+    assert "docs/api.md" in body["docs"]
+    for name, path in body["links"].items():
+        if name in ("git", "ui"):
+            continue  # git answers only its own protocol's paths; the UI is its own page
+        linked = await h.client.get(path, headers=h.auth(h.admin))
+        assert linked.status_code == 200, (name, path, linked.status_code)

@@ -1,4 +1,4 @@
-"""Who am I, is the server healthy, and its metrics."""
+"""The API's index, who am I, is the server healthy, and its metrics."""
 
 from __future__ import annotations
 
@@ -8,11 +8,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+import drago
 from drago.server.api import PREFIX
 from drago.server.api.status import count_in_sync
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, Role, endpoint
 from drago.server.metrics import CONTENT_TYPE_LATEST
+
+
+class ApiIndex(BaseModel):
+    """Where to go from /api/v1: no repository content, so anyone may read it."""
+
+    name: str = Field(description='always "drago"')
+    version: str = Field(description="the server's version")
+    openapi: str = Field(description="path of the OpenAPI 3.1 document of this API")
+    docs: str = Field(description="where the API reference is")
+    links: dict[str, str] = Field(description="paths of the other entry points, by name")
 
 
 class WhoAmI(BaseModel):
@@ -35,6 +46,26 @@ class Live(BaseModel):
     revision: str | None = Field(description="the live revision")
     nodes: int = Field(description="nodes at the live revision")
     problem: dict[str, object] | None = Field(description="why the branch head is not live")
+
+
+@endpoint("public", "Links to the OpenAPI document and the docs", response=ApiIndex, tags=("meta",))
+async def index(request: Request, principal: Principal | None) -> Response:
+    body = ApiIndex(
+        name="drago",
+        version=drago.__version__,
+        openapi=f"{PREFIX}/openapi.json",
+        docs="docs/api.md in the drago sources (generated from the OpenAPI document)",
+        links={
+            "whoami": f"{PREFIX}/whoami",
+            "networks": f"{PREFIX}/networks",
+            "nodes": f"{PREFIX}/nodes",
+            "health": "/healthz",
+            "metrics": "/metrics",
+            "git": "/repo.git",
+            "ui": "/",
+        },
+    )
+    return JSONResponse(body.model_dump(mode="json"))
 
 
 @endpoint("any", "The token's identity and role", response=WhoAmI, tags=("meta",))
@@ -86,6 +117,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        Route(PREFIX, index, methods=["GET"]),
         Route(f"{PREFIX}/whoami", whoami, methods=["GET"]),
         Route(f"{PREFIX}/live", live, methods=["GET"]),
     ]
