@@ -19,6 +19,7 @@ from drago.errors import (
     Conflict,
     DragoError,
     Forbidden,
+    InvalidBody,
     InvalidRequest,
     NotFound,
     PayloadTooLarge,
@@ -33,6 +34,7 @@ log = logging.getLogger("drago.server")
 #: Most specific class first; the first match wins.
 STATUS: tuple[tuple[type[DragoError], int], ...] = (
     (ConfigError, 422),
+    (InvalidBody, 422),
     (InvalidRequest, 400),
     (Unauthorized, 401),
     (Forbidden, 403),
