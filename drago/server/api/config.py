@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from drago.errors import InvalidRequest
 from drago.render.wgquick import to_wg_quick
 from drago.server.api import PREFIX
+from drago.server.api.common import name_param
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint
 
@@ -67,7 +68,7 @@ def etag(digest: str) -> str:
 )
 async def get_config(request: Request, principal: Principal | None) -> Response:
     ctx: ServerContext = request.app.state.ctx
-    node = request.path_params["node"]
+    node = name_param(request, "node")
     fmt = request.query_params.get("format", "json")
     if fmt not in FORMATS:
         raise InvalidRequest(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
