@@ -65,3 +65,27 @@ async def test_only_admins_manage_tokens(harness: Harness, role: Role) -> None:
     ]:
         r = await h.client.request(method, url, headers=h.auth(secret), json={"role": "admin"})
         assert r.status_code == 403, (method, url)
+
+
+async def test_node_tokens_only_for_nodes_that_exist(harness: Harness) -> None:
+    """A token for a missing node would be a dormant credential: a typo that never works,
+    and a key to whatever node someone later adds under that name."""
+    h = harness
+    before = [t.id for t in h.ctx.tokens.list()]
+    r = await h.client.post(
+        "/api/v1/tokens", headers=h.auth(h.admin), json={"role": "node", "node": "fra-9"}
+    )
+    assert r.status_code == 404, r.text
+    error = r.json()["error"]
+    assert "'fra-9'" in error["message"] and "nodes/fra-9.toml" in error["message"]
+    assert error["details"] == {"node": "fra-9", "path": "nodes/fra-9.toml"}
+    device = await h.client.post(
+        "/api/v1/tokens", headers=h.auth(h.admin), json={"role": "node", "node": "con"}
+    )
+    assert device.status_code == 400
+    assert "Windows device name" in device.json()["error"]["message"]
+    assert [t.id for t in h.ctx.tokens.list()] == before
+    ok = await h.client.post(
+        "/api/v1/tokens", headers=h.auth(h.admin), json={"role": "node", "node": "muc-1"}
+    )
+    assert ok.status_code == 201, ok.text

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from drago.errors import InvalidRequest, NotFound
-from drago.model.names import name_problem
+from drago.model.names import file_path, name_problem
 from drago.server.endpoint import Principal, Role
 from drago.server.runtime.db import Database
 from drago.store.records import Identity
@@ -82,6 +82,20 @@ def check_token_fields(role: Role, node: str | None) -> None:
             raise InvalidRequest(f"node: {problem}")
     elif node is not None:
         raise InvalidRequest(f"only node tokens are bound to a node, not {role} tokens")
+
+
+def unknown_node(node: str) -> NotFound:
+    """Why a node token for ``node`` is refused: the node is not in the repository.
+
+    A token for a name nobody uses yet would be a dormant credential: a typo
+    never works and is never noticed, and whoever later adds a node of that name
+    finds a token already bound to it. Add ``nodes/<node>.toml`` first.
+    """
+    path = file_path("nodes", node)
+    return NotFound(
+        f"there is no node {node!r} at the live revision: add {path} before creating its token",
+        details={"node": node, "path": path},
+    )
 
 
 def default_identity(role: Role, node: str | None, token_id: str) -> tuple[str, str]:
