@@ -109,6 +109,26 @@ def authorize(request: Request, access: Access) -> Principal | None:
     raise Forbidden(f"a {principal.role} token may not do this")
 
 
+async def reauthorize(request: Request, principal: Principal | None) -> None:
+    """Check again that the request's token is valid: a request held for a while
+    (a long-poll) must not answer with what its token may no longer read.
+
+    401 when the token was revoked meanwhile. A token's role and node never
+    change, so finding it again is enough. Off the event loop, like the first check.
+    """
+    if principal is None:
+        return
+    secret = bearer_secret(request)
+    authenticator: TokenAuthenticator = request.app.state.ctx.tokens
+    current = (
+        None
+        if secret is None
+        else await anyio.to_thread.run_sync(authenticator.authenticate, secret)
+    )
+    if current is None or current.token_id != principal.token_id:
+        raise Unauthorized("the token was revoked while the request waited")
+
+
 def endpoint(
     access: Access,
     summary: str,
