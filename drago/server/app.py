@@ -30,6 +30,7 @@ from drago.server.errors import EXCEPTION_HANDLERS, drago_error_response
 from drago.server.live import LiveState
 from drago.server.logs import RequestLogMiddleware
 from drago.server.metrics import Metrics
+from drago.server.recheck import TokenRecheck
 from drago.server.runtime.db import Database
 from drago.server.runtime.status import SqliteStatusStore
 from drago.server.runtime.tokens import SqliteTokenStore
@@ -135,6 +136,7 @@ def create_app(ctx: ServerContext) -> Starlette:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.recheck = TokenRecheck(ctx.tokens)  # held long-polls re-check their tokens
     return app
 
 

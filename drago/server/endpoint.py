@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from drago.errors import Forbidden, InvalidBody, InvalidRequest, Unauthorized
+from drago.server.recheck import TokenRecheck
 
 Access = Literal["public", "any", "read", "admin", "node-read", "node-write"]
 ACCESS_POLICIES: tuple[Access, ...] = ("public", "any", "read", "admin", "node-read", "node-write")
@@ -110,22 +111,17 @@ def authorize(request: Request, access: Access) -> Principal | None:
 
 
 async def reauthorize(request: Request, principal: Principal | None) -> None:
-    """Check again that the request's token is valid: a request held for a while
-    (a long-poll) must not answer with what its token may no longer read.
+    """Check again that the request's token exists: a request held for a while (a
+    long-poll) must not answer with what its token may no longer read.
 
-    401 when the token was revoked meanwhile. A token's role and node never
-    change, so finding it again is enough. Off the event loop, like the first check.
+    401 when the token was revoked meanwhile. The secret matched the token when
+    the request arrived, and a token's role and node never change, so finding
+    its id again is enough (in batches, see :mod:`drago.server.recheck`).
     """
     if principal is None:
         return
-    secret = bearer_secret(request)
-    authenticator: TokenAuthenticator = request.app.state.ctx.tokens
-    current = (
-        None
-        if secret is None
-        else await anyio.to_thread.run_sync(authenticator.authenticate, secret)
-    )
-    if current is None or current.token_id != principal.token_id:
+    recheck: TokenRecheck = request.app.state.recheck
+    if not await recheck.valid(principal.token_id):
         raise Unauthorized("the token was revoked while the request waited")
 
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +23,8 @@ from drago.server.runtime.db import Database
 from drago.store.records import Identity
 
 PREFIX = "drago"
+#: Token ids per query of :meth:`SqliteTokenStore.existing` (SQLite limits parameters).
+LOOKUP_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ class TokenStore(Protocol):
     def get(self, token_id: str) -> TokenInfo: ...
 
     def revoke(self, token_id: str) -> TokenInfo: ...
+
+    def existing(self, token_ids: Collection[str]) -> set[str]:
+        """Which of ``token_ids`` are tokens (not revoked), in one look-up."""
+        ...
 
 
 def digest(secret: str) -> str:
@@ -174,6 +181,16 @@ class SqliteTokenStore:
             raise NotFound(f"no token {token_id!r}")
         r = rows[0]
         return TokenInfo(r[0], Role(r[1]), r[2], r[3], r[4], r[5])
+
+    def existing(self, token_ids: Collection[str]) -> set[str]:
+        wanted = sorted(set(token_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start : start + LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.query(f"SELECT id FROM tokens WHERE id IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
+        return found
 
     def revoke(self, token_id: str) -> TokenInfo:
         info = self.get(token_id)
