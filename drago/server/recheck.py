@@ -50,19 +50,19 @@ class TokenRecheck:
             await batch.done.wait()
         else:
             batch = self._open = _Batch({token_id})
-            try:
+            # Shielded: the requests that joined wait for this answer even when the
+            # one that opened the batch goes away (its client hung up).
+            with anyio.CancelScope(shield=True):
                 await anyio.sleep(0)  # the others woken with this one join now
-            finally:
                 self._open = None
-            try:
-                batch.found = await anyio.to_thread.run_sync(
-                    self._tokens.existing, frozenset(batch.ids)
-                )
-            except BaseException as exc:
-                batch.error = exc
-                raise
-            finally:
-                batch.done.set()
+                try:
+                    batch.found = await anyio.to_thread.run_sync(
+                        self._tokens.existing, frozenset(batch.ids)
+                    )
+                except Exception as exc:
+                    batch.error = exc
+                finally:
+                    batch.done.set()
         if batch.error is not None:
             raise batch.error
         return token_id in batch.found

@@ -73,3 +73,21 @@ async def test_a_failed_lookup_fails_every_request_of_its_batch() -> None:
         for token_id in ("a", "b", "c"):
             tg.start_soon(held, token_id)
     assert failures == ["database is gone"] * 3
+
+
+async def test_the_batch_is_answered_when_the_request_that_opened_it_goes_away() -> None:
+    lookup = CountingLookup({"a", "b"})
+    recheck = TokenRecheck(lookup)
+    answers: dict[str, bool] = {}
+
+    async def joiner() -> None:
+        answers["b"] = await recheck.valid("b")
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            with anyio.CancelScope() as gone:
+                gone.cancel()
+                tg.start_soon(joiner)
+                await recheck.valid("a")  # opens the batch, its caller is cancelled
+    assert answers == {"b": True}
+    assert lookup.calls == [frozenset({"a", "b"})]
