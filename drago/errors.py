@@ -66,6 +66,10 @@ class InvalidRequest(DragoError):
     code = "invalid_request"
 
 
+class InvalidBody(InvalidRequest):
+    """A request body is JSON of the wrong shape or type (malformed JSON is an InvalidRequest)."""
+
+
 class NotFound(DragoError):
     code = "not_found"
 

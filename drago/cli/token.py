@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from drago.errors import InvalidRequest
+from drago.errors import InvalidRequest, NotFound
+from drago.model.names import file_path
 from drago.server.datadir import DataDir
 from drago.server.endpoint import Role
 from drago.server.runtime.db import Database
-from drago.server.runtime.tokens import SqliteTokenStore
+from drago.server.runtime.tokens import SqliteTokenStore, check_token_fields, unknown_node
+from drago.store import Store
 
 
 def register(sub: Any) -> None:
@@ -28,7 +30,12 @@ def register(sub: Any) -> None:
     create = actions.add_parser("create", help="create a token and print its secret")
     _data_argument(create)
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
-    create.add_argument("--node", help="the node a node token is bound to")
+    create.add_argument(
+        "--node", help="the node a node token is bound to (nodes/NODE.toml must exist)"
+    )
+    create.add_argument(
+        "--branch", default="main", help="the server's live branch, where NODE must exist"
+    )
     create.add_argument("--name", help="commit author name for this token's writes")
     create.add_argument("--email", help="commit author email for this token's writes")
     create.set_defaults(run=run_create)
@@ -47,7 +54,7 @@ def _data_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="the server's data directory (or DRAGO_DATA)")
 
 
-def open_store(args: argparse.Namespace) -> SqliteTokenStore:
+def open_datadir(args: argparse.Namespace) -> DataDir:
     root = args.data or (Path(os.environ["DRAGO_DATA"]) if os.environ.get("DRAGO_DATA") else None)
     if root is None:
         raise InvalidRequest("no data directory: give --data DIR (or DRAGO_DATA)")
@@ -56,12 +63,32 @@ def open_store(args: argparse.Namespace) -> SqliteTokenStore:
         raise InvalidRequest(
             f"{root} is not a drago data directory (start `drago server --data {root}` once)"
         )
-    return SqliteTokenStore(Database(datadir.database))
+    return datadir
+
+
+def open_store(args: argparse.Namespace) -> SqliteTokenStore:
+    return SqliteTokenStore(Database(open_datadir(args).database))
+
+
+def require_node(datadir: DataDir, branch: str, node: str) -> None:
+    """NotFound unless ``nodes/<node>.toml`` is on the live branch (see ``unknown_node``)."""
+    with Store.open(datadir.repo, branch=branch) as store:
+        head = store.head()
+        try:
+            if head is None:
+                raise NotFound(f"{branch} has no commits")
+            store.read_file(head, file_path("nodes", node))
+        except NotFound:
+            raise unknown_node(node) from None
 
 
 def run_create(args: argparse.Namespace) -> int:
+    role = Role(args.role)
+    check_token_fields(role, args.node)
+    if args.node is not None:
+        require_node(open_datadir(args), args.branch, args.node)
     store = open_store(args)
-    _, secret = store.create(Role(args.role), node=args.node, name=args.name, email=args.email)
+    _, secret = store.create(role, node=args.node, name=args.name, email=args.email)
     print(secret, flush=True)
     return 0
 

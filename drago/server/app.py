@@ -30,6 +30,7 @@ from drago.server.errors import EXCEPTION_HANDLERS, drago_error_response
 from drago.server.live import LiveState
 from drago.server.logs import RequestLogMiddleware
 from drago.server.metrics import Metrics
+from drago.server.recheck import TokenRecheck
 from drago.server.runtime.db import Database
 from drago.server.runtime.status import SqliteStatusStore
 from drago.server.runtime.tokens import SqliteTokenStore
@@ -75,6 +76,33 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
+class NoSniffMiddleware:
+    """Every HTTP answer says ``X-Content-Type-Options: nosniff`` (API, git, UI, errors):
+    a browser never runs a JSON answer or a repository file as a script or page."""
+
+    HEADER = (b"x-content-type-options", b"nosniff")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.lower() != self.HEADER[0]
+                ]
+                message = {**message, "headers": [*headers, self.HEADER]}
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
+
+
 def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"request body larger than {limit} bytes", details={"limit_bytes": limit}
@@ -101,12 +129,14 @@ def create_app(ctx: ServerContext) -> Starlette:
         routes=app_routes(),
         middleware=[
             Middleware(RequestLogMiddleware, style=settings.log_format, metrics=ctx.metrics),
+            Middleware(NoSniffMiddleware),
             Middleware(BodyLimitMiddleware, limit=settings.max_body, push_limit=settings.max_push),
         ],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.recheck = TokenRecheck(ctx.tokens)  # held long-polls re-check their tokens
     return app
 
 

@@ -28,7 +28,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from drago.errors import Forbidden, InvalidRequest, Unauthorized
+from drago.errors import Forbidden, InvalidBody, InvalidRequest, Unauthorized
+from drago.server.recheck import TokenRecheck
 
 Access = Literal["public", "any", "read", "admin", "node-read", "node-write"]
 ACCESS_POLICIES: tuple[Access, ...] = ("public", "any", "read", "admin", "node-read", "node-write")
@@ -109,6 +110,21 @@ def authorize(request: Request, access: Access) -> Principal | None:
     raise Forbidden(f"a {principal.role} token may not do this")
 
 
+async def reauthorize(request: Request, principal: Principal | None) -> None:
+    """Check again that the request's token exists: a request held for a while (a
+    long-poll) must not answer with what its token may no longer read.
+
+    401 when the token was revoked meanwhile. The secret matched the token when
+    the request arrived, and a token's role and node never change, so finding
+    its id again is enough (in batches, see :mod:`drago.server.recheck`).
+    """
+    if principal is None:
+        return
+    recheck: TokenRecheck = request.app.state.recheck
+    if not await recheck.valid(principal.token_id):
+        raise Unauthorized("the token was revoked while the request waited")
+
+
 def endpoint(
     access: Access,
     summary: str,
@@ -149,18 +165,28 @@ def spec_of(func: Any) -> EndpointSpec | None:
 
 
 async def parse_body(req: Request, model: type[M]) -> M:
-    """Parse a JSON body into ``model``; errors name the field (400 / 422)."""
+    """The JSON body of ``req`` as ``model``, read strictly (the one body reader).
+
+    A body that is not JSON, or not a JSON object, is a 400; an empty body reads
+    as ``{}``. JSON of the wrong shape is a 422 naming each field: values are
+    never coerced (``"51820"`` is not an integer, ``1.0`` not a count, ``true``
+    not a number), so what a client sends is what the documentation says it sends.
+    """
     raw = await req.body()
     try:
-        return model.model_validate_json(raw or b"{}")
+        return model.model_validate_json(raw or b"{}", strict=True)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
         details = [
-            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
-            for err in exc.errors(include_url=False, include_input=False)
+            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in errors
         ]
-        if any(err["type"] == "json_invalid" for err in exc.errors()):
-            raise InvalidRequest("request body is not valid JSON", details=details) from None
-        raise InvalidRequest(
+        if any(err["type"] == "json_invalid" for err in errors):
+            raise InvalidRequest(
+                f"request body is not valid JSON: {errors[0]['msg']}", details=details
+            ) from None
+        if any(err["type"] == "model_type" and not err["loc"] for err in errors):
+            raise InvalidRequest("request body must be a JSON object", details=details) from None
+        raise InvalidBody(
             "request body does not match the schema: "
             + "; ".join(f"{d['field'] or 'body'}: {d['message']}" for d in details),
             details=details,

@@ -19,6 +19,7 @@ from drago.errors import (
     Conflict,
     DragoError,
     Forbidden,
+    InvalidBody,
     InvalidRequest,
     NotFound,
     PayloadTooLarge,
@@ -31,9 +32,13 @@ from drago.errors import (
 
 log = logging.getLogger("drago.server")
 
+#: Browsers must take every answer for its declared type, never sniff one.
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+
 #: Most specific class first; the first match wins.
 STATUS: tuple[tuple[type[DragoError], int], ...] = (
     (ConfigError, 422),
+    (InvalidBody, 422),
     (InvalidRequest, 400),
     (Unauthorized, 401),
     (Forbidden, 403),
@@ -78,7 +83,8 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    # Also set here: an unexpected error is answered outside every middleware.
+    return JSONResponse(body, status_code=status, headers={**(headers or {}), **NOSNIFF})
 
 
 def drago_error_response(error: DragoError) -> JSONResponse:

@@ -22,20 +22,36 @@ access_log = logging.getLogger("drago.access")
 QUIET_LIBRARIES = ("dulwich", "watchfiles", "uvicorn.error")
 
 
+#: Characters that make a logfmt value need quotes even when printable.
+SPECIAL = frozenset(' "=\\')
+
+
+def quote(text: str) -> str:
+    """``text`` as a JSON string of printable ASCII: control characters (DEL, NUL,
+    ESC, ...), line and paragraph separators and every other non-ASCII character
+    are escaped, so a value can never start a second line or a terminal sequence."""
+    return json.dumps(text).replace("\x7f", "\\u007f")
+
+
+def logfmt_value(text: str) -> str:
+    if text and text.isprintable() and not any(c in SPECIAL for c in text):
+        return text
+    return quote(text)
+
+
 def logfmt(fields: Mapping[str, object]) -> str:
-    """``key=value`` pairs; values with spaces, quotes or ``=`` are quoted."""
-    parts = []
-    for key, value in fields.items():
-        text = "" if value is None else str(value)
-        if not text or any(c in text for c in ' "=\\\n\t'):
-            text = json.dumps(text)
-        parts.append(f"{key}={text}")
-    return " ".join(parts)
+    """``key=value`` pairs; a value that is empty, holds a space, quote, ``=`` or
+    backslash, or any character that is not printable is a quoted JSON string."""
+    return " ".join(
+        f"{key}={logfmt_value('' if value is None else str(value))}"
+        for key, value in fields.items()
+    )
 
 
 def format_line(fields: Mapping[str, object], style: str) -> str:
+    """One line: logfmt, or a JSON object whose strings escape every non-printable character."""
     if style == "json":
-        return json.dumps(fields, separators=(",", ":"), default=str)
+        return json.dumps(fields, separators=(",", ":"), default=str).replace("\x7f", "\\u007f")
     return logfmt(fields)
 
 
@@ -54,8 +70,16 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def user_agent(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"user-agent":
+            return bytes(value).decode("latin-1")
+    return None
+
+
 class RequestLogMiddleware:
-    """Logs method, path, status, bytes sent and duration of every HTTP request."""
+    """Logs method, path, query, status, bytes sent, duration, client and user agent
+    of every HTTP request: one line each, whatever the request holds."""
 
     def __init__(self, app: ASGIApp, *, style: str, metrics: Metrics) -> None:
         self.app = app
@@ -95,6 +119,7 @@ class RequestLogMiddleware:
                     "bytes": sent,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                     "client": client[0] if client else None,
+                    "ua": user_agent(scope),
                 }
                 principal = scope.get(PRINCIPAL_SCOPE_KEY)
                 if isinstance(principal, Principal):

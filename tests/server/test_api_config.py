@@ -197,3 +197,57 @@ async def test_wg_quick_has_its_own_entity_tag(harness: Harness) -> None:
     assert (await h.client.get(url, params=params, headers=stale)).status_code == 200
     fresh = {**h.auth(h.admin), "If-None-Match": as_file.headers["etag"]}
     assert (await h.client.get(url, params=params, headers=fresh)).status_code == 304
+
+
+async def test_long_poll_of_a_token_revoked_during_the_wait_is_401(harness: Harness) -> None:
+    h = harness
+    info, secret = h.ctx.tokens.create(Role.node, node="fra-1")
+    etag = (await h.client.get(URL.format("fra-1"), headers=h.auth(secret))).headers["etag"]
+    answers: list[tuple[int, bytes]] = []
+
+    async def poll() -> None:
+        r = await h.client.get(
+            URL.format("fra-1"),
+            params={"wait": "3"},
+            headers={**h.auth(secret), "If-None-Match": etag},
+        )
+        answers.append((r.status_code, r.content))
+
+    with anyio.fail_after(4):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(poll)
+            while h.ctx.live.waiters < 1:
+                await anyio.sleep(0.01)
+            h.ctx.tokens.revoke(info.id)
+            # sgp-1 is a peer of fra-1: the held request wakes with a new config
+            await edit(h.ctx, "nodes/sgp-1.toml", "sgp-1.example.net", "sgp-2.example.net")
+    [(status, body)] = answers
+    assert status == 401
+    assert json.loads(body)["error"]["code"] == "unauthorized"
+    assert b"sgp-2.example.net" not in body
+
+
+@pytest.mark.parametrize("fmt", [{}, {"format": "wg-quick", "network": "backbone"}])
+async def test_long_poll_that_times_out_after_a_revocation_is_401(
+    harness: Harness, fmt: dict[str, str]
+) -> None:
+    h = harness
+    info, secret = h.ctx.tokens.create(Role.node, node="muc-1")
+    url = URL.format("muc-1")
+    etag = (await h.client.get(url, params=fmt, headers=h.auth(secret))).headers["etag"]
+    answers: list[int] = []
+
+    async def poll() -> None:
+        r = await h.client.get(
+            url,
+            params={**fmt, "wait": "0.5"},
+            headers={**h.auth(secret), "If-None-Match": etag},
+        )
+        answers.append(r.status_code)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(poll)
+        while h.ctx.live.waiters < 1:
+            await anyio.sleep(0.01)
+        h.ctx.tokens.revoke(info.id)
+    assert answers == [401]

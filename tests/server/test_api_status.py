@@ -88,14 +88,19 @@ async def test_status_access_rules(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b"not json", b'{"applied_hash": 5}', b'{"private_key": "x"}', b'{"errors": "x"}'],
+    ("body", "status"),
+    [
+        (b"not json", 400),
+        (b'{"applied_hash": 5}', 422),
+        (b'{"private_key": "x"}', 422),
+        (b'{"errors": "x"}', 422),
+    ],
 )
-async def test_bad_reports_are_rejected(harness: Harness, body: bytes) -> None:
+async def test_bad_reports_are_rejected(harness: Harness, body: bytes, status: int) -> None:
     r = await harness.client.put(
         "/api/v1/nodes/fra-1/status", headers=harness.auth(harness.admin), content=body
     )
-    assert r.status_code == 400
+    assert r.status_code == status
     assert r.json()["error"]["code"] == "invalid_request"
     assert harness.ctx.status.get("fra-1") is None
 
@@ -121,4 +126,4 @@ async def test_per_peer_problems_are_kept_and_do_not_count_against_in_sync(
     assert body["peers"][1]["latest_handshake"] is None
     unknown = {**sent, "peers": [{"public_key": "k" * 44, "problems": ["x"]}]}
     r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=unknown)
-    assert r.status_code == 400  # unknown fields are refused
+    assert r.status_code == 422  # unknown fields are refused

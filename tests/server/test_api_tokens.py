@@ -37,20 +37,20 @@ async def test_create_use_list_and_revoke(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status"),
     [
-        {"role": "node"},
-        {"role": "king"},
-        {"role": "admin", "node": "fra-1"},
-        {"role": "reader", "email": "not an email"},
-        {"role": "reader", "extra": 1},
-        {"role": "reader", "name": "Eve <eve@example.org>"},
-        {"role": "reader", "name": "   "},
+        ({"role": "node"}, 400),
+        ({"role": "king"}, 422),
+        ({"role": "admin", "node": "fra-1"}, 400),
+        ({"role": "reader", "email": "not an email"}, 422),
+        ({"role": "reader", "extra": 1}, 422),
+        ({"role": "reader", "name": "Eve <eve@example.org>"}, 422),
+        ({"role": "reader", "name": "   "}, 422),
     ],
 )
-async def test_invalid_requests(harness: Harness, body: dict[str, object]) -> None:
+async def test_invalid_requests(harness: Harness, body: dict[str, object], status: int) -> None:
     r = await harness.client.post("/api/v1/tokens", headers=harness.auth(harness.admin), json=body)
-    assert r.status_code == 400
+    assert r.status_code == status
     assert r.json()["error"]["code"] == "invalid_request"
 
 
@@ -65,3 +65,27 @@ async def test_only_admins_manage_tokens(harness: Harness, role: Role) -> None:
     ]:
         r = await h.client.request(method, url, headers=h.auth(secret), json={"role": "admin"})
         assert r.status_code == 403, (method, url)
+
+
+async def test_node_tokens_only_for_nodes_that_exist(harness: Harness) -> None:
+    """A token for a missing node would be a dormant credential: a typo that never works,
+    and a key to whatever node someone later adds under that name."""
+    h = harness
+    before = [t.id for t in h.ctx.tokens.list()]
+    r = await h.client.post(
+        "/api/v1/tokens", headers=h.auth(h.admin), json={"role": "node", "node": "fra-9"}
+    )
+    assert r.status_code == 404, r.text
+    error = r.json()["error"]
+    assert "'fra-9'" in error["message"] and "nodes/fra-9.toml" in error["message"]
+    assert error["details"] == {"node": "fra-9", "path": "nodes/fra-9.toml"}
+    device = await h.client.post(
+        "/api/v1/tokens", headers=h.auth(h.admin), json={"role": "node", "node": "con"}
+    )
+    assert device.status_code == 400
+    assert "Windows device name" in device.json()["error"]["message"]
+    assert [t.id for t in h.ctx.tokens.list()] == before
+    ok = await h.client.post(
+        "/api/v1/tokens", headers=h.auth(h.admin), json={"role": "node", "node": "muc-1"}
+    )
+    assert ok.status_code == 201, ok.text

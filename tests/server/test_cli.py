@@ -11,8 +11,8 @@ from drago.server.settings import Settings
 
 
 @pytest.fixture
-def data(tmp_path: Path) -> Path:
-    opened = open_context(Settings(data=tmp_path / "data"))
+def data(tmp_path: Path, example_repo: Path) -> Path:
+    opened = open_context(Settings(data=tmp_path / "data", init_from=example_repo))
     assert opened.ctx.database is not None
     opened.ctx.database.close()
     return tmp_path / "data"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import anyio.to_thread
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
 from drago.server.context import ServerContext
-from drago.server.endpoint import Principal, endpoint
+from drago.server.endpoint import Principal, endpoint, parse_body
 from drago.server.git.review import merge, review
 
 
@@ -54,6 +54,18 @@ class ReviewOut(BaseModel):
     markdown: str | None = Field(description="the plan as Markdown, for a pull request comment")
 
 
+class MergeRequest(BaseModel):
+    """Optional body of a merge (an empty body merges the branch's current head)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    head: str | None = Field(
+        None,
+        pattern="^[0-9a-f]{40}$",
+        description="merge only if the branch still points at this commit (the one reviewed)",
+    )
+
+
 class MergeOut(BaseModel):
     mode: Literal["fast-forward", "squash"]
     revision: str = Field(description="the live branch head after the merge")
@@ -91,12 +103,14 @@ async def branch_plan(request: Request, principal: Principal | None) -> Response
 @endpoint(
     "admin",
     "Merge a review branch: fast-forward if every commit is trusted-signed, else squash",
+    request=MergeRequest,
     response=MergeOut,
     tags=("branches",),
 )
 async def merge_branch(request: Request, principal: Principal | None) -> Response:
     assert principal is not None  # admin endpoints always have one
-    merged = await merge(_ctx(request), request.path_params["name"], principal)
+    asked = await parse_body(request, MergeRequest)
+    merged = await merge(_ctx(request), request.path_params["name"], principal, head=asked.head)
     body = MergeOut(mode=merged.mode, revision=merged.revision, commits=list(merged.commits))
     return JSONResponse(body.model_dump(mode="json"))
 

@@ -2,7 +2,8 @@
 
 With ``If-None-Match: "<hash>"`` and ``?wait=SECONDS`` the request is held until
 the node's hash differs (200 with the new config) or the wait ends (304). The
-wait is capped by the ``max_wait`` setting. ``?format=wg-quick&network=NET``
+wait is capped by the ``max_wait`` setting. The token is checked again when the
+wait ends: one revoked meanwhile gets 401, never the config. ``?format=wg-quick&network=NET``
 returns a wg-quick file for one network (without the private key).
 """
 
@@ -17,8 +18,9 @@ from starlette.routing import BaseRoute, Route
 from drago.errors import InvalidRequest
 from drago.render.wgquick import to_wg_quick
 from drago.server.api import PREFIX
+from drago.server.api.common import name_param
 from drago.server.context import ServerContext
-from drago.server.endpoint import Principal, endpoint
+from drago.server.endpoint import Principal, endpoint, reauthorize
 
 FORMATS = ("json", "wg-quick")
 
@@ -67,7 +69,7 @@ def etag(digest: str) -> str:
 )
 async def get_config(request: Request, principal: Principal | None) -> Response:
     ctx: ServerContext = request.app.state.ctx
-    node = request.path_params["node"]
+    node = name_param(request, "node")
     fmt = request.query_params.get("format", "json")
     if fmt not in FORMATS:
         raise InvalidRequest(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
@@ -78,7 +80,10 @@ async def get_config(request: Request, principal: Principal | None) -> Response:
     known = parse_etags(request.headers.get("if-none-match"))
     digest = ctx.live.require_hash(node)  # NotFound for unknown nodes
     if tag_for(digest, fmt, network) in known or "*" in known:
-        if not await ctx.live.wait_for_change(node, digest, wait):
+        changed = await ctx.live.wait_for_change(node, digest, wait)
+        if wait > 0:
+            await reauthorize(request, principal)  # revoked while held: 401, not the config
+        if not changed:
             return Response(status_code=304, headers={"ETag": etag(tag_for(digest, fmt, network))})
     headers = {"Cache-Control": "no-cache"}
     if fmt == "wg-quick":

@@ -21,6 +21,10 @@ description is served at `/api/v1/openapi.json` (OpenAPI 3.1).
 - **Errors**: every 4xx/5xx answer is `{"error": {"code", "message", "details"}}`. Validation
   errors (422) list each problem in `details` as `{"path", "key", "message"}`, e.g.
   `nodes/fra-1.toml: interfaces.backbone.address: ... is outside 10.20.0.0/16`.
+- **Bodies** are JSON objects read strictly: a body that is not JSON (or not an object) is a
+  400; a field of the wrong type or an unknown field is a 422 whose `details` name each
+  `{"field", "message"}`. Values are never coerced: `"listen_port": "51820"`, `1420.0` for an
+  integer or `true` for a number are refused, not converted. An empty body reads as `{}`.
 - **Writes** are one Git commit each, authored by the token's name and email. The commit message
   is the body's optional `message`, or a default such as `api: update nodes/fra-1.toml`.
   Send `If-Match: <revision>` (the `revision` or `ETag` of what you read) to get 409 instead of

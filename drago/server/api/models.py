@@ -22,8 +22,13 @@ from pydantic import (
 )
 
 from drago.model.names import NAME_PATTERN
+from drago.model.schema import Name
 
-NameField = Field(pattern=rf"^{NAME_PATTERN}$", description="lower-case name")
+#: A network or node name: checked by the model's one name check (its error says why),
+#: documented by its pattern.
+ApiName = Annotated[
+    Name, Field(description="lower-case name", json_schema_extra={"pattern": f"^{NAME_PATTERN}$"})
+]
 
 
 class _Body(BaseModel):
@@ -117,7 +122,7 @@ class NetworkWrite(_FileWrite):
 
 
 class NetworkCreate(NetworkWrite):
-    name: str = NameField
+    name: ApiName
 
 
 class NodeWrite(_FileWrite):
@@ -125,7 +130,7 @@ class NodeWrite(_FileWrite):
 
 
 class NodeCreate(NodeWrite):
-    name: str = NameField
+    name: ApiName
 
 
 class ConnectionWrite(_Write):

@@ -38,13 +38,16 @@ REF = "#/components/schemas/{model}"
 MODE: Literal["validation"] = "validation"
 
 ERRORS: dict[int, str] = {
-    400: "malformed request (details name the field)",
+    400: "malformed request: not JSON, or a bad path or query parameter",
     401: "no valid bearer token",
     403: "the token may not do this",
     404: "no such resource",
     409: "stale If-Match base revision, or the resource exists",
     413: "request body too large",
-    422: "the change is invalid: details list each problem as {path, key, message}",
+    422: (
+        "the body does not match its schema (details list {field, message}; values are"
+        " never coerced), or the change is invalid (details list {path, key, message})"
+    ),
 }
 #: Schemas of path parameters whose meaning is the same on every route.
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
-from drago.server.api.common import context, json_response
+from drago.server.api.common import context, json_response, name_param
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
 from drago.server.runtime.status import PeerStatus, StatusRecord, StatusReport, StatusStore
@@ -96,7 +96,7 @@ def overview(ctx: ServerContext, records: Mapping[str, StatusRecord]) -> StatusO
 )
 async def put_status(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
-    node = request.path_params["node"]
+    node = name_param(request, "node")
     report = await parse_body(request, StatusReport)
     desired = ctx.live.require_hash(node)  # NotFound for unknown nodes
     record = await anyio.to_thread.run_sync(store_report, ctx.status, node, report)
@@ -111,7 +111,7 @@ async def put_status(request: Request, principal: Principal | None) -> Response:
 )
 async def get_node_status(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
-    node = request.path_params["node"]
+    node = name_param(request, "node")
     desired = ctx.live.require_hash(node)
     record = await anyio.to_thread.run_sync(ctx.status.get, node)
     return json_response(node_status(node, desired, record))

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 from drago.server.api import PREFIX
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, Role, endpoint, parse_body
-from drago.server.runtime.tokens import TokenInfo
+from drago.server.runtime.tokens import TokenInfo, check_token_fields, unknown_node
 
 
 class TokenView(BaseModel):
@@ -41,7 +41,9 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    node: str | None = Field(None, description="the node a node token is bound to")
+    node: str | None = Field(
+        None, description="the node a node token is bound to (it must exist at the live revision)"
+    )
     name: str | None = Field(
         None,
         min_length=1,
@@ -75,6 +77,9 @@ async def list_tokens(request: Request, principal: Principal | None) -> Response
 async def create_token(request: Request, principal: Principal | None) -> Response:
     ctx: ServerContext = request.app.state.ctx
     spec = await parse_body(request, TokenCreate)
+    check_token_fields(spec.role, spec.node)
+    if spec.node is not None and spec.node not in ctx.live.state.nodes:
+        raise unknown_node(spec.node)
     info, secret = ctx.tokens.create(spec.role, node=spec.node, name=spec.name, email=spec.email)
     body = TokenCreated(token=TokenView.of(info), secret=secret)
     return JSONResponse(body.model_dump(mode="json"), status_code=201)

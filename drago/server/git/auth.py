@@ -10,6 +10,7 @@ import base64
 import binascii
 from typing import Literal
 
+import anyio.to_thread
 from starlette.requests import Request
 
 from drago.errors import Forbidden, Unauthorized
@@ -31,12 +32,18 @@ def basic_password(request: Request) -> str | None:
     return password if sep and password else None
 
 
-def authorize_git(request: Request, tokens: TokenAuthenticator, service: Service) -> Principal:
-    """The principal of the request if it may use ``service``; 401 or 403 otherwise."""
+async def authorize_git(
+    request: Request, tokens: TokenAuthenticator, service: Service
+) -> Principal:
+    """The principal of the request if it may use ``service``; 401 or 403 otherwise.
+
+    The token look-up reads the database: it runs in a worker thread, like the API's,
+    so a busy database never stalls the event loop (and every held long-poll with it).
+    """
     secret = basic_password(request)
     if secret is None:
         raise Unauthorized("git needs a token: use it as the password (http://x:TOKEN@host/...)")
-    principal = tokens.authenticate(secret)
+    principal = await anyio.to_thread.run_sync(tokens.authenticate, secret)
     if principal is None:
         raise Unauthorized("invalid or revoked token")
     if principal.role is Role.node:

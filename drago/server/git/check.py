@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from dulwich.refs import Ref, check_ref_format
-
 from drago.errors import ConfigError, DragoError, NotFound, PushRejected
 from drago.model.state import SourceFile
 from drago.model.validate import validate_files
+from drago.server.git.refnames import branch_problem
 from drago.signing import Signer, TrustedSigners, verify_commit
 from drago.store.graph import CommitGraph
 from drago.store.objects import ObjectReader, tree_id
@@ -117,8 +116,9 @@ class PushCheck:
         branch = update.branch
         if branch is None:
             raise PushRejected(f"only branches (refs/heads/*) can be pushed, not {update.ref}")
-        if not branch or not check_ref_format(Ref(update.ref.encode("utf-8"))):
-            raise PushRejected(f"invalid branch name {branch!r}")
+        problem = branch_problem(branch, deleting=update.new is None)
+        if problem is not None:
+            raise PushRejected(f"invalid branch name {problem}")
         if update.new is None:
             if branch == self._live:
                 raise PushRejected(f"the live branch {branch} cannot be deleted")

@@ -220,8 +220,16 @@ def _fork_point(store: Store, head: str, base: str) -> str | None:
     return outside[-1] if outside else None
 
 
-async def merge(ctx: ServerContext, branch: str, principal: Principal) -> Merged:
+async def merge(
+    ctx: ServerContext, branch: str, principal: Principal, *, head: str | None = None
+) -> Merged:
+    """Merge ``branch`` into the live branch; with ``head``, only if the branch points there."""
     found = await review(ctx, branch, plan=False)
+    if head is not None and found.head != head:
+        raise Conflict(
+            f"{branch} points at {found.head[:12]}, not at the reviewed {head[:12]}:"
+            " review it again"
+        )
     if found.conflict is not None:
         raise Conflict(found.conflict)
     if found.problems:

@@ -89,7 +89,7 @@ async def info_refs(request: Request) -> Response:
         if service not in SERVICES:
             raise Forbidden("only smart HTTP is served: use git 1.6.6 or newer")
         checked: Service = "git-upload-pack" if service == "git-upload-pack" else "git-receive-pack"
-        authorize_git(request, ctx.tokens, checked)
+        await authorize_git(request, ctx.tokens, checked)
     except DragoError as exc:
         return _error(exc)
     policy = _policy(ctx) if checked == "git-receive-pack" else None
@@ -103,7 +103,7 @@ async def info_refs(request: Request) -> Response:
 async def _service(request: Request, service: Service) -> Response:
     ctx: ServerContext = request.app.state.ctx
     try:
-        authorize_git(request, ctx.tokens, service)
+        await authorize_git(request, ctx.tokens, service)
         if request.headers.get("content-type") != f"application/x-{service}-request":
             raise InvalidRequest(f"expected Content-Type application/x-{service}-request")
         encoding = request.headers.get("content-encoding", "").lower()

@@ -12,16 +12,19 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
 from drago.errors import InvalidRequest, NotFound
-from drago.model.names import name_problem
+from drago.model.names import file_path, name_problem
 from drago.server.endpoint import Principal, Role
 from drago.server.runtime.db import Database
 from drago.store.records import Identity
 
 PREFIX = "drago"
+#: Token ids per query of :meth:`SqliteTokenStore.existing` (SQLite limits parameters).
+LOOKUP_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class TokenStore(Protocol):
 
     def revoke(self, token_id: str) -> TokenInfo: ...
 
+    def existing(self, token_ids: Collection[str]) -> set[str]:
+        """Which of ``token_ids`` are tokens (not revoked), in one look-up."""
+        ...
+
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -82,6 +89,20 @@ def check_token_fields(role: Role, node: str | None) -> None:
             raise InvalidRequest(f"node: {problem}")
     elif node is not None:
         raise InvalidRequest(f"only node tokens are bound to a node, not {role} tokens")
+
+
+def unknown_node(node: str) -> NotFound:
+    """Why a node token for ``node`` is refused: the node is not in the repository.
+
+    A token for a name nobody uses yet would be a dormant credential: a typo
+    never works and is never noticed, and whoever later adds a node of that name
+    finds a token already bound to it. Add ``nodes/<node>.toml`` first.
+    """
+    path = file_path("nodes", node)
+    return NotFound(
+        f"there is no node {node!r} at the live revision: add {path} before creating its token",
+        details={"node": node, "path": path},
+    )
 
 
 def default_identity(role: Role, node: str | None, token_id: str) -> tuple[str, str]:
@@ -160,6 +181,16 @@ class SqliteTokenStore:
             raise NotFound(f"no token {token_id!r}")
         r = rows[0]
         return TokenInfo(r[0], Role(r[1]), r[2], r[3], r[4], r[5])
+
+    def existing(self, token_ids: Collection[str]) -> set[str]:
+        wanted = sorted(set(token_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start : start + LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.query(f"SELECT id FROM tokens WHERE id IN ({marks})", chunk)
+            found.update(row[0] for row in rows)
+        return found
 
     def revoke(self, token_id: str) -> TokenInfo:
         info = self.get(token_id)

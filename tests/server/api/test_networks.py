@@ -113,7 +113,7 @@ async def test_update_from_raw_toml_and_default_message(api: Api) -> None:
 
 async def test_spec_and_toml_are_exclusive(api: Api) -> None:
     answer = await api.put("/api/v1/networks/site", json={"message": "nothing"})
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert "exactly one" in answer.json()["error"]["message"]
 
 

@@ -95,9 +95,9 @@ async def test_delete_of_explicitly_connected_node_is_refused(api: Api) -> None:
     assert any(d["path"] == "networks/backbone.toml" for d in answer.json()["error"]["details"])
 
 
-async def test_body_shape_errors_are_400(api: Api) -> None:
+async def test_body_shape_errors_are_422(api: Api) -> None:
     answer = await api.put("/api/v1/nodes/fra-1", json={"spec": {"interfaces": 5}})
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert answer.json()["error"]["details"][0]["field"].startswith("spec.interfaces")
     unknown = await api.put("/api/v1/nodes/fra-1", json={"spec": {"endpont": "x"}})
-    assert unknown.status_code == 400
+    assert unknown.status_code == 422

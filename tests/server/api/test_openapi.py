@@ -8,6 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
+from drago.model.names import NAME_PATTERN
 from drago.server.api.markdown import to_markdown
 from drago.server.api.openapi import main, openapi_document, operations
 from drago.server.app import app_routes
@@ -44,7 +45,7 @@ def test_operations_carry_security_parameters_and_schemas() -> None:
         "required": True,
         "schema": {
             "type": "string",
-            "pattern": "^[a-z0-9][a-z0-9-]{0,62}$",
+            "pattern": f"^{NAME_PATTERN}$",
             "description": "node name",
         },
     }

@@ -104,3 +104,14 @@ def test_identity_must_be_usable_as_commit_author(
 ) -> None:
     with pytest.raises(InvalidRequest):
         SqliteTokenStore(db).create(Role.admin, name=name, email=email)
+
+
+def test_existing_finds_tokens_in_one_lookup_of_any_size(db: Database) -> None:
+    store = SqliteTokenStore(db)
+    made = [store.create(Role.reader)[0].id for _ in range(1200)]
+    revoked = set(made[::3])
+    for token_id in revoked:
+        store.revoke(token_id)
+    asked = [*made, "nope", "x' OR '1'='1"]
+    assert store.existing(asked) == set(made) - revoked
+    assert store.existing([]) == set()

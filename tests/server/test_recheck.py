@@ -1,0 +1,93 @@
+"""Held requests re-check their tokens in batches: thousands woken by one commit
+share a few look-ups instead of one worker-thread hop each."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection
+
+import anyio
+import pytest
+
+from drago.server.recheck import TokenRecheck
+
+pytestmark = pytest.mark.anyio
+
+
+class CountingLookup:
+    def __init__(self, valid: set[str], *, fail: bool = False) -> None:
+        self.valid = valid
+        self.calls: list[frozenset[str]] = []
+        self.threads: set[int] = set()
+        self.fail = fail
+
+    def existing(self, token_ids: Collection[str]) -> set[str]:
+        self.calls.append(frozenset(token_ids))
+        self.threads.add(threading.get_ident())
+        if self.fail:
+            raise RuntimeError("database is gone")
+        return self.valid & set(token_ids)
+
+
+async def test_a_thousand_woken_requests_share_a_few_lookups_off_the_loop() -> None:
+    ids = [f"t{i}" for i in range(1000)]
+    lookup = CountingLookup(set(ids[::2]))
+    recheck = TokenRecheck(lookup)
+    results: dict[str, bool] = {}
+    woken = anyio.Event()
+
+    async def held(token_id: str) -> None:
+        await woken.wait()
+        results[token_id] = await recheck.valid(token_id)
+
+    async with anyio.create_task_group() as tg:
+        for token_id in ids:
+            tg.start_soon(held, token_id)
+        await anyio.sleep(0.05)
+        woken.set()
+    assert results == {t: i % 2 == 0 for i, t in enumerate(ids)}
+    assert len(lookup.calls) <= 3, [len(c) for c in lookup.calls]
+    assert threading.get_ident() not in lookup.threads
+
+
+async def test_later_requests_see_later_revocations() -> None:
+    lookup = CountingLookup({"a"})
+    recheck = TokenRecheck(lookup)
+    assert await recheck.valid("a") is True
+    lookup.valid.clear()
+    assert await recheck.valid("a") is False
+    assert len(lookup.calls) == 2
+
+
+async def test_a_failed_lookup_fails_every_request_of_its_batch() -> None:
+    recheck = TokenRecheck(CountingLookup({"a"}, fail=True))
+    failures: list[str] = []
+
+    async def held(token_id: str) -> None:
+        try:
+            await recheck.valid(token_id)
+        except RuntimeError as exc:
+            failures.append(str(exc))
+
+    async with anyio.create_task_group() as tg:
+        for token_id in ("a", "b", "c"):
+            tg.start_soon(held, token_id)
+    assert failures == ["database is gone"] * 3
+
+
+async def test_the_batch_is_answered_when_the_request_that_opened_it_goes_away() -> None:
+    lookup = CountingLookup({"a", "b"})
+    recheck = TokenRecheck(lookup)
+    answers: dict[str, bool] = {}
+
+    async def joiner() -> None:
+        answers["b"] = await recheck.valid("b")
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            with anyio.CancelScope() as gone:
+                gone.cancel()
+                tg.start_soon(joiner)
+                await recheck.valid("a")  # opens the batch, its caller is cancelled
+    assert answers == {"b": True}
+    assert lookup.calls == [frozenset({"a", "b"})]
