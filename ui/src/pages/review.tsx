@@ -57,11 +57,15 @@ function BranchReview({ name, onMerged }: { name: string; onMerged: () => void }
   const [mergeError, setMergeError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  async function merge() {
+  async function merge(head: string) {
     setMergeError(null);
     setBusy(true);
     try {
-      const merged = await client.json<Merged>(branchUrl(name, "merge"), { method: "POST" });
+      // Merge exactly the head that was reviewed: a newer push answers 409.
+      const merged = await client.json<Merged>(branchUrl(name, "merge"), {
+        method: "POST",
+        body: { head },
+      });
       setConfirming(false);
       onMerged();
       navigate(href("history", merged.revision));
@@ -140,7 +144,7 @@ function BranchReview({ name, onMerged }: { name: string; onMerged: () => void }
           </p>
         )}
         <div class="form-actions">
-          <button type="button" class="primary" disabled={busy} onClick={() => void merge()}>
+          <button type="button" class="primary" disabled={busy} onClick={() => void merge(r.head)}>
             Merge
           </button>
           <button type="button" onClick={() => setConfirming(false)}>
