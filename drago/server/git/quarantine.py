@@ -87,7 +87,7 @@ def sweep(
     now = time.time()
     for path in (repository / "objects").glob("incoming-*"):
         try:
-            if path.is_dir() and now - path.stat().st_mtime > older_than:
+            if path.is_dir() and now - path.stat().st_mtime >= older_than:
                 shutil.rmtree(path, ignore_errors=True)
                 removed += 1
                 if report is not None:
