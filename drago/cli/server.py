@@ -1,13 +1,16 @@
 """``drago server --data DIR [--listen HOST:PORT] [--init-from PATH]``: run the server.
 
 Settings come from flags, then ``DRAGO_*`` environment variables, then the TOML
-file of ``--config`` (see :mod:`drago.server.settings`).
+file of ``--config`` (see :mod:`drago.server.settings`). The server owns DIR
+while it runs (a second server on DIR is refused) and, before serving, clears
+what a previous owner killed mid-write left in the repository.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import socket
 import sys
@@ -18,9 +21,14 @@ from typing import Any
 import uvicorn
 
 from drago.server.app import Opened, create_app, open_context
+from drago.server.datadir import DataDir, Owner
+from drago.server.git.quarantine import sweep
 from drago.server.logs import configure_access_log, quiet_libraries
 from drago.server.process import tune_gc
 from drago.server.settings import Settings, load_settings
+from drago.store.recovery import remove_leftovers
+
+log = logging.getLogger("drago.server")
 
 
 def register(sub: Any) -> None:
@@ -105,12 +113,33 @@ def announce(opened: Opened, port: int) -> None:
     print("\n".join(lines), flush=True)
 
 
+def take_ownership(datadir: DataDir) -> Owner:
+    """Own DIR (Conflict if another server does), then clear a crashed owner's leftovers.
+
+    Each file or directory removed is logged at WARNING: it is evidence of a
+    crash, and nothing a finished write needs (see :mod:`drago.store.recovery`).
+    """
+    datadir.check_existing()
+    datadir.ensure_root()
+    owner = datadir.own()
+    if datadir.repo.is_dir():
+
+        def removed(path: Path) -> None:
+            log.warning("removed %s (left by an interrupted write)", path)
+
+        for path in remove_leftovers(datadir.repo):
+            removed(path)
+        sweep(datadir.repo, older_than=0, report=removed)
+    return owner
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     tune_gc()
     configure_access_log(sys.stderr)
     if not args.verbose:
         quiet_libraries()
+    owner = take_ownership(DataDir(settings.data))
     opened = open_context(settings)
     app = create_app(opened.ctx)
     config = uvicorn.Config(
@@ -126,8 +155,11 @@ def run(args: argparse.Namespace) -> int:
         server_header=False,
     )
     server = DragoServer(config, opened)
-    server.run()
+    try:
+        server.run()
+    finally:
+        owner.release()
     return 0 if server.started else 1
 
 
-__all__ = ["DragoServer", "register", "run", "settings_from"]
+__all__ = ["DragoServer", "register", "run", "settings_from", "take_ownership"]

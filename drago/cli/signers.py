@@ -3,6 +3,10 @@
 The list is ``DIR/allowed_signers`` in git's allowed_signers format; the
 server re-reads it when it changes, so no restart is needed. ``list`` prints
 it with the server's own key first, ready for ``gpg.ssh.allowedSignersFile``.
+
+These commands work beside a running server (they do not take its lock on
+DIR): the file is replaced atomically, so the server reads the old list or
+the new one, and edits are serialised, so two at once both land.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ def _data_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="the server's data directory (or DRAGO_DATA)")
 
 
-def open_signers(args: argparse.Namespace) -> TrustedSigners:
+def data_directory(args: argparse.Namespace) -> DataDir:
     root = args.data or (Path(os.environ["DRAGO_DATA"]) if os.environ.get("DRAGO_DATA") else None)
     if root is None:
         raise InvalidRequest("no data directory: give --data DIR (or DRAGO_DATA)")
@@ -52,6 +56,10 @@ def open_signers(args: argparse.Namespace) -> TrustedSigners:
         raise InvalidRequest(
             f"{root} is not a drago data directory (start `drago server --data {root}` once)"
         )
+    return datadir
+
+
+def open_signers(datadir: DataDir) -> TrustedSigners:
     return TrustedSigners.load(
         datadir.allowed_signers, ServerKey.load_or_create(datadir.server_key)
     )
@@ -67,18 +75,22 @@ def run_add(args: argparse.Namespace) -> int:
     if key.key_type != "ssh-ed25519":
         raise InvalidRequest(f"{key.key_type} keys are not supported; sign with an ssh-ed25519 key")
     key.ed25519_raw()
-    signer = open_signers(args).add(args.principal, key)
+    datadir = data_directory(args)
+    with datadir.editing(datadir.allowed_signers):
+        signer = open_signers(datadir).add(args.principal, key)
     print(f"trusted {signer.key.fingerprint} for {args.principal}")
     return 0
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    count = open_signers(args).remove(args.principal)
+    datadir = data_directory(args)
+    with datadir.editing(datadir.allowed_signers):
+        count = open_signers(datadir).remove(args.principal)
     print(f"removed {count} key{'s' if count != 1 else ''} of {args.principal}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    for line in open_signers(args).lines():
+    for line in open_signers(data_directory(args)).lines():
         print(line)
     return 0

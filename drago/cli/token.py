@@ -2,6 +2,10 @@
 
 ``create`` prints the secret alone on stdout so scripts can capture it; it is
 never shown again (the server keeps only a digest).
+
+These commands work beside a running server and do not take its lock on DIR:
+they only touch the SQLite database, in transactions that the server's own
+writes wait for (WAL and a busy timeout), and a new token works at once.
 """
 
 from __future__ import annotations

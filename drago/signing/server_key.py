@@ -38,15 +38,27 @@ class ServerKey:
 
     @classmethod
     def load_or_create(cls, path: Path, *, principal: str = DEFAULT_PRINCIPAL) -> ServerKey:
-        """Read the key at ``path``, or create it (0600) if the file does not exist."""
+        """Read the key at ``path``, or create it (0600) if the file does not exist.
+
+        The new key is written to a temporary file and linked into place, so a
+        crash never leaves a half-written key that would stop the next start.
+        """
         if path.exists():
             return cls.from_openssh(path.read_bytes(), principal=principal)
         key = cls.generate(principal=principal)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, key.to_openssh())
+            os.fsync(fd)
         finally:
             os.close(fd)
+        try:
+            os.link(tmp, path)  # fails if another process created the key meanwhile
+        except FileExistsError:
+            return cls.from_openssh(path.read_bytes(), principal=principal)
+        finally:
+            tmp.unlink()
         return key
 
     @property

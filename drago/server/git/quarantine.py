@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -69,19 +70,28 @@ class Quarantine:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def sweep(repository: Path, *, older_than: float = 3600.0) -> int:
+def sweep(
+    repository: Path,
+    *,
+    older_than: float = 3600.0,
+    report: Callable[[Path], None] | None = None,
+) -> int:
     """Remove quarantine directories left by a crash; returns how many were removed.
 
     Only directories untouched for ``older_than`` seconds go, so a push in
-    progress in another process keeps its own.
+    progress in another process keeps its own; the owner of the data
+    directory sweeps with ``older_than=0`` before serving. ``report`` is
+    told each directory removed.
     """
     removed = 0
     now = time.time()
     for path in (repository / "objects").glob("incoming-*"):
         try:
-            if path.is_dir() and now - path.stat().st_mtime > older_than:
+            if path.is_dir() and now - path.stat().st_mtime >= older_than:
                 shutil.rmtree(path, ignore_errors=True)
                 removed += 1
+                if report is not None:
+                    report(path)
         except FileNotFoundError:
             continue
     return removed

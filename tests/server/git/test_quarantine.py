@@ -38,3 +38,14 @@ def test_sweep_removes_only_stale_quarantines(tmp_path: Path) -> None:
     os.utime(stale, (hour_ago, hour_ago))
     assert sweep(tmp_path) == 1
     assert not stale.exists() and fresh.exists()
+
+
+def test_the_owner_sweeps_every_quarantine_and_hears_of_each(tmp_path: Path) -> None:
+    objects = tmp_path / "objects"
+    left = [objects / "incoming-a", objects / "incoming-b"]
+    for path in left:
+        (path / "pack").mkdir(parents=True)
+    reported: list[Path] = []
+    assert sweep(tmp_path, older_than=0, report=reported.append) == 2
+    assert sorted(reported) == left
+    assert not any(path.exists() for path in left)
