@@ -2,7 +2,9 @@
 
 The changes are applied to the files of ``base`` (default: the branch head) and
 checked by the same validator as every write; a valid result comes with the
-per-node plan it would cause.
+per-node plan it would cause, as a summary (:mod:`drago.server.api.plans`).
+Validation and planning run through the server's :class:`WorkLimit` (a few at
+a time, in a worker thread): any reader can send a large change set.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from starlette.routing import BaseRoute, Route
 from drago.errors import ConfigError
 from drago.model.validate import validate_changes
 from drago.server.api import PREFIX
-from drago.server.api.common import context, in_thread, json_response
+from drago.server.api.common import context, json_response
 from drago.server.api.models import ProblemOut, ValidateRequest, ValidateResult
-from drago.server.api.plans import plan_between
+from drago.server.api.plans import NODE_QUERY, plan_between, plan_limits
 from drago.server.endpoint import Principal, endpoint, parse_body
 
 
@@ -25,10 +27,12 @@ from drago.server.endpoint import Principal, endpoint, parse_body
     "Validate a change set without committing it; problems and the per-node plan",
     request=ValidateRequest,
     response=ValidateResult,
+    query=NODE_QUERY,
     tags=("validate",),
 )
 async def validate(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
+    limits = plan_limits(request)
     body = await parse_body(request, ValidateRequest)
     changes = {
         path: None if text is None else text.encode("utf-8") for path, text in body.changes.items()
@@ -42,10 +46,10 @@ async def validate(request: Request, principal: Principal | None) -> Response:
         except ConfigError as exc:
             problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
             return ValidateResult(valid=False, base=base, problems=problems, plan=None)
-        plan = plan_between(ctx, base, state)
+        plan = plan_between(ctx, base, state, limits)
         return ValidateResult(valid=True, base=base, problems=[], plan=plan)
 
-    return json_response(await in_thread(run))
+    return json_response(await ctx.heavy.run("the validation", run))
 
 
 def routes() -> list[BaseRoute]:

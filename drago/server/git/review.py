@@ -28,7 +28,7 @@ from dulwich.objects import Commit
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
 from drago.model.state import State
 from drago.model.validate import validate_changes
-from drago.render.plan import Plan, plan_configs
+from drago.render.plan import Limits, Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal
@@ -149,7 +149,7 @@ def outcome(store: Store, head: str, base: str | None, up_to_date: bool) -> Outc
     return Outcome(changes, validate_changes(store.files(base), changes))
 
 
-def review_sync(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review:
+def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) -> Review:
     store = ctx.store
     head = branch_head(store, branch, ctx.branch)
     base = store.head(ctx.branch)
@@ -162,15 +162,16 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review
     except Conflict as exc:
         return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
     found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
-    if not plan:
+    if plan is None:
         return found
     new = Renderer().render(result.state, head if up_to_date else None)
-    return replace(found, plan=plan_configs(ctx.live.snapshot.result, new))
+    return replace(found, plan=plan_configs(ctx.live.snapshot.result, new, plan))
 
 
-async def review(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review:
-    """Validate a review branch and (with ``plan``) plan it against the live revision."""
-    return await anyio.to_thread.run_sync(lambda: review_sync(ctx, branch, plan=plan))
+async def review(ctx: ServerContext, branch: str, *, plan: Limits | None = None) -> Review:
+    """Validate a review branch and (given ``plan``, the summary's limits) plan it
+    against the live revision; a few at a time (``ctx.heavy``), in a worker thread."""
+    return await ctx.heavy.run("the review", lambda: review_sync(ctx, branch, plan=plan))
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ def _fork_point(store: Store, head: str, base: str) -> str | None:
 
 
 async def merge(ctx: ServerContext, branch: str, principal: Principal) -> Merged:
-    found = await review(ctx, branch, plan=False)
+    found = await review(ctx, branch)
     if found.conflict is not None:
         raise Conflict(found.conflict)
     if found.problems:
