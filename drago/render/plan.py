@@ -17,7 +17,7 @@ listed is only counted (its status comes from the hashes), never compared.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from drago.render.config import InterfaceConfig, NodeConfig, PeerConfig, PendingPeer
@@ -126,21 +126,21 @@ class Limits:
 class Plan:
     """Per-node changes, sorted by node name, and the count of unchanged nodes.
 
-    ``omitted`` counts, per status, the affected nodes a summary does not list.
+    ``omitted`` names the affected nodes a summary does not list, with their status.
     """
 
     nodes: tuple[NodePlan, ...]
     unchanged: int
-    omitted: Mapping[Status, int] = field(default_factory=dict)
+    omitted: tuple[tuple[str, Status], ...] = ()
     limits: Limits = Limits()
 
     @property
     def is_empty(self) -> bool:
-        return not self.nodes and not any(self.omitted.values())
+        return not self.nodes and not self.omitted
 
     @property
     def omitted_nodes(self) -> int:
-        return sum(self.omitted.values())
+        return len(self.omitted)
 
     @property
     def complete(self) -> bool:
@@ -149,7 +149,7 @@ class Plan:
 
     def count(self, status: Status) -> int:
         listed = sum(1 for n in self.nodes if n.status == status)
-        return listed + self.omitted.get(status, 0)
+        return listed + sum(1 for _, s in self.omitted if s == status)
 
     def summary(self) -> str:
         if self.is_empty:
@@ -159,7 +159,8 @@ class Plan:
         return f"{_nodes(affected)} affected: {', '.join(counts)}; {self.unchanged} unchanged."
 
     def _omitted_nodes_line(self) -> str:
-        parts = [f"{self.omitted[s]} {s}" for s in STATUSES if self.omitted.get(s)]
+        counts = {s: sum(1 for _, o in self.omitted if o == s) for s in STATUSES}
+        parts = [f"{counts[s]} {s}" for s in STATUSES if counts[s]]
         count = self.omitted_nodes
         return f"... and {count} more node{'' if count == 1 else 's'} ({', '.join(parts)})"
 
@@ -194,6 +195,7 @@ class Plan:
             "unchanged": self.unchanged,
             "counts": {s: self.count(s) for s in STATUSES},
             "omitted_nodes": self.omitted_nodes,
+            "more_nodes": [{"node": n, "status": s} for n, s in self.omitted],
             "complete": self.complete,
             "limits": {
                 "nodes": self.limits.nodes,
@@ -346,7 +348,7 @@ def plan_configs(
     ``limits``, a summary that lists only part of it (see :class:`Limits`)."""
     limits = limits or Limits()
     nodes: list[NodePlan] = []
-    omitted: dict[Status, int] = {}
+    omitted: list[tuple[str, Status]] = []
     unchanged = 0
     cap = None if limits.only is not None else limits.changes
     for node in sorted(set(old) | set(new)):
@@ -359,12 +361,12 @@ def plan_configs(
         else:
             listed = limits.nodes is None or len(nodes) < limits.nodes
         if not listed:
-            omitted[status] = omitted.get(status, 0) + 1
+            omitted.append((node, status))
             continue
         changes = diff_configs(_config(old, node), _config(new, node))
         kept = changes if cap is None else changes[:cap]
         nodes.append(NodePlan(node, status, tuple(kept), len(changes) - len(kept)))
-    return Plan(tuple(nodes), unchanged, omitted, limits)
+    return Plan(tuple(nodes), unchanged, tuple(omitted), limits)
 
 
 __all__ = [

@@ -38,6 +38,7 @@ def test_no_changes() -> None:
         "unchanged": 3,
         "counts": {"changed": 0, "added": 0, "removed": 0},
         "omitted_nodes": 0,
+        "more_nodes": [],
         "complete": True,
         "limits": {"nodes": None, "changes": None, "node": None},
     }
@@ -169,7 +170,9 @@ def test_a_summary_lists_the_first_nodes_and_changes_and_counts_the_rest() -> No
     for short, whole in zip(summary.nodes, full.nodes, strict=False):
         assert short.changes == whole.changes[:3]
         assert short.omitted == len(whole.changes) - 3 > 0
-    assert summary.omitted == {"changed": 1, "added": 5}
+    assert summary.omitted == (("n-02", "changed"),) + tuple(
+        (f"n-{i:02d}", "added") for i in range(3, 8)
+    )
     assert summary.omitted_nodes == len(full.nodes) - 2
     assert [summary.count(s) for s in ("changed", "added", "removed")] == [3, 5, 0]
     assert (
@@ -178,6 +181,10 @@ def test_a_summary_lists_the_first_nodes_and_changes_and_counts_the_rest() -> No
     doc = summary.to_dict()
     assert doc["counts"] == {"changed": 3, "added": 5, "removed": 0}
     assert doc["omitted_nodes"] == 6 and doc["complete"] is False
+    assert doc["more_nodes"][:2] == [
+        {"node": "n-02", "status": "changed"},
+        {"node": "n-03", "status": "added"},
+    ]
     assert doc["limits"] == {"nodes": 2, "changes": 3, "node": None}
     assert doc["nodes"][0]["omitted_changes"] == summary.nodes[0].omitted
     text = summary.to_text()
@@ -194,7 +201,7 @@ def test_one_node_plan_has_all_its_changes() -> None:
     one = plan_configs(old, new, Limits(nodes=1, changes=1, only="n-06"))
     assert [n.node for n in one.nodes] == ["n-06"]
     assert one.nodes[0] == full["n-06"] and one.nodes[0].omitted == 0
-    assert one.omitted == {"changed": 3, "added": 4}
+    assert [s for _, s in one.omitted] == ["changed"] * 3 + ["added"] * 4
     unknown = plan_configs(old, new, Limits(only="nope"))
     assert unknown.nodes == () and unknown.omitted_nodes == 8
 

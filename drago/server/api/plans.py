@@ -2,10 +2,12 @@
 
 A plan in an answer (validate, a revision, a review branch) lists at most
 :data:`PLAN_NODES` affected nodes and at most :data:`PLAN_CHANGES` changes per
-node, with counts of what it left out (``omitted_nodes``, ``omitted_changes``
-per node, ``counts`` per status). ``?node=NAME`` asks for one node's full plan
-instead. Either way the answer's size and the work behind it are bounded by the
-render, not by the number of nodes times their peers.
+node, with what it left out: ``more_nodes`` names the other affected nodes
+(with their status; ``omitted_nodes`` counts them), ``omitted_changes`` per
+listed node counts its changes not shown, ``counts`` has every status's total.
+``?node=NAME`` asks for one node's full plan instead. Either way the answer's
+size and the work behind it are bounded by the render, not by the number of
+nodes times their peers.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from drago.server.api.common import Snapshot
 from drago.server.context import ServerContext
 
 #: Most affected nodes a plan in an API answer lists (in name order).
-PLAN_NODES = 100
+PLAN_NODES = 25
 #: Most changes a plan in an API answer lists per node.
-PLAN_CHANGES = 50
+PLAN_CHANGES = 25
 
 #: The query parameter of every endpoint that answers with a plan.
 NODE_QUERY = {

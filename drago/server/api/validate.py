@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.errors import ConfigError
+from drago.model.memo import transient
 from drago.model.validate import validate_changes
 from drago.server.api import PREFIX
 from drago.server.api.common import context, json_response
@@ -41,12 +42,14 @@ async def validate(request: Request, principal: Principal | None) -> Response:
     def run() -> ValidateResult:
         base = ctx.store.resolve(body.base) if body.base else ctx.store.head(ctx.branch)
         files = ctx.store.files(base) if base else []
-        try:
-            state = validate_changes(files, changes)
-        except ConfigError as exc:
-            problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
-            return ValidateResult(valid=False, base=base, problems=problems, plan=None)
-        plan = plan_between(ctx, base, state, limits)
+        # The request's files are seen once: keep nothing of them in the model's caches.
+        with transient():
+            try:
+                state = validate_changes(files, changes)
+            except ConfigError as exc:
+                problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
+                return ValidateResult(valid=False, base=base, problems=problems, plan=None)
+            plan = plan_between(ctx, base, state, limits)
         return ValidateResult(valid=True, base=base, problems=[], plan=plan)
 
     return json_response(await ctx.heavy.run("the validation", run))

@@ -26,6 +26,7 @@ import anyio.to_thread
 from dulwich.objects import Commit
 
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
+from drago.model.memo import transient
 from drago.model.state import State
 from drago.model.validate import validate_changes
 from drago.render.plan import Limits, Plan, plan_configs
@@ -155,17 +156,19 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) 
     base = store.head(ctx.branch)
     commits = branch_commits(store, head, base, trusted_signers(ctx))
     up_to_date = base is None or store.is_ancestor(base, head)
-    try:
-        result = outcome(store, head, base, up_to_date)
-    except ConfigError as exc:
-        return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
-    except Conflict as exc:
-        return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
-    found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
-    if plan is None:
-        return found
-    new = Renderer().render(result.state, head if up_to_date else None)
-    return replace(found, plan=plan_configs(ctx.live.snapshot.result, new, plan))
+    # A review branch is anyone's push: keep nothing of it in the model's caches.
+    with transient():
+        try:
+            result = outcome(store, head, base, up_to_date)
+        except ConfigError as exc:
+            return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
+        except Conflict as exc:
+            return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
+        found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
+        if plan is None:
+            return found
+        new = Renderer().render(result.state, head if up_to_date else None)
+        return replace(found, plan=plan_configs(ctx.live.snapshot.result, new, plan))
 
 
 async def review(ctx: ServerContext, branch: str, *, plan: Limits | None = None) -> Review:

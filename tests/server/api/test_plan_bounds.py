@@ -1,0 +1,92 @@
+"""Plans in API answers are summaries of bounded size; ``?node=`` gives one node's
+full plan; a dry run keeps nothing of the request once answered."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import pytest
+
+from drago.server.api.plans import PLAN_CHANGES, PLAN_NODES
+from drago.store import Identity
+from tests.server.api.conftest import Api
+from tests.server.joining import joining_nodes
+
+pytestmark = pytest.mark.anyio
+
+JOINING = 120  # more nodes than a summary lists, each with more changes than it lists
+
+
+async def test_validate_answers_a_summary_of_a_large_change(api: Api) -> None:
+    changes = joining_nodes(JOINING)
+    answer = await api.post(
+        "/api/v1/validate", json={"changes": changes}, as_="reader", timeout=120
+    )
+    assert answer.status_code == 200, answer.text
+    plan = answer.json()["plan"]
+    assert len(plan["nodes"]) == PLAN_NODES
+    assert all(len(n["changes"]) <= PLAN_CHANGES for n in plan["nodes"])
+    fra = next(n for n in plan["nodes"] if n["node"] == "fra-1")
+    assert fra["status"] == "changed" and len(fra["changes"]) == PLAN_CHANGES
+    assert fra["omitted_changes"] == JOINING - PLAN_CHANGES
+    assert plan["counts"]["added"] == JOINING
+    affected = plan["counts"]["added"] + plan["counts"]["changed"]
+    assert plan["omitted_nodes"] == affected - PLAN_NODES == len(plan["more_nodes"])
+    listed = {n["node"] for n in plan["nodes"]}
+    assert {"node": "join-0119", "status": "added"} in plan["more_nodes"]
+    assert listed.isdisjoint(n["node"] for n in plan["more_nodes"])
+    assert plan["complete"] is False
+    assert plan["limits"] == {"nodes": PLAN_NODES, "changes": PLAN_CHANGES, "node": None}
+    assert len(answer.content) < 200_000
+
+    one = await api.post(
+        "/api/v1/validate?node=join-0119", json={"changes": changes}, as_="reader", timeout=120
+    )
+    assert one.status_code == 200, one.text
+    only = one.json()["plan"]
+    [node] = only["nodes"]
+    assert node["node"] == "join-0119" and node["omitted_changes"] == 0
+    peers = [c for c in node["changes"] if c["kind"] == "peer_added"]
+    assert len(peers) == JOINING - 1 + 3  # the others, and the example's three core gateways
+    assert only["limits"]["node"] == "join-0119"
+
+    bad = await api.post("/api/v1/validate?node=Not_A_Name", json={"changes": {}}, as_="reader")
+    assert bad.status_code == 400 and bad.json()["error"]["details"] == {"field": "node"}
+
+
+async def test_a_revision_plan_is_a_summary_and_one_node_can_be_asked_for(api: Api) -> None:
+    head = api.head()
+    changes = {p: t.encode() for p, t in joining_nodes(30).items()}
+    rev = api.ctx.store.commit(
+        changes, message="thirty more", author=Identity("A", "a@example.org"), base=head
+    )
+    detail = (await api.get(f"/api/v1/revisions/{rev}", as_="reader")).json()
+    plan = detail["plan"]
+    assert len(plan["nodes"]) == PLAN_NODES and plan["omitted_nodes"] > 0
+    fra = next(n for n in plan["nodes"] if n["node"] == "fra-1")
+    assert fra["omitted_changes"] == 30 - PLAN_CHANGES
+    whole = (await api.get(f"/api/v1/revisions/{rev}?node=fra-1", as_="reader")).json()["plan"]
+    assert [n["node"] for n in whole["nodes"]] == ["fra-1"]
+    assert len(whole["nodes"][0]["changes"]) == 30 and whole["nodes"][0]["omitted_changes"] == 0
+
+
+async def test_a_dry_run_keeps_nothing_of_the_request(api: Api) -> None:
+    changes = joining_nodes(400, prefix="tmp")
+    await api.post("/api/v1/validate", json={"changes": joining_nodes(5)}, as_="reader")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        answer = await api.post(
+            "/api/v1/validate", json={"changes": changes}, as_="reader", timeout=120
+        )
+        assert answer.status_code == 200 and answer.json()["valid"] is True
+        del answer, changes
+        gc.collect()
+        retained, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    grown, held = peak - before, retained - before
+    # The request's state (a 407-node mesh: topology, parsed files) is gone.
+    assert held < grown / 10, f"{held / 1e6:.1f} MB of {grown / 1e6:.1f} MB kept"
