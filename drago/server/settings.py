@@ -41,6 +41,11 @@ class Settings(BaseModel):
     max_push_inflated: int = Field(
         1 << 30, gt=0, description="most bytes a push's objects may inflate to in all"
     )
+    max_peer_entries: int = Field(
+        5_000_000,
+        gt=0,
+        description="largest topology (peer entries, upper bound) a dry run may bring",
+    )
     heavy_requests: int = Field(
         2, gt=0, description="expensive requests (validate, plans, merges) run at once"
     )

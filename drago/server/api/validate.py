@@ -4,7 +4,9 @@ The changes are applied to the files of ``base`` (default: the branch head) and
 checked by the same validator as every write; a valid result comes with the
 per-node plan it would cause, as a summary (:mod:`drago.server.api.plans`).
 Validation and planning run through the server's :class:`WorkLimit` (a few at
-a time, in a worker thread): any reader can send a large change set.
+a time, in a worker thread): any reader can send a large change set. One whose
+topology could exceed ``max_peer_entries`` (and the base's own) is refused
+with 413 before it is resolved.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from drago.errors import ConfigError
+from drago.errors import ConfigError, PayloadTooLarge
 from drago.model.memo import transient
-from drago.model.validate import validate_changes
+from drago.model.state import SourceFile
+from drago.model.validate import apply_changes, load_state, validate_changes
 from drago.server.api import PREFIX
-from drago.server.api.common import context, json_response
+from drago.server.api.common import Snapshot, context, json_response
 from drago.server.api.models import ProblemOut, ValidateRequest, ValidateResult
 from drago.server.api.plans import NODE_QUERY, plan_between, plan_limits
+from drago.server.api.topology_size import peer_entries_bound
+from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
 
 
@@ -44,6 +49,7 @@ async def validate(request: Request, principal: Principal | None) -> Response:
         files = ctx.store.files(base) if base else []
         # The request's files are seen once: keep nothing of them in the model's caches.
         with transient():
+            check_size(ctx, base, files, changes)
             try:
                 state = validate_changes(files, changes)
             except ConfigError as exc:
@@ -53,6 +59,28 @@ async def validate(request: Request, principal: Principal | None) -> Response:
         return ValidateResult(valid=True, base=base, problems=[], plan=plan)
 
     return json_response(await ctx.heavy.run("the validation", run))
+
+
+def check_size(
+    ctx: ServerContext, base: str | None, files: list[SourceFile], changes: dict[str, bytes | None]
+) -> None:
+    """PayloadTooLarge when the changed files could render to more peer entries
+    than ``max_peer_entries`` and than the base revision already does."""
+    limit = ctx.settings.max_peer_entries
+    after, _, _ = load_state(apply_changes(files, changes))
+    bound = peer_entries_bound(after)
+    if bound <= limit:
+        return
+    try:
+        own = peer_entries_bound(Snapshot(ctx, base).state())
+    except ConfigError:
+        own = 0
+    if bound > own:
+        raise PayloadTooLarge(
+            f"the changes could give up to {bound} peer entries (a full mesh of n nodes has"
+            f" n(n-1)), over the limit of {max(limit, own)} (max_peer_entries)",
+            details={"peer_entries": bound, "limit": max(limit, own)},
+        )
 
 
 def routes() -> list[BaseRoute]:

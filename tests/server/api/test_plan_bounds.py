@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from drago.server.api.plans import PLAN_CHANGES, PLAN_NODES
+from drago.server.app import create_app, open_context
+from drago.server.settings import Settings
 from drago.store import Identity
 from tests.server.api.conftest import Api
 from tests.server.joining import joining_nodes
@@ -90,3 +95,37 @@ async def test_a_dry_run_keeps_nothing_of_the_request(api: Api) -> None:
     grown, held = peak - before, retained - before
     # The request's state (a 407-node mesh: topology, parsed files) is gone.
     assert held < grown / 10, f"{held / 1e6:.1f} MB of {grown / 1e6:.1f} MB kept"
+
+
+@pytest.fixture
+async def small_api(tmp_path: Path, example_repo: Path) -> AsyncIterator[Api]:
+    settings = Settings(data=tmp_path / "data", init_from=example_repo, max_peer_entries=2000)
+    opened = open_context(settings)
+    app = create_app(opened.ctx)
+    await opened.ctx.start()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://drago.test") as client:
+            yield Api(opened.ctx, client)
+    finally:
+        await opened.ctx.stop()
+
+
+async def test_a_change_set_whose_topology_could_be_too_large_is_refused_early(
+    small_api: Api,
+) -> None:
+    few = await small_api.post(
+        "/api/v1/validate", json={"changes": joining_nodes(20)}, as_="reader"
+    )
+    assert few.status_code == 200 and few.json()["valid"] is True
+    many = await small_api.post(
+        "/api/v1/validate", json={"changes": joining_nodes(50)}, as_="reader"
+    )
+    assert many.status_code == 413, many.text
+    error = many.json()["error"]
+    assert error["code"] == "payload_too_large"
+    assert error["message"] == (
+        "the changes could give up to 2768 peer entries (a full mesh of n nodes has n(n-1)),"
+        " over the limit of 2000 (max_peer_entries)"
+    )
+    assert error["details"] == {"peer_entries": 53 * 52 + 12, "limit": 2000}
