@@ -48,8 +48,9 @@ def plan_limits(request: Request) -> Limits:
     return Limits(only=node)
 
 
-def rendered(ctx: ServerContext, revision: str | None) -> RenderResult | None:
-    """The render of ``revision``: the live one as it is, another one afresh.
+def rendered(ctx: ServerContext, revision: str | None, renderer: Renderer) -> RenderResult | None:
+    """The render of ``revision``: the live one as it is, another one by ``renderer``
+    (which then renders a similar state incrementally).
 
     None when the revision is not a valid state (nothing to compare with).
     """
@@ -60,7 +61,7 @@ def rendered(ctx: ServerContext, revision: str | None) -> RenderResult | None:
         state = Snapshot(ctx, revision).state()
     except ConfigError:
         return None
-    return Renderer().render(state, revision)
+    return renderer.render(state, revision)
 
 
 def plan_between(
@@ -68,8 +69,9 @@ def plan_between(
 ) -> dict[str, Any] | None:
     """What ``new`` changes per node against the state at revision ``old``, as a
     summary within ``limits``; None when ``old`` is not a valid state."""
-    before = rendered(ctx, old)
+    renderer = Renderer()
+    before = rendered(ctx, old, renderer)
     if before is None:
         return None
-    result: dict[str, Any] = plan_configs(before, Renderer().render(new), limits).to_dict()
+    result: dict[str, Any] = plan_configs(before, renderer.render(new), limits).to_dict()
     return result
