@@ -47,7 +47,7 @@ class Settings(BaseModel):
         description="largest topology (peer entries, upper bound) a dry run may bring",
     )
     heavy_requests: int = Field(
-        2, gt=0, description="expensive requests (validate, plans, merges) run at once"
+        1, gt=0, description="expensive requests (validate, plans, merges) run at once"
     )
     heavy_queue: int = Field(
         8, ge=0, description="expensive requests that may wait for a turn; beyond: 503"

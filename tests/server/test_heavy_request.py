@@ -1,7 +1,8 @@
 """The heaviest request a reader can make, against a real ``drago server``: a dry
 run of 2,000 new nodes joining a full mesh. It ends within 15 s (an answer or a
 4xx naming a limit), grows the server by under 500 MB, and ``/healthz`` answers
-within 1 s throughout (issue 9, section 3; figures in ``docs/reliability.md``)."""
+within 1 s throughout (issue 9, section 3; figures in ``docs/reliability.md``).
+Afterwards the server gives the memory back."""
 
 from __future__ import annotations
 
@@ -97,11 +98,12 @@ def test_a_reader_validating_2000_joining_nodes_cannot_exhaust_the_server(
         took = time.monotonic() - started
         time.sleep(0.3)
     grown = watch.peak - watch.base
+    kept = rss(server.proc.pid) - watch.base
     print(
         f"validate of {JOINING} joining nodes: {answer.status_code} in {took:.1f} s,"
         f" answer {len(answer.content) / 1000:.0f} kB, server +{grown / MB:.0f} MB"
-        f" (peak {watch.peak / MB:.0f} MB), slowest /healthz {watch.slowest * 1000:.0f} ms"
-        f" of {watch.polls}"
+        f" (peak {watch.peak / MB:.0f} MB, +{kept / MB:.0f} MB after),"
+        f" slowest /healthz {watch.slowest * 1000:.0f} ms of {watch.polls}"
     )
     if answer.status_code == 200:
         result = answer.json()
@@ -113,6 +115,7 @@ def test_a_reader_validating_2000_joining_nodes_cannot_exhaust_the_server(
         assert "(max_" in answer.json()["error"]["message"]  # names the limit
     assert took < 15, f"the validate took {took:.1f} s"
     assert grown < 500 * MB, f"the server grew by {grown / MB:.0f} MB"
+    assert kept < 100 * MB, f"the server kept {kept / MB:.0f} MB after the answer"
     assert watch.failures == []
     assert watch.polls >= 10
     assert watch.slowest < 1.0, f"/healthz took {watch.slowest:.2f} s"
