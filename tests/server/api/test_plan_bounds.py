@@ -129,3 +129,25 @@ async def test_a_change_set_whose_topology_could_be_too_large_is_refused_early(
         " over the limit of 2000 (max_peer_entries)"
     )
     assert error["details"] == {"peer_entries": 53 * 52 + 12, "limit": 2000}
+
+
+async def test_a_review_branch_plan_is_a_summary_and_one_node_can_be_asked_for(api: Api) -> None:
+    head = api.head()
+    api.ctx.store.set_branch("review/many", head, old=None)
+    api.ctx.store.commit(
+        {p: t.encode() for p, t in joining_nodes(30).items()},
+        message="thirty more",
+        author=Identity("A", "a@example.org"),
+        base=head,
+        branch="review/many",
+    )
+    review = (await api.get("/api/v1/branches/review/many/plan", as_="reader")).json()
+    assert review["valid"] is True
+    plan = review["plan"]
+    assert len(plan["nodes"]) == PLAN_NODES and plan["counts"]["added"] == 30
+    assert review["summary"].startswith("33 nodes affected: 3 changed, 30 added;")
+    assert f"- ... and {30 - PLAN_CHANGES} more changes" in review["markdown"]
+    assert f"... and {33 - PLAN_NODES} more nodes (" in review["markdown"]
+    one = await api.get("/api/v1/branches/review/many/plan?node=fra-1", as_="reader")
+    [fra] = one.json()["plan"]["nodes"]
+    assert fra["node"] == "fra-1" and len(fra["changes"]) == 30
