@@ -115,11 +115,18 @@ class NodePlan:
 class Limits:
     """What a summary plan lists: at most ``nodes`` affected nodes (in name order)
     and ``changes`` changes per node; None means no limit. With ``only``, just
-    that node is listed, with all its changes."""
+    that node is listed, with all its changes.
+
+    ``budget`` bounds the work: once the rendered configs compared for the listed
+    nodes add up to this many bytes, no further node is listed (the first one
+    always is). A node's config holds all its peers, so in a large mesh a few
+    nodes are already a lot to compare.
+    """
 
     nodes: int | None = None
     changes: int | None = None
     only: str | None = None
+    budget: int | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +208,7 @@ class Plan:
                 "nodes": self.limits.nodes,
                 "changes": self.limits.changes,
                 "node": self.limits.only,
+                "bytes": self.limits.budget,
             },
         }
 
@@ -321,14 +329,16 @@ def _hash(configs: Mapping[str, NodeConfig], node: str) -> str:
     return configs[node].hash
 
 
-def _config(configs: Mapping[str, NodeConfig], node: str) -> NodeConfig | None:
+def _config(configs: Mapping[str, NodeConfig], node: str) -> tuple[NodeConfig | None, int]:
     """``node``'s config, parsed afresh from a RenderResult (not kept in its cache:
-    the result may be the long-lived live one), None when it has no such node."""
+    the result may be the long-lived live one), None when it has no such node;
+    and the size of its rendered form (0 when it was given parsed)."""
     if node not in configs:
-        return None
+        return None, 0
     if isinstance(configs, RenderResult):
-        return NodeConfig.model_validate_json(configs.document(node))
-    return configs[node]
+        document = configs.document(node)
+        return NodeConfig.model_validate_json(document), len(document)
+    return configs[node], 0
 
 
 def _status(
@@ -351,6 +361,7 @@ def plan_configs(
     omitted: list[tuple[str, Status]] = []
     unchanged = 0
     cap = None if limits.only is not None else limits.changes
+    spent = 0
     for node in sorted(set(old) | set(new)):
         status = _status(old, new, node)
         if status is None:
@@ -360,10 +371,14 @@ def plan_configs(
             listed = node == limits.only
         else:
             listed = limits.nodes is None or len(nodes) < limits.nodes
+            if nodes and limits.budget is not None and spent >= limits.budget:
+                listed = False
         if not listed:
             omitted.append((node, status))
             continue
-        changes = diff_configs(_config(old, node), _config(new, node))
+        (before, old_size), (after, new_size) = _config(old, node), _config(new, node)
+        spent += old_size + new_size
+        changes = diff_configs(before, after)
         kept = changes if cap is None else changes[:cap]
         nodes.append(NodePlan(node, status, tuple(kept), len(changes) - len(kept)))
     return Plan(tuple(nodes), unchanged, tuple(omitted), limits)

@@ -40,7 +40,7 @@ def test_no_changes() -> None:
         "omitted_nodes": 0,
         "more_nodes": [],
         "complete": True,
-        "limits": {"nodes": None, "changes": None, "node": None},
+        "limits": {"nodes": None, "changes": None, "node": None, "bytes": None},
     }
     assert plan.to_markdown() == "**drago plan:** No changes (3 nodes unchanged).\n"
 
@@ -184,7 +184,7 @@ def test_a_summary_lists_the_first_nodes_and_changes_and_counts_the_rest() -> No
         {"node": "n-02", "status": "changed"},
         {"node": "n-03", "status": "added"},
     ]
-    assert doc["limits"] == {"nodes": 2, "changes": 3, "node": None}
+    assert doc["limits"] == {"nodes": 2, "changes": 3, "node": None, "bytes": None}
     assert doc["nodes"][0]["omitted_changes"] == summary.nodes[0].omitted
     text = summary.to_text()
     assert f"  ... and {summary.nodes[0].omitted} more changes\n" in text
@@ -212,3 +212,16 @@ def test_planning_does_not_fill_the_configs_cache_of_a_render() -> None:
     plan_configs(old, new)
     # The live render outlives every plan made against it: nothing may stay behind.
     assert old._configs == {} and new._configs == {}
+
+
+def test_a_summary_stops_listing_nodes_once_their_configs_add_up_to_the_budget() -> None:
+    old_nodes, new_nodes = _mesh(3), _mesh(8)
+    old = configs(old_nodes, {n: {"bb": key_for(n)} for n in old_nodes})
+    new = configs(new_nodes, {n: {"bb": key_for(n)} for n in new_nodes})
+    size = len(old.document("n-00")) + len(new.document("n-00"))
+    tight = plan_configs(old, new, Limits(nodes=5, budget=1))
+    assert [n.node for n in tight.nodes] == ["n-00"]  # the first one always
+    assert tight.omitted_nodes == 7 and tight.count("added") == 5
+    roomy = plan_configs(old, new, Limits(nodes=5, budget=size + 1))
+    assert [n.node for n in roomy.nodes] == ["n-00", "n-01"]
+    assert plan_configs(old, new, Limits(budget=1, only="n-05")).nodes[0].node == "n-05"

@@ -1,10 +1,11 @@
 """Per-node plans in API answers: summaries of bounded size.
 
 A plan in an answer (validate, a revision, a review branch) lists at most
-:data:`PLAN_NODES` affected nodes and at most :data:`PLAN_CHANGES` changes per
-node, with what it left out: ``more_nodes`` names the other affected nodes
-(with their status; ``omitted_nodes`` counts them), ``omitted_changes`` per
-listed node counts its changes not shown, ``counts`` has every status's total.
+:data:`PLAN_NODES` affected nodes (fewer once their rendered configs add up to
+:data:`PLAN_BYTES`) and at most :data:`PLAN_CHANGES` changes per node, with
+what it left out: ``more_nodes`` names the other affected nodes (with their
+status; ``omitted_nodes`` counts them), ``omitted_changes`` per listed node
+counts its changes not shown, ``counts`` has every status's total.
 ``?node=NAME`` asks for one node's full plan instead. Either way the answer's
 size and the work behind it are bounded by the render, not by the number of
 nodes times their peers.
@@ -29,11 +30,16 @@ from drago.server.context import ServerContext
 PLAN_NODES = 25
 #: Most changes a plan in an API answer lists per node.
 PLAN_CHANGES = 25
+#: Once the rendered configs compared for a plan's listed nodes add up to this
+#: many bytes, it lists no further node (in a 2,000-node mesh a node's config is
+#: about 300 kB, so about 14 nodes are listed).
+PLAN_BYTES = 4 << 20
 
 #: The query parameter of every endpoint that answers with a plan.
 NODE_QUERY = {
     "node": f"only this node's plan, with all its changes (default: the first {PLAN_NODES}"
-    f" affected nodes with at most {PLAN_CHANGES} changes each)"
+    f" affected nodes, fewer once their configs add up to {PLAN_BYTES >> 20} MiB, with at"
+    f" most {PLAN_CHANGES} changes each; the others are named in more_nodes)"
 }
 
 
@@ -41,7 +47,7 @@ def plan_limits(request: Request) -> Limits:
     """The summary limits, or one node's full plan with ``?node=NAME``."""
     node = request.query_params.get("node")
     if node is None:
-        return Limits(nodes=PLAN_NODES, changes=PLAN_CHANGES)
+        return Limits(nodes=PLAN_NODES, changes=PLAN_CHANGES, budget=PLAN_BYTES)
     problem = name_problem(node)
     if problem is not None:
         raise InvalidRequest(f"node: {problem}", details={"field": "node"})

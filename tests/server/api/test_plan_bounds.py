@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from drago.server.api.plans import PLAN_CHANGES, PLAN_NODES
+from drago.server.api.plans import PLAN_BYTES, PLAN_CHANGES, PLAN_NODES
 from drago.server.app import create_app, open_context
 from drago.server.settings import Settings
 from drago.store import Identity
@@ -42,7 +42,12 @@ async def test_validate_answers_a_summary_of_a_large_change(api: Api) -> None:
     assert {"node": "join-0119", "status": "added"} in plan["more_nodes"]
     assert listed.isdisjoint(n["node"] for n in plan["more_nodes"])
     assert plan["complete"] is False
-    assert plan["limits"] == {"nodes": PLAN_NODES, "changes": PLAN_CHANGES, "node": None}
+    assert plan["limits"] == {
+        "nodes": PLAN_NODES,
+        "changes": PLAN_CHANGES,
+        "node": None,
+        "bytes": PLAN_BYTES,
+    }
     assert len(answer.content) < 200_000
 
     one = await api.post(
