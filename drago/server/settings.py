@@ -41,10 +41,10 @@ class Settings(BaseModel):
     max_push_inflated: int = Field(
         1 << 30, gt=0, description="most bytes a push's objects may inflate to in all"
     )
-    max_peer_entries: int = Field(
+    max_topology: int = Field(
         5_000_000,
         gt=0,
-        description="largest topology (peer entries, upper bound) a dry run may bring",
+        description="largest topology a dry run may bring (peer entries + selector matches)",
     )
     heavy_requests: int = Field(
         1, gt=0, description="expensive requests (validate, plans, merges) run at once"

@@ -5,8 +5,8 @@ checked by the same validator as every write; a valid result comes with the
 per-node plan it would cause, as a summary (:mod:`drago.server.api.plans`).
 Validation and planning run through the server's :class:`WorkLimit` (a few at
 a time, in a worker thread): any reader can send a large change set. One whose
-topology could exceed ``max_peer_entries`` (and the base's own) is refused
-with 413 before it is resolved.
+topology could exceed ``max_topology`` (and the base's own) is refused with
+413 before it is resolved.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from drago.server.api import PREFIX
 from drago.server.api.common import Snapshot, context, json_response
 from drago.server.api.models import ProblemOut, ValidateRequest, ValidateResult
 from drago.server.api.plans import NODE_QUERY, plan_between, plan_limits
-from drago.server.api.topology_size import peer_entries_bound
+from drago.server.api.topology_size import topology_work
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
 
@@ -64,22 +64,23 @@ async def validate(request: Request, principal: Principal | None) -> Response:
 def check_size(
     ctx: ServerContext, base: str | None, files: list[SourceFile], changes: dict[str, bytes | None]
 ) -> None:
-    """PayloadTooLarge when the changed files could render to more peer entries
-    than ``max_peer_entries`` and than the base revision already does."""
-    limit = ctx.settings.max_peer_entries
+    """PayloadTooLarge when the changed files' topology could be more work than
+    ``max_topology`` and than the base revision's already is."""
+    limit = ctx.settings.max_topology
     after, _, _ = load_state(apply_changes(files, changes))
-    bound = peer_entries_bound(after)
+    bound = topology_work(after, limit)
     if bound <= limit:
         return
     try:
-        own = peer_entries_bound(Snapshot(ctx, base).state())
+        own = topology_work(Snapshot(ctx, base).state(), bound)
     except ConfigError:
         own = 0
     if bound > own:
         raise PayloadTooLarge(
-            f"the changes could give up to {bound} peer entries (a full mesh of n nodes has"
-            f" n(n-1)), over the limit of {max(limit, own)} (max_peer_entries)",
-            details={"peer_entries": bound, "limit": max(limit, own)},
+            f"the changes' topology could be up to {bound} peer entries and selector"
+            f" matches (a full mesh of n nodes has n(n-1) peer entries), over the limit of"
+            f" {max(limit, own)} (max_topology)",
+            details={"topology": bound, "limit": max(limit, own)},
         )
 
 

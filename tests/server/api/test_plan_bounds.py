@@ -104,7 +104,7 @@ async def test_a_dry_run_keeps_nothing_of_the_request(api: Api) -> None:
 
 @pytest.fixture
 async def small_api(tmp_path: Path, example_repo: Path) -> AsyncIterator[Api]:
-    settings = Settings(data=tmp_path / "data", init_from=example_repo, max_peer_entries=2000)
+    settings = Settings(data=tmp_path / "data", init_from=example_repo, max_topology=2000)
     opened = open_context(settings)
     app = create_app(opened.ctx)
     await opened.ctx.start()
@@ -130,10 +130,13 @@ async def test_a_change_set_whose_topology_could_be_too_large_is_refused_early(
     error = many.json()["error"]
     assert error["code"] == "payload_too_large"
     assert error["message"] == (
-        "the changes could give up to 2768 peer entries (a full mesh of n nodes has n(n-1)),"
-        " over the limit of 2000 (max_peer_entries)"
+        "the changes' topology could be up to 4120 peer entries and selector matches"
+        " (a full mesh of n nodes has n(n-1) peer entries), over the limit of 2000"
+        " (max_topology)"
     )
-    assert error["details"] == {"peer_entries": 53 * 52 + 12, "limit": 2000}
+    # 53 x 52 core mesh + 12 other peer entries; 2 ends x 3 connections x 55 backbone
+    # members + 2 x 1 x 4 site members matched, at 4 each.
+    assert error["details"] == {"topology": 53 * 52 + 12 + 4 * (330 + 8), "limit": 2000}
 
 
 async def test_a_review_branch_plan_is_a_summary_and_one_node_can_be_asked_for(api: Api) -> None:
