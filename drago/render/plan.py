@@ -9,7 +9,8 @@ configs are only materialised for nodes whose hash differs, one at a time and
 without being kept in the result's cache.
 
 A plan can be a *summary* (:class:`Limits`): at most so many nodes listed and
-so many changes per listed node, with counts of what was left out. The cost of
+so many changes per listed node, with the names of the nodes and the counts of
+the changes it left out. The cost of
 a summary is the render plus the listed nodes: an affected node that is not
 listed is only counted (its status comes from the hashes), never compared.
 """
