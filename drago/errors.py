@@ -96,6 +96,12 @@ class PayloadTooLarge(DragoError):
     code = "payload_too_large"
 
 
+class Busy(DragoError):
+    """The server runs as many expensive requests as it allows; retry later."""
+
+    code = "busy"
+
+
 class SignatureError(DragoError):
     """A commit signature is missing, malformed, untrusted or does not verify."""
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from drago.errors import Problem
+from drago.model.memo import remembering
 from drago.model.messages import problems_from_validation
 from drago.model.paths import DataPath, Ignored, Rejected, classify
 from drago.model.schema import FILE_MODELS, KeysFile, NetworkFile, NodeFile
@@ -81,6 +82,8 @@ class ParseCache:
                 return found
             self.misses += 1
         parsed = parse_content(folder, data)
+        if not remembering():
+            return parsed
         with self._lock:
             self._items[key] = parsed
             while len(self._items) > self.size:

@@ -26,7 +26,7 @@ from operator import attrgetter
 
 from drago.errors import ConfigError, Problem
 from drago.model.load import DEFAULT_CACHE, ParseCache, git_blob_id, load_file
-from drago.model.memo import IdentityMemo
+from drago.model.memo import IdentityMemo, remembering
 from drago.model.overlap import overlap_problems
 from drago.model.rules import (
     Context,
@@ -211,7 +211,7 @@ def _remember(
     state: State,
     key_owners: dict[str, dict[str, str]] | None = None,
 ) -> None:
-    if fingerprint is None:
+    if fingerprint is None or not remembering():
         return
     valid = _Valid(frozenset(fingerprint[0]), state, key_owners or _key_owners(state))
     with _VALID_LOCK:

@@ -5,7 +5,14 @@ returns a :class:`Plan`: per node added / removed / changed with a list of
 :class:`Change` (each printable, e.g. ``peer nyc-1: endpoint 1.2.3.4:51820 =>
 5.6.7.8:51820``), plus how many nodes are unchanged. Nodes with equal hashes
 are skipped without comparing; given :class:`RenderResult` objects, their
-configs are only materialised for nodes whose hash differs.
+configs are only materialised for nodes whose hash differs, one at a time and
+without being kept in the result's cache.
+
+A plan can be a *summary* (:class:`Limits`): at most so many nodes listed and
+so many changes per listed node, with the names of the nodes and the counts of
+the changes it left out. The cost of
+a summary is the render plus the listed nodes: an affected node that is not
+listed is only counted (its status comes from the hashes), never compared.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from drago.render.config import InterfaceConfig, NodeConfig, PeerConfig, Pending
 from drago.render.result import RenderResult
 
 Status = Literal["added", "removed", "changed"]
+STATUSES: tuple[Status, ...] = ("changed", "added", "removed")
 Kind = Literal[
     "interface_added",
     "interface_removed",
@@ -87,42 +95,93 @@ class NodePlan:
     node: str
     status: Status
     changes: tuple[Change, ...]
+    #: How many further changes a summary left out of ``changes``.
+    omitted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "node": self.node,
             "status": self.status,
             "changes": [c.to_dict() for c in self.changes],
+            "omitted_changes": self.omitted,
         }
+
+    def omitted_line(self) -> str | None:
+        if not self.omitted:
+            return None
+        return f"... and {self.omitted} more change{'' if self.omitted == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a summary plan lists: at most ``nodes`` affected nodes (in name order)
+    and ``changes`` changes per node; None means no limit. With ``only``, just
+    that node is listed, with all its changes.
+
+    ``budget`` bounds the work: once the rendered configs compared for the listed
+    nodes add up to this many bytes, no further node is listed (the first one
+    always is). A node's config holds all its peers, so in a large mesh a few
+    nodes are already a lot to compare.
+    """
+
+    nodes: int | None = None
+    changes: int | None = None
+    only: str | None = None
+    budget: int | None = None
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Per-node changes, sorted by node name, and the count of unchanged nodes."""
+    """Per-node changes, sorted by node name, and the count of unchanged nodes.
+
+    ``omitted`` names the affected nodes a summary does not list, with their status.
+    """
 
     nodes: tuple[NodePlan, ...]
     unchanged: int
+    omitted: tuple[tuple[str, Status], ...] = ()
+    limits: Limits = Limits()
 
     @property
     def is_empty(self) -> bool:
-        return not self.nodes
+        return not self.nodes and not self.omitted
+
+    @property
+    def omitted_nodes(self) -> int:
+        return len(self.omitted)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every affected node is listed with every change."""
+        return not self.omitted_nodes and not any(n.omitted for n in self.nodes)
 
     def count(self, status: Status) -> int:
-        return sum(1 for n in self.nodes if n.status == status)
+        listed = sum(1 for n in self.nodes if n.status == status)
+        return listed + sum(1 for _, s in self.omitted if s == status)
 
     def summary(self) -> str:
         if self.is_empty:
             return f"No changes ({_nodes(self.unchanged)} unchanged)."
-        counts = [f"{self.count(s)} {s}" for s in ("changed", "added", "removed") if self.count(s)]
-        return (
-            f"{_nodes(len(self.nodes))} affected: {', '.join(counts)}; {self.unchanged} unchanged."
-        )
+        counts = [f"{self.count(s)} {s}" for s in STATUSES if self.count(s)]
+        affected = len(self.nodes) + self.omitted_nodes
+        return f"{_nodes(affected)} affected: {', '.join(counts)}; {self.unchanged} unchanged."
+
+    def _omitted_nodes_line(self) -> str:
+        counts = {s: sum(1 for _, o in self.omitted if o == s) for s in STATUSES}
+        parts = [f"{counts[s]} {s}" for s in STATUSES if counts[s]]
+        count = self.omitted_nodes
+        return f"... and {count} more node{'' if count == 1 else 's'} ({', '.join(parts)})"
 
     def to_text(self) -> str:
         lines: list[str] = []
         for node in self.nodes:
             lines.append(f"node {node.node} ({node.status}):")
             lines += [f"  [{c.interface}] {c.text}" for c in node.changes]
+            more = node.omitted_line()
+            if more is not None:
+                lines.append(f"  {more}")
+        if self.omitted_nodes:
+            lines.append(self._omitted_nodes_line())
         lines.append(f"{_nodes(self.unchanged)} unchanged")
         return "\n".join(lines) + "\n"
 
@@ -131,10 +190,28 @@ class Plan:
         for node in self.nodes:
             lines += ["", f"### `{node.node}` ({node.status})", ""]
             lines += [f"- `{c.interface}`: {c.text}" for c in node.changes]
+            more = node.omitted_line()
+            if more is not None:
+                lines.append(f"- {more}")
+        if self.omitted_nodes:
+            lines += ["", self._omitted_nodes_line()]
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"nodes": [n.to_dict() for n in self.nodes], "unchanged": self.unchanged}
+        return {
+            "nodes": [n.to_dict() for n in self.nodes],
+            "unchanged": self.unchanged,
+            "counts": {s: self.count(s) for s in STATUSES},
+            "omitted_nodes": self.omitted_nodes,
+            "more_nodes": [{"node": n, "status": s} for n, s in self.omitted],
+            "complete": self.complete,
+            "limits": {
+                "nodes": self.limits.nodes,
+                "changes": self.limits.changes,
+                "node": self.limits.only,
+                "bytes": self.limits.budget,
+            },
+        }
 
 
 def _nodes(count: int) -> str:
@@ -253,21 +330,67 @@ def _hash(configs: Mapping[str, NodeConfig], node: str) -> str:
     return configs[node].hash
 
 
-def plan_configs(old: Mapping[str, NodeConfig], new: Mapping[str, NodeConfig]) -> Plan:
-    """The per-node plan from the configs ``old`` to the configs ``new``."""
+def _config(configs: Mapping[str, NodeConfig], node: str) -> tuple[NodeConfig | None, int]:
+    """``node``'s config, parsed afresh from a RenderResult (not kept in its cache:
+    the result may be the long-lived live one), None when it has no such node;
+    and the size of its rendered form (0 when it was given parsed)."""
+    if node not in configs:
+        return None, 0
+    if isinstance(configs, RenderResult):
+        document = configs.document(node)
+        return NodeConfig.model_validate_json(document), len(document)
+    return configs[node], 0
+
+
+def _status(
+    old: Mapping[str, NodeConfig], new: Mapping[str, NodeConfig], node: str
+) -> Status | None:
+    if node not in old:
+        return "added"
+    if node not in new:
+        return "removed"
+    return None if _hash(old, node) == _hash(new, node) else "changed"
+
+
+def plan_configs(
+    old: Mapping[str, NodeConfig], new: Mapping[str, NodeConfig], limits: Limits | None = None
+) -> Plan:
+    """The per-node plan from the configs ``old`` to the configs ``new``; with
+    ``limits``, a summary that lists only part of it (see :class:`Limits`)."""
+    limits = limits or Limits()
     nodes: list[NodePlan] = []
+    omitted: list[tuple[str, Status]] = []
     unchanged = 0
+    cap = None if limits.only is not None else limits.changes
+    spent = 0
     for node in sorted(set(old) | set(new)):
-        if node not in old:
-            nodes.append(NodePlan(node, "added", tuple(diff_configs(None, new[node]))))
-        elif node not in new:
-            nodes.append(NodePlan(node, "removed", tuple(diff_configs(old[node], None))))
-        elif _hash(old, node) == _hash(new, node):
+        status = _status(old, new, node)
+        if status is None:
             unchanged += 1
+            continue
+        if limits.only is not None:
+            listed = node == limits.only
         else:
-            changes = diff_configs(old[node], new[node])
-            nodes.append(NodePlan(node, "changed", tuple(changes)))
-    return Plan(tuple(nodes), unchanged)
+            listed = limits.nodes is None or len(nodes) < limits.nodes
+            if nodes and limits.budget is not None and spent >= limits.budget:
+                listed = False
+        if not listed:
+            omitted.append((node, status))
+            continue
+        (before, old_size), (after, new_size) = _config(old, node), _config(new, node)
+        spent += old_size + new_size
+        changes = diff_configs(before, after)
+        kept = changes if cap is None else changes[:cap]
+        nodes.append(NodePlan(node, status, tuple(kept), len(changes) - len(kept)))
+    return Plan(tuple(nodes), unchanged, tuple(omitted), limits)
 
 
-__all__ = ["Change", "NodePlan", "Plan", "diff_configs", "plan_configs", "show"]
+__all__ = [
+    "Change",
+    "Limits",
+    "NodePlan",
+    "Plan",
+    "diff_configs",
+    "plan_configs",
+    "show",
+]

@@ -30,6 +30,7 @@ from drago.server.runtime.db import Database
 from drago.server.runtime.status import StatusStore
 from drago.server.runtime.tokens import TokenStore
 from drago.server.settings import Settings
+from drago.server.worklimit import WorkLimit
 from drago.store import Identity, Store
 
 log = logging.getLogger("drago.server")
@@ -98,6 +99,11 @@ class ServerContext:
     #: once and the agents get it when the background render swaps it in.
     wait_for_render: bool = False
     _commit_lock: anyio.Lock = field(default_factory=anyio.Lock, repr=False)
+    #: Expensive request work (validation of request content, plans), a few at a time.
+    heavy: WorkLimit = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.heavy = WorkLimit(self.settings.heavy_requests, self.settings.heavy_queue)
 
     @property
     def branch(self) -> str:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from drago.errors import (
     BackendError,
+    Busy,
     ConfigError,
     Conflict,
     DragoError,
@@ -48,6 +49,7 @@ STATUS: tuple[tuple[type[DragoError], int], ...] = (
     (SignatureError, 422),
     (PushRejected, 403),
     (BackendError, 502),
+    (Busy, 503),
     (ServerUnavailable, 503),
     (UnsafeValue, 422),
 )

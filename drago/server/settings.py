@@ -35,6 +35,23 @@ class Settings(BaseModel):
     max_wait: float = Field(60.0, gt=0, description="upper bound of ?wait= for long-polls (s)")
     max_body: int = Field(1 << 20, gt=0, description="largest accepted API request body (bytes)")
     max_push: int = Field(256 << 20, gt=0, description="largest accepted git push body (bytes)")
+    max_push_object: int = Field(
+        1 << 20, gt=0, description="largest object a push may bring, inflated (bytes)"
+    )
+    max_push_inflated: int = Field(
+        1 << 30, gt=0, description="most bytes a push's objects may inflate to in all"
+    )
+    max_topology: int = Field(
+        5_000_000,
+        gt=0,
+        description="largest topology a dry run may bring (peer entries + selector matches)",
+    )
+    heavy_requests: int = Field(
+        1, gt=0, description="expensive requests (validate, plans, merges) run at once"
+    )
+    heavy_queue: int = Field(
+        8, ge=0, description="expensive requests that may wait for a turn; beyond: 503"
+    )
     tls_cert: Path | None = Field(None, description="TLS certificate (PEM); needs tls_key")
     tls_key: Path | None = Field(None, description="TLS private key (PEM)")
     public_url: str | None = Field(None, description="URL people use to reach the server")

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from drago.server.api.plans import PLAN_CHANGES
 from tests.browser.conftest import Console, Server
 from tests.browser.ui import open_page, shoot, sign_in
+from tests.server.joining import joining_nodes
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -166,3 +168,39 @@ def test_a_token_revoked_mid_session_returns_to_sign_in(
     expect(page.get_by_label("API token")).to_be_visible()
     expect(page.locator(".note.warning")).to_contain_text("sign in again")
     assert page.evaluate("() => window.sessionStorage.length") == 0
+
+
+def test_a_large_review_plan_is_a_summary_and_expands_per_node(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    remote = server.url.replace("http://", f"http://ui:{server.admin}@") + "/repo.git"
+    git = ["git", "-c", "user.name=Rita Review", "-c", "user.email=rita@example.net"]
+    subprocess.run([*git, "clone", "-q", remote, str(work)], check=True, timeout=60)
+    for path, text in joining_nodes(40).items():
+        (work / path).write_text(text)
+    subprocess.run([*git, "-C", str(work), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-qm", "40 gateways join"], check=True)
+    subprocess.run(
+        [*git, "-C", str(work), "push", "-q", "origin", "HEAD:review/many"],
+        check=True,
+        timeout=60,
+    )
+    sign_in(page, server.admin)
+    page.get_by_role("navigation").get_by_role("link", name="Review").click()
+    page.get_by_test_id("branches").get_by_role("link", name="review/many").click()
+    review = page.get_by_test_id("branch-review")
+    plan = review.locator(".plan")
+    expect(plan).to_contain_text(f"… and {40 - PLAN_CHANGES} more changes")
+    more = review.get_by_test_id("plan-more-nodes")
+    expect(more).to_contain_text("more affected nodes not shown")
+    expect(plan).not_to_contain_text("peer join-0039 added")
+    first = plan.locator(".plan-nodes > li").first  # fra-1: 40 new peers
+    expect(first).to_contain_text("fra-1")
+    first.get_by_role("button", name="show all").click()
+    expect(first).to_contain_text("peer join-0039 added")
+    expect(first).not_to_contain_text("more changes")
+    more.locator('li:has(> a:text-is("join-0039"))').get_by_role("button").click()
+    joined = plan.locator('.plan-nodes > li:has(> a:text-is("join-0039"))')
+    expect(joined).to_contain_text("peer fra-1 added")
+    expect(more).not_to_contain_text("join-0039")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from drago.errors import ConfigError, Conflict, DragoError, Forbidden, NotFound, Problem
+from drago.errors import Busy, ConfigError, Conflict, DragoError, Forbidden, NotFound, Problem
 from drago.server.errors import status_of
 from tests.server.conftest import Harness
 
@@ -23,6 +23,7 @@ def shape(body: object) -> dict[str, object]:
         (NotFound("x"), 404),
         (Conflict("x"), 409),
         (Forbidden("x"), 403),
+        (Busy("x"), 503),
         (DragoError("x"), 400),
     ],
 )

@@ -155,11 +155,18 @@ export interface NodePlan {
   node: string;
   status: string;
   changes: PlanChange[];
+  /** Changes of this node left out of a summary (ask with `?node=`). */
+  omitted_changes?: number;
 }
 
 export interface Plan {
   nodes: NodePlan[];
   unchanged?: number;
+  /** Affected nodes a summary does not list, with their status. */
+  more_nodes?: { node: string; status: string }[];
+  omitted_nodes?: number;
+  counts?: Record<string, number>;
+  complete?: boolean;
 }
 
 export interface RevisionDetail extends Revision {

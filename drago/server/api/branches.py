@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
+from drago.server.api.plans import NODE_QUERY, plan_limits
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
 from drago.server.git.review import merge, review
@@ -92,10 +93,12 @@ async def list_branches(request: Request, principal: Principal | None) -> Respon
     "read",
     "Validate a review branch and plan its per-node changes against the live revision",
     response=ReviewOut,
+    query=NODE_QUERY,
     tags=("branches",),
 )
 async def branch_plan(request: Request, principal: Principal | None) -> Response:
-    found = await review(_ctx(request), request.path_params["name"])
+    limits = plan_limits(request)
+    found = await review(_ctx(request), request.path_params["name"], plan=limits)
     body = ReviewOut.model_validate(found.as_dict())
     return JSONResponse(body.model_dump(mode="json"))
 

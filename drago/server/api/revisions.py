@@ -37,7 +37,7 @@ from drago.server.api.models import (
     RevisionList,
     RevisionOut,
 )
-from drago.server.api.plans import plan_between
+from drago.server.api.plans import NODE_QUERY, plan_between, plan_limits
 from drago.server.api.signatures import signature_status, trusted_signers
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
@@ -129,11 +129,13 @@ async def list_revisions(request: Request, principal: Principal | None) -> Respo
     "read",
     "One revision: its changed files with unified diffs and the per-node plan",
     response=RevisionDetail,
+    query=NODE_QUERY,
     tags=TAGS,
 )
 async def get_revision(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
     rev = str(request.path_params["rev"])
+    limits = plan_limits(request)
 
     def read() -> RevisionDetail:
         info = ctx.store.commit_info(ctx.store.resolve(rev))
@@ -149,13 +151,13 @@ async def get_revision(request: Request, principal: Principal | None) -> Respons
         problems: list[ProblemOut] = []
         plan = None
         try:
-            plan = plan_between(ctx, parent, ctx.store.state(info.id))
+            plan = plan_between(ctx, parent, ctx.store.state(info.id), limits)
         except ConfigError as exc:
             problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
         base = revision_out(ctx, info, trusted_signers(ctx))
         return RevisionDetail(**base.model_dump(), files=files, plan=plan, problems=problems)
 
-    detail = await in_thread(read)
+    detail = await ctx.heavy.run("the revision", read)
     return json_response(detail, revision=detail.id)
 
 

@@ -2,7 +2,11 @@
 
 The changes are applied to the files of ``base`` (default: the branch head) and
 checked by the same validator as every write; a valid result comes with the
-per-node plan it would cause.
+per-node plan it would cause, as a summary (:mod:`drago.server.api.plans`).
+Validation and planning run through the server's :class:`WorkLimit` (a few at
+a time, in a worker thread): any reader can send a large change set. One whose
+topology could exceed ``max_topology`` (and the base's own) is refused with
+413 before it is resolved.
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from drago.errors import ConfigError
-from drago.model.validate import validate_changes
+from drago.errors import ConfigError, PayloadTooLarge
+from drago.model.memo import transient
+from drago.model.state import SourceFile
+from drago.model.validate import apply_changes, load_state, validate_changes
 from drago.server.api import PREFIX
-from drago.server.api.common import context, in_thread, json_response
+from drago.server.api.common import Snapshot, context, json_response
 from drago.server.api.models import ProblemOut, ValidateRequest, ValidateResult
-from drago.server.api.plans import plan_between
+from drago.server.api.plans import NODE_QUERY, plan_between, plan_limits
+from drago.server.api.topology_size import topology_work
+from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
 
 
@@ -25,10 +33,12 @@ from drago.server.endpoint import Principal, endpoint, parse_body
     "Validate a change set without committing it; problems and the per-node plan",
     request=ValidateRequest,
     response=ValidateResult,
+    query=NODE_QUERY,
     tags=("validate",),
 )
 async def validate(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
+    limits = plan_limits(request)
     body = await parse_body(request, ValidateRequest)
     changes = {
         path: None if text is None else text.encode("utf-8") for path, text in body.changes.items()
@@ -37,15 +47,41 @@ async def validate(request: Request, principal: Principal | None) -> Response:
     def run() -> ValidateResult:
         base = ctx.store.resolve(body.base) if body.base else ctx.store.head(ctx.branch)
         files = ctx.store.files(base) if base else []
-        try:
-            state = validate_changes(files, changes)
-        except ConfigError as exc:
-            problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
-            return ValidateResult(valid=False, base=base, problems=problems, plan=None)
-        plan = plan_between(ctx, base, state)
+        # The request's files are seen once: keep nothing of them in the model's caches.
+        with transient():
+            check_size(ctx, base, files, changes)
+            try:
+                state = validate_changes(files, changes)
+            except ConfigError as exc:
+                problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
+                return ValidateResult(valid=False, base=base, problems=problems, plan=None)
+            plan = plan_between(ctx, base, state, limits)
         return ValidateResult(valid=True, base=base, problems=[], plan=plan)
 
-    return json_response(await in_thread(run))
+    return json_response(await ctx.heavy.run("the validation", run))
+
+
+def check_size(
+    ctx: ServerContext, base: str | None, files: list[SourceFile], changes: dict[str, bytes | None]
+) -> None:
+    """PayloadTooLarge when the changed files' topology could be more work than
+    ``max_topology`` and than the base revision's already is."""
+    limit = ctx.settings.max_topology
+    after, _, _ = load_state(apply_changes(files, changes))
+    bound = topology_work(after, limit)
+    if bound <= limit:
+        return
+    try:
+        own = topology_work(Snapshot(ctx, base).state(), bound)
+    except ConfigError:
+        own = 0
+    if bound > own:
+        raise PayloadTooLarge(
+            f"the changes' topology could be up to {bound} peer entries and selector"
+            f" matches (a full mesh of n nodes has n(n-1) peer entries), over the limit of"
+            f" {max(limit, own)} (max_topology)",
+            details={"topology": bound, "limit": max(limit, own)},
+        )
 
 
 def routes() -> list[BaseRoute]:

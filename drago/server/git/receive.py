@@ -4,7 +4,9 @@ dulwich's :class:`ReceivePackHandler` reads the commands and the pack and
 reports the status; :meth:`CheckedReceivePackHandler._apply_pack` is its one
 step we replace, so that:
 
-- the pack goes to a :class:`Quarantine`, not into the repository;
+- the pack goes to a :class:`Quarantine`, not into the repository, through a
+  :class:`PackSizeGuard` that refuses an object inflating past ``max_push_object``
+  (or a push past ``max_push_inflated``) before it is inflated;
 - every ref update is checked (:class:`PushCheck`) before any ref moves;
 - a push is all-or-nothing (``--atomic`` or not): one rejected ref rejects
   the whole push, and a rejected push leaves no objects behind;
@@ -27,6 +29,7 @@ from dulwich.server import Backend, ReceivePackHandler
 
 from drago.errors import Conflict, DragoError, InvalidRequest, NotFound
 from drago.server.git.check import PushCheck, RefUpdate, Verdict
+from drago.server.git.packsize import PackSizeGuard
 from drago.server.git.quarantine import Quarantine
 from drago.signing import TrustedSigners
 from drago.store import Store
@@ -45,6 +48,9 @@ class PushPolicy:
     signers: TrustedSigners
     live_branch: str
     max_input: int
+    #: Largest object a push may bring, and most bytes all of them may inflate to.
+    max_object: int
+    max_inflated: int
     #: Ref updates that were applied, for the caller to act on after the response.
     applied: list[RefUpdate] = field(default_factory=list)
     #: Verdicts of refused ref updates (for metrics).
@@ -110,10 +116,16 @@ class CheckedReceivePackHandler(ReceivePackHandler):
             yield from zip(names, (s.encode("utf-8", "replace") for s in statuses), strict=True)
 
     def _receive(self, quarantine: Quarantine) -> str | None:
-        recv: Callable[[int], bytes] | None = getattr(self.proto, "recv", None)
+        recv: Callable[[int], bytes] = getattr(self.proto, "recv", self.proto.read)
+        guard = PackSizeGuard(
+            self.proto.read,
+            recv,
+            max_object=self.policy.max_object,
+            max_total=self.policy.max_inflated,
+        )
         try:
             quarantine.store.add_thin_pack(
-                self.proto.read, recv, max_input_size=self.policy.max_input
+                guard.read, guard.recv, max_input_size=self.policy.max_input
             )
         except PackInputTooLarge:
             return f"push larger than the limit of {self.policy.max_input} bytes (max_push)"

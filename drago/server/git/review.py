@@ -26,9 +26,10 @@ import anyio.to_thread
 from dulwich.objects import Commit
 
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
+from drago.model.memo import transient
 from drago.model.state import State
 from drago.model.validate import validate_changes
-from drago.render.plan import Plan, plan_configs
+from drago.render.plan import Limits, Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal
@@ -149,28 +150,31 @@ def outcome(store: Store, head: str, base: str | None, up_to_date: bool) -> Outc
     return Outcome(changes, validate_changes(store.files(base), changes))
 
 
-def review_sync(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review:
+def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) -> Review:
     store = ctx.store
     head = branch_head(store, branch, ctx.branch)
     base = store.head(ctx.branch)
     commits = branch_commits(store, head, base, trusted_signers(ctx))
     up_to_date = base is None or store.is_ancestor(base, head)
-    try:
-        result = outcome(store, head, base, up_to_date)
-    except ConfigError as exc:
-        return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
-    except Conflict as exc:
-        return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
-    found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
-    if not plan:
-        return found
-    new = Renderer().render(result.state, head if up_to_date else None)
-    return replace(found, plan=plan_configs(ctx.live.snapshot.result, new))
+    # A review branch is anyone's push: keep nothing of it in the model's caches.
+    with transient():
+        try:
+            result = outcome(store, head, base, up_to_date)
+        except ConfigError as exc:
+            return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
+        except Conflict as exc:
+            return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
+        found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
+        if plan is None:
+            return found
+        new = Renderer().render(result.state, head if up_to_date else None)
+        return replace(found, plan=plan_configs(ctx.live.snapshot.result, new, plan))
 
 
-async def review(ctx: ServerContext, branch: str, *, plan: bool = True) -> Review:
-    """Validate a review branch and (with ``plan``) plan it against the live revision."""
-    return await anyio.to_thread.run_sync(lambda: review_sync(ctx, branch, plan=plan))
+async def review(ctx: ServerContext, branch: str, *, plan: Limits | None = None) -> Review:
+    """Validate a review branch and (given ``plan``, the summary's limits) plan it
+    against the live revision; a few at a time (``ctx.heavy``), in a worker thread."""
+    return await ctx.heavy.run("the review", lambda: review_sync(ctx, branch, plan=plan))
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,7 @@ async def merge(
     ctx: ServerContext, branch: str, principal: Principal, *, head: str | None = None
 ) -> Merged:
     """Merge ``branch`` into the live branch; with ``head``, only if the branch points there."""
-    found = await review(ctx, branch, plan=False)
+    found = await review(ctx, branch)
     if head is not None and found.head != head:
         raise Conflict(
             f"{branch} points at {found.head[:12]}, not at the reviewed {head[:12]}:"

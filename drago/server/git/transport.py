@@ -46,6 +46,8 @@ def _policy(ctx: ServerContext) -> PushPolicy:
         signers=TrustedSigners.load(ctx.datadir.allowed_signers, ctx.server_key),
         live_branch=ctx.branch,
         max_input=ctx.settings.max_push,
+        max_object=ctx.settings.max_push_object,
+        max_inflated=ctx.settings.max_push_inflated,
     )
 
 

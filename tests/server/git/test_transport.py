@@ -84,8 +84,9 @@ def test_gzip_request_body_is_accepted(git_server: GitServer) -> None:
 def test_chunked_push_over_one_mib(git_server: GitServer, alice: GitUser, tmp_path: Path) -> None:
     work = tmp_path / "work"
     alice.git("clone", "-q", git_server.url(git_server.admin), str(work))
-    (work / "blob.bin").write_bytes(os.urandom(3 << 20))
-    alice.git("add", "blob.bin", cwd=work)
+    for index in range(4):  # 3.2 MiB in all, each under max_push_object
+        (work / f"blob-{index}.bin").write_bytes(os.urandom(800 << 10))
+    alice.git("add", ".", cwd=work)
     alice.git("commit", "-q", "-m", "large file", cwd=work)
     result = alice.git("-c", "http.postBuffer=65536", "push", "origin", "HEAD:review/big", cwd=work)
     assert "review/big" in result.text
@@ -98,8 +99,9 @@ def test_push_over_the_limit_is_refused_with_a_clear_error(
 ) -> None:
     work = tmp_path / "work"
     alice.git("clone", "-q", git_server.url(git_server.admin), str(work))
-    (work / "huge.bin").write_bytes(os.urandom(9 << 20))  # the fixture allows 8 MiB
-    alice.git("add", "huge.bin", cwd=work)
+    for index in range(12):  # 9.4 MiB; the fixture allows 8 MiB (each under max_push_object)
+        (work / f"huge-{index}.bin").write_bytes(os.urandom(800 << 10))
+    alice.git("add", ".", cwd=work)
     alice.git("commit", "-q", "-m", "too large", cwd=work)
     result = alice.git("push", "origin", "HEAD:review/huge", cwd=work, check=False)
     assert result.code != 0

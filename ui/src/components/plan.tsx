@@ -1,16 +1,49 @@
 // A per-node plan: what each affected node will change.
+//
+// Plans in API answers are summaries: the first affected nodes with their first
+// changes, the names of the other affected nodes, and how many changes each listed
+// node has beyond those shown. `loadNode` fetches one node's full plan (`?node=`).
 
-import type { Plan } from "../types";
+import { useState } from "preact/hooks";
+
+import type { NodePlan, Plan } from "../types";
 import { href } from "../router";
 
-export function PlanView({ plan }: { plan: Plan | null | undefined }) {
+type LoadNode = (node: string) => Promise<Plan | null>;
+
+export function PlanView({ plan, loadNode }: { plan: Plan | null | undefined; loadNode?: LoadNode }) {
+  const [full, setFull] = useState<Record<string, NodePlan>>({});
+  const [loading, setLoading] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
   if (!plan) return <p class="muted">No plan.</p>;
-  const changed = plan.nodes.filter((n) => n.changes.length > 0 || n.status !== "unchanged");
+
+  async function expand(node: string) {
+    if (!loadNode) return;
+    setLoading(node);
+    setError(null);
+    try {
+      const one = await loadNode(node);
+      const found = one?.nodes.find((n) => n.node === node);
+      if (found) setFull((known) => ({ ...known, [node]: found }));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setLoading(null);
+    }
+  }
+
+  const listed = plan.nodes.map((n) => full[n.node] ?? n);
+  const more = (plan.more_nodes ?? []).filter((n) => !full[n.node]);
+  const opened = (plan.more_nodes ?? []).filter((n) => full[n.node]).map((n) => full[n.node]);
+  const shown = [...listed, ...opened];
   return (
     <div class="plan">
-      {changed.length === 0 && <p class="muted">No node's configuration changes.</p>}
+      {shown.length === 0 && more.length === 0 && (
+        <p class="muted">No node's configuration changes.</p>
+      )}
+      {error && <p class="note error">{error}</p>}
       <ul class="plan-nodes">
-        {changed.map((node) => (
+        {shown.map((node) => (
           <li key={node.node}>
             <a href={href("nodes", node.node)}>{node.node}</a>{" "}
             <span class={`badge plan-${node.status}`}>{node.status}</span>
@@ -24,9 +57,55 @@ export function PlanView({ plan }: { plan: Plan | null | undefined }) {
                 ))}
               </ul>
             )}
+            {(node.omitted_changes ?? 0) > 0 && (
+              <p class="muted plan-more">
+                … and {node.omitted_changes} more change{node.omitted_changes === 1 ? "" : "s"}
+                {loadNode && (
+                  <>
+                    {" "}
+                    <button
+                      type="button"
+                      class="link"
+                      disabled={loading !== null}
+                      onClick={() => expand(node.node)}
+                    >
+                      {loading === node.node ? "loading…" : "show all"}
+                    </button>
+                  </>
+                )}
+              </p>
+            )}
           </li>
         ))}
       </ul>
+      {more.length > 0 && (
+        <div class="plan-more" data-testid="plan-more-nodes">
+          <p class="muted">
+            {more.length} more affected node{more.length === 1 ? "" : "s"} not shown:
+          </p>
+          <ul class="plan-nodes">
+            {more.map((n) => (
+              <li key={n.node}>
+                <a href={href("nodes", n.node)}>{n.node}</a>{" "}
+                <span class={`badge plan-${n.status}`}>{n.status}</span>
+                {loadNode && (
+                  <>
+                    {" "}
+                    <button
+                      type="button"
+                      class="link"
+                      disabled={loading !== null}
+                      onClick={() => expand(n.node)}
+                    >
+                      {loading === n.node ? "loading…" : "show changes"}
+                    </button>
+                  </>
+                )}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {plan.unchanged !== undefined && plan.unchanged > 0 && (
         <p class="muted">
           {plan.unchanged} other node{plan.unchanged === 1 ? "" : "s"} unchanged.

@@ -119,7 +119,12 @@ function BranchReview({ name, onMerged }: { name: string; onMerged: () => void }
       </ul>
       <h3>Plan against the live branch</h3>
       {r.summary && <p>{r.summary}</p>}
-      <PlanView plan={r.plan} />
+      <PlanView
+        plan={r.plan}
+        loadNode={(node) =>
+          client.json<Review>(`${branchUrl(name, "plan")}?node=${enc(node)}`).then((v) => v.plan)
+        }
+      />
       {canWrite && (
         <div class="form-actions">
           <button

@@ -82,7 +82,14 @@ export function RevisionPage({ rev }: { rev: string }) {
       {r.message.trim().includes("\n") && <pre class="message">{r.message.trim()}</pre>}
 
       <h2>Plan per node</h2>
-      <PlanView plan={r.plan} />
+      <PlanView
+        plan={r.plan}
+        loadNode={(node) =>
+          client
+            .json<RevisionDetail>(`/revisions/${enc(r.id)}?node=${enc(node)}`)
+            .then((d) => d.plan)
+        }
+      />
 
       <h2>Files</h2>
       {r.files.map((file) => (

@@ -1,0 +1,161 @@
+"""Plans in API answers are summaries of bounded size; ``?node=`` gives one node's
+full plan; a dry run keeps nothing of the request once answered."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from drago.server.api.plans import PLAN_BYTES, PLAN_CHANGES, PLAN_NODES
+from drago.server.app import create_app, open_context
+from drago.server.settings import Settings
+from drago.store import Identity
+from tests.server.api.conftest import Api
+from tests.server.joining import joining_nodes
+
+pytestmark = pytest.mark.anyio
+
+JOINING = 120  # more nodes than a summary lists, each with more changes than it lists
+
+
+async def test_validate_answers_a_summary_of_a_large_change(api: Api) -> None:
+    changes = joining_nodes(JOINING)
+    answer = await api.post(
+        "/api/v1/validate", json={"changes": changes}, as_="reader", timeout=120
+    )
+    assert answer.status_code == 200, answer.text
+    plan = answer.json()["plan"]
+    assert len(plan["nodes"]) == PLAN_NODES
+    assert all(len(n["changes"]) <= PLAN_CHANGES for n in plan["nodes"])
+    fra = next(n for n in plan["nodes"] if n["node"] == "fra-1")
+    assert fra["status"] == "changed" and len(fra["changes"]) == PLAN_CHANGES
+    assert fra["omitted_changes"] == JOINING - PLAN_CHANGES
+    assert plan["counts"]["added"] == JOINING
+    affected = plan["counts"]["added"] + plan["counts"]["changed"]
+    assert plan["omitted_nodes"] == affected - PLAN_NODES == len(plan["more_nodes"])
+    listed = {n["node"] for n in plan["nodes"]}
+    assert {"node": "join-0119", "status": "added"} in plan["more_nodes"]
+    assert listed.isdisjoint(n["node"] for n in plan["more_nodes"])
+    assert plan["complete"] is False
+    assert plan["limits"] == {
+        "nodes": PLAN_NODES,
+        "changes": PLAN_CHANGES,
+        "node": None,
+        "bytes": PLAN_BYTES,
+    }
+    assert len(answer.content) < 200_000
+
+    one = await api.post(
+        "/api/v1/validate?node=join-0119", json={"changes": changes}, as_="reader", timeout=120
+    )
+    assert one.status_code == 200, one.text
+    only = one.json()["plan"]
+    [node] = only["nodes"]
+    assert node["node"] == "join-0119" and node["omitted_changes"] == 0
+    peers = [c for c in node["changes"] if c["kind"] == "peer_added"]
+    assert len(peers) == JOINING - 1 + 3  # the others, and the example's three core gateways
+    assert only["limits"]["node"] == "join-0119"
+
+    bad = await api.post("/api/v1/validate?node=Not_A_Name", json={"changes": {}}, as_="reader")
+    assert bad.status_code == 400 and bad.json()["error"]["details"] == {"field": "node"}
+
+
+async def test_a_revision_plan_is_a_summary_and_one_node_can_be_asked_for(api: Api) -> None:
+    head = api.head()
+    changes = {p: t.encode() for p, t in joining_nodes(30).items()}
+    rev = api.ctx.store.commit(
+        changes, message="thirty more", author=Identity("A", "a@example.org"), base=head
+    )
+    detail = (await api.get(f"/api/v1/revisions/{rev}", as_="reader")).json()
+    plan = detail["plan"]
+    assert len(plan["nodes"]) == PLAN_NODES and plan["omitted_nodes"] > 0
+    fra = next(n for n in plan["nodes"] if n["node"] == "fra-1")
+    assert fra["omitted_changes"] == 30 - PLAN_CHANGES
+    whole = (await api.get(f"/api/v1/revisions/{rev}?node=fra-1", as_="reader")).json()["plan"]
+    assert [n["node"] for n in whole["nodes"]] == ["fra-1"]
+    assert len(whole["nodes"][0]["changes"]) == 30 and whole["nodes"][0]["omitted_changes"] == 0
+
+
+async def test_a_dry_run_keeps_nothing_of_the_request(api: Api) -> None:
+    changes = joining_nodes(400, prefix="tmp")
+    await api.post("/api/v1/validate", json={"changes": joining_nodes(5)}, as_="reader")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        answer = await api.post(
+            "/api/v1/validate", json={"changes": changes}, as_="reader", timeout=120
+        )
+        assert answer.status_code == 200 and answer.json()["valid"] is True
+        del answer, changes
+        gc.collect()
+        retained, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    grown, held = peak - before, retained - before
+    # The request's state (a 407-node mesh: topology, parsed files) is gone.
+    assert held < grown / 10, f"{held / 1e6:.1f} MB of {grown / 1e6:.1f} MB kept"
+
+
+@pytest.fixture
+async def small_api(tmp_path: Path, example_repo: Path) -> AsyncIterator[Api]:
+    settings = Settings(data=tmp_path / "data", init_from=example_repo, max_topology=2000)
+    opened = open_context(settings)
+    app = create_app(opened.ctx)
+    await opened.ctx.start()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://drago.test") as client:
+            yield Api(opened.ctx, client)
+    finally:
+        await opened.ctx.stop()
+
+
+async def test_a_change_set_whose_topology_could_be_too_large_is_refused_early(
+    small_api: Api,
+) -> None:
+    few = await small_api.post(
+        "/api/v1/validate", json={"changes": joining_nodes(20)}, as_="reader"
+    )
+    assert few.status_code == 200 and few.json()["valid"] is True
+    many = await small_api.post(
+        "/api/v1/validate", json={"changes": joining_nodes(50)}, as_="reader"
+    )
+    assert many.status_code == 413, many.text
+    error = many.json()["error"]
+    assert error["code"] == "payload_too_large"
+    assert error["message"] == (
+        "the changes' topology could be up to 4120 peer entries and selector matches"
+        " (a full mesh of n nodes has n(n-1) peer entries), over the limit of 2000"
+        " (max_topology)"
+    )
+    # 53 x 52 core mesh + 12 other peer entries; 2 ends x 3 connections x 55 backbone
+    # members + 2 x 1 x 4 site members matched, at 4 each.
+    assert error["details"] == {"topology": 53 * 52 + 12 + 4 * (330 + 8), "limit": 2000}
+
+
+async def test_a_review_branch_plan_is_a_summary_and_one_node_can_be_asked_for(api: Api) -> None:
+    head = api.head()
+    api.ctx.store.set_branch("review/many", head, old=None)
+    api.ctx.store.commit(
+        {p: t.encode() for p, t in joining_nodes(30).items()},
+        message="thirty more",
+        author=Identity("A", "a@example.org"),
+        base=head,
+        branch="review/many",
+    )
+    review = (await api.get("/api/v1/branches/review/many/plan", as_="reader")).json()
+    assert review["valid"] is True
+    plan = review["plan"]
+    assert len(plan["nodes"]) == PLAN_NODES and plan["counts"]["added"] == 30
+    assert review["summary"].startswith("33 nodes affected: 3 changed, 30 added;")
+    assert f"- ... and {30 - PLAN_CHANGES} more changes" in review["markdown"]
+    assert f"... and {33 - PLAN_NODES} more nodes (" in review["markdown"]
+    one = await api.get("/api/v1/branches/review/many/plan?node=fra-1", as_="reader")
+    [fra] = one.json()["plan"]["nodes"]
+    assert fra["node"] == "fra-1" and len(fra["changes"]) == 30
