@@ -43,7 +43,7 @@ def name_problem(value: str) -> str | None:
         return None
     if value in {"", ".", ".."} or "/" in value or "\\" in value:
         return f"{value!r} is not a valid name (no empty names, dots or slashes)"
-    if value != value.lower():
+    if value != value.lower() and is_name(value.lower()):
         return f"{value!r} is not a valid name (use lower case: {value.lower()!r})"
     if value in DEVICE_NAMES:
         return (

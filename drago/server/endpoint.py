@@ -164,6 +164,13 @@ def spec_of(func: Any) -> EndpointSpec | None:
     return spec if isinstance(spec, EndpointSpec) else None
 
 
+def _message(text: str) -> str:
+    """A validator's own words, without the prefix pydantic puts before them."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        text = text.removeprefix(prefix)
+    return text
+
+
 async def parse_body(req: Request, model: type[M]) -> M:
     """The JSON body of ``req`` as ``model``, read strictly (the one body reader).
 
@@ -178,7 +185,8 @@ async def parse_body(req: Request, model: type[M]) -> M:
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         details = [
-            {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in errors
+            {"field": ".".join(str(p) for p in err["loc"]), "message": _message(err["msg"])}
+            for err in errors
         ]
         if any(err["type"] == "json_invalid" for err in errors):
             raise InvalidRequest(

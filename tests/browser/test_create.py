@@ -81,13 +81,14 @@ def test_an_address_outside_the_range_is_shown_at_the_field_and_commits_nothing(
     assert live(server) == before
     assert "nodes/lyo-1.toml" not in files(server)
 
-    # A malformed port and name come back as a 400 that names the request fields.
-    console.expect_status(400)
+    # A malformed port and name come back as a 422 that names the request fields.
+    console.expect_status(422)
     page.get_by_label("Name", exact=True).fill("Lyon 1")
     page.get_by_label("Address").fill("10.20.9.1/16")
     page.get_by_label("Listen port").fill("abc")
     page.get_by_role("button", name="Create node").click()
-    expect(page.locator(field("name")).locator(".field-error")).to_contain_text("pattern")
+    name_error = page.locator(field("name")).locator(".field-error")
+    expect(name_error).to_contain_text("'Lyon 1' is not a valid name (allowed: lower-case")
     port = page.locator(field("interface.listen_port")).locator(".field-error")
     expect(port).to_contain_text("integer")
     expect(address.locator(".field-error")).to_have_count(0)
