@@ -7,10 +7,11 @@ created and deleted as links of kind ``wireguard`` through ``IPRoute``.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from nacl.public import PrivateKey
 from pyroute2 import IPRoute, WireGuard
 from pyroute2.netlink.exceptions import NetlinkError
 
@@ -34,6 +35,67 @@ def kernel_available() -> bool:
 
 def _attr(message: Any, name: str) -> Any:
     return message.get_attr(name)
+
+
+def _key(value: Any) -> str:
+    """A key attribute as base64 text (pyroute2 decodes keys to base64 ``bytes``)."""
+    return value.decode("ascii") if isinstance(value, bytes) else str(value)
+
+
+def _peer(peer: Any) -> PeerState:
+    """One peer entry of a device dump.
+
+    ``WGPEER_A_ENDPOINT`` and ``WGPEER_A_LAST_HANDSHAKE_TIME`` decode to small
+    mappings (``addr``/``port``, ``tv_sec``); each allowed IP carries ``addr``.
+    """
+    endpoint = _attr(peer, "WGPEER_A_ENDPOINT")
+    handshake = _attr(peer, "WGPEER_A_LAST_HANDSHAKE_TIME")
+    seconds = int(handshake["tv_sec"]) if handshake else 0
+    return PeerState(
+        public_key=_key(_attr(peer, "WGPEER_A_PUBLIC_KEY")),
+        endpoint=(
+            format_endpoint(str(endpoint["addr"]), int(endpoint["port"]))
+            if endpoint and endpoint.get("addr")
+            else None
+        ),
+        allowed_ips=_allowed_ips(peer),
+        persistent_keepalive=int(_attr(peer, "WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL") or 0),
+        latest_handshake=float(seconds) if seconds else None,
+        rx_bytes=int(_attr(peer, "WGPEER_A_RX_BYTES") or 0),
+        tx_bytes=int(_attr(peer, "WGPEER_A_TX_BYTES") or 0),
+    )
+
+
+def _allowed_ips(peer: Any) -> tuple[str, ...]:
+    return tuple(normalize_cidr(ip["addr"]) for ip in _attr(peer, "WGPEER_A_ALLOWEDIPS") or [])
+
+
+def parse_device(messages: Iterable[Any]) -> DeviceState:
+    """A device from the messages of one ``WG_CMD_GET_DEVICE`` dump.
+
+    The kernel splits a large device over several messages, and a peer whose
+    allowed IPs do not fit continues in the next message with only its public
+    key and the rest of its allowed IPs: those are appended, never a new peer.
+    """
+    public_key: str | None = None
+    listen_port: int | None = None
+    peers: dict[str, PeerState] = {}
+    for message in messages:
+        public = _attr(message, "WGDEVICE_A_PUBLIC_KEY")
+        if public is not None and any(base64.b64decode(public)):
+            public_key = _key(public)
+        port = _attr(message, "WGDEVICE_A_LISTEN_PORT")
+        if port:
+            listen_port = int(port)
+        for entry in _attr(message, "WGDEVICE_A_PEERS") or []:
+            key = _key(_attr(entry, "WGPEER_A_PUBLIC_KEY"))
+            known = peers.get(key)
+            if known is None:
+                peers[key] = _peer(entry)
+            else:
+                extra = _allowed_ips(entry)
+                peers[key] = replace(known, allowed_ips=known.allowed_ips + extra)
+    return DeviceState(public_key=public_key, listen_port=listen_port, peers=peers)
 
 
 def _peer_args(peer: PeerUpdate) -> dict[str, Any]:
@@ -87,42 +149,7 @@ class KernelBackend:
                 messages = list(wg.info(ifname))
         except (NetlinkError, OSError) as exc:
             raise BackendError(f"{ifname}: cannot read the WireGuard device: {exc}") from None
-        public_key: str | None = None
-        listen_port: int | None = None
-        peers: dict[str, PeerState] = {}
-        for message in messages:
-            private = _attr(message, "WGDEVICE_A_PRIVATE_KEY")
-            if private is not None:
-                raw = base64.b64decode(private["value"])
-                if any(raw):
-                    public_key = base64.b64encode(bytes(PrivateKey(raw).public_key)).decode()
-            port = _attr(message, "WGDEVICE_A_LISTEN_PORT")
-            if port:
-                listen_port = int(port)
-            for peer in _attr(message, "WGDEVICE_A_PEERS") or []:
-                key = _attr(peer, "WGPEER_A_PUBLIC_KEY")["value"].decode()
-                endpoint = _attr(peer, "WGPEER_A_ENDPOINT")
-                handshake = _attr(peer, "WGPEER_A_LAST_HANDSHAKE_TIME")
-                seconds = handshake["tv_sec"] if handshake else 0
-                allowed = tuple(
-                    normalize_cidr(ip["addr"]) for ip in _attr(peer, "WGPEER_A_ALLOWEDIPS") or []
-                )
-                peers[key] = PeerState(
-                    public_key=key,
-                    endpoint=(
-                        format_endpoint(str(endpoint["addr"]), int(endpoint["port"]))
-                        if endpoint and endpoint.get("addr")
-                        else None
-                    ),
-                    allowed_ips=allowed,
-                    persistent_keepalive=int(
-                        _attr(peer, "WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL") or 0
-                    ),
-                    latest_handshake=float(seconds) if seconds else None,
-                    rx_bytes=int(_attr(peer, "WGPEER_A_RX_BYTES") or 0),
-                    tx_bytes=int(_attr(peer, "WGPEER_A_TX_BYTES") or 0),
-                )
-        return DeviceState(public_key=public_key, listen_port=listen_port, peers=peers)
+        return parse_device(messages)
 
     def apply(self, ifname: str, update: DeviceUpdate) -> None:
         """One netlink request per peer (pyroute2's API); a failure leaves the earlier ones."""
