@@ -115,8 +115,9 @@ def guest_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuestRun]:
         f"--junitxml={junit}",
         *(name.replace(".", "/") + ".py" for name in GUEST_MODULES),
     ]
+    vm = [sys.executable, str(KERNEL_VM), "run", "--work", str(work)]
     done = subprocess.run(
-        [sys.executable, str(KERNEL_VM), "run", "--work", str(work), "--", *command],
+        [*vm, "--timeout", str(VM_TIMEOUT - 30), "--", *command],
         capture_output=True,
         text=True,
         timeout=VM_TIMEOUT,

@@ -6,6 +6,7 @@ created and deleted as links of kind ``wireguard`` through ``IPRoute``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Iterable
 from dataclasses import replace
@@ -15,13 +16,13 @@ from typing import Any
 from pyroute2 import IPRoute, WireGuard
 from pyroute2.netlink.exceptions import NetlinkError
 
-from drago.agent.backends.base import DeviceUpdate, LinkBackend, PeerUpdate
+from drago.agent.backends.base import DeviceUpdate, LinkBackend
+from drago.agent.backends.setdevice import send_peers
 from drago.agent.device import (
     DeviceState,
     PeerState,
     format_endpoint,
     normalize_cidr,
-    split_endpoint,
 )
 from drago.errors import BackendError
 
@@ -98,26 +99,6 @@ def parse_device(messages: Iterable[Any]) -> DeviceState:
     return DeviceState(public_key=public_key, listen_port=listen_port, peers=peers)
 
 
-def _peer_args(peer: PeerUpdate) -> dict[str, Any]:
-    args: dict[str, Any] = {"public_key": peer.public_key}
-    if peer.remove:
-        args["remove"] = True
-        return args
-    if peer.update_only:
-        args["update_only"] = True
-    if peer.endpoint is not None:
-        host, port = split_endpoint(peer.endpoint)
-        args["endpoint_addr"] = host
-        args["endpoint_port"] = port
-    if peer.persistent_keepalive is not None:
-        args["persistent_keepalive"] = peer.persistent_keepalive
-    if peer.replace_allowed_ips:
-        args["replace_allowed_ips"] = True
-    if peer.allowed_ips or peer.replace_allowed_ips:
-        args["allowed_ips"] = list(peer.allowed_ips)
-    return args
-
-
 class KernelBackend:
     """:class:`~drago.agent.backends.base.WireGuardBackend` over generic netlink."""
 
@@ -152,12 +133,13 @@ class KernelBackend:
         return parse_device(messages)
 
     def apply(self, ifname: str, update: DeviceUpdate) -> None:
-        """One netlink request per peer (pyroute2's API); a failure leaves the earlier ones."""
+        """The device's key and port, then the peers packed into few netlink requests
+        (:mod:`~drago.agent.backends.setdevice`); a failure leaves the earlier requests."""
         try:
-            with WireGuard() as wg:
-                if update.private_key is not None or update.listen_port is not None:
+            if update.private_key is not None or update.listen_port is not None:
+                with WireGuard() as wg:
                     wg.set(ifname, private_key=update.private_key, listen_port=update.listen_port)
-                for peer in update.peers:
-                    wg.set(ifname, peer=_peer_args(peer))
+            if update.peers:
+                asyncio.run(send_peers(ifname, update.peers))
         except (NetlinkError, OSError, ValueError) as exc:
             raise BackendError(f"{ifname}: the kernel rejected the update: {exc}") from None
