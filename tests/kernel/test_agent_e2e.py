@@ -45,6 +45,17 @@ NETWORK = "kvm"
 OVERLAY = {"a": "10.78.0.1", "b": "10.78.0.2", "c": "10.78.0.3"}
 PORT = 51910
 API_PORT = 18472
+#: ``python -c LAUNCH TOKEN_FILE ARGS...``: drago-agent ARGS --token-file TOKEN_FILE,
+#: started once TOKEN_FILE exists.
+LAUNCH = """
+import sys, time
+from pathlib import Path
+from drago.agent.cli import main
+token = Path(sys.argv[1])
+while not token.exists():
+    time.sleep(0.1)
+sys.exit(main([*sys.argv[2:], "--token-file", str(token)]))
+"""
 #: Emulation is slow: Python starts in seconds, not milliseconds.
 SLOW = 120.0
 
@@ -82,22 +93,25 @@ class World:
     hub_address: str
     addresses: dict[str, str]
     nodes: dict[str, Namespace]
-    tokens: dict[str, str] = field(default_factory=dict)
     agents: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def log(self, n: str) -> Path:
         return self.tmp / f"agent-{n}.log"
 
     def start_agent(self, n: str) -> None:
+        """Start ``drago-agent --backend kernel`` in node ``n`` as soon as its token exists.
+
+        The process imports the agent while the server is still starting (Python
+        starts slowly under emulation), then waits for its token file.
+        """
         self.agents[n] = self.lab.spawn(
             [
                 sys.executable,
                 "-c",
-                "from drago.agent.cli import entry; entry()",
+                LAUNCH,
+                str(self.token_file(n)),
                 "--server",
                 f"http://{self.hub_address}:{API_PORT}",
-                "--token",
-                self.tokens[n],
                 "--state-dir",
                 str(self.tmp / "state" / n),
                 "--backend",
@@ -112,6 +126,9 @@ class World:
             self.nodes[n],
             log=self.log(n),
         )
+
+    def token_file(self, n: str) -> Path:
+        return self.tmp / f"token-{n}"
 
     def ping(self, src: str, dst: str) -> bool:
         done = self.nodes[src].run("ping", "-c", "1", "-W", "2", OVERLAY[dst], check=False)
@@ -187,12 +204,17 @@ def world(lab: Lab, tmp_path: Path) -> Iterator[World]:
             hub,
             log=tmp_path / "server.log",
         )
+        for n in nodes:
+            w.start_agent(n)
         wait_until("the server", lambda: _healthy(api), SLOW)
         api.headers["Authorization"] = f"Bearer {(data / 'bootstrap-token').read_text().strip()}"
         for n in nodes:
             made = api.post("/api/v1/tokens", json={"role": "node", "node": f"kvm-{n}"})
             assert made.status_code == 201, made.text
-            w.tokens[n] = made.json()["secret"]
+            staged = w.token_file(n).with_suffix(".tmp")
+            staged.write_text(made.json()["secret"])
+            staged.chmod(0o600)
+            staged.rename(w.token_file(n))
         c_key = KeyPair.generate().public_key
         put = api.put(f"/api/v1/nodes/kvm-c/keys/{NETWORK}", json={"public_key": c_key})
         assert put.status_code < 300, put.text
@@ -213,8 +235,6 @@ def _healthy(api: httpx.Client) -> bool:
 
 def test_agents_on_kernel_wireguard(world: World) -> None:
     w = world
-    for n in w.nodes:
-        w.start_agent(n)
 
     # both agents create kernel devices (kind wireguard, no wireguard-go) and talk
     wait_until("a <-> b", lambda: w.ping("a", "b") and w.ping("b", "a"), SLOW)

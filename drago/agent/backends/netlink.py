@@ -27,6 +27,8 @@ from drago.agent.device import (
 from drago.errors import BackendError
 
 MODULE_PATHS = (Path("/sys/module/wireguard"),)
+#: The link kind of a kernel WireGuard device.
+KIND = "wireguard"
 
 
 def kernel_available() -> bool:
@@ -108,16 +110,24 @@ class KernelBackend:
         self.links = links
 
     def exists(self, ifname: str) -> bool:
+        """Whether a link of kind ``wireguard`` has that name: one rtnetlink query, where
+        :meth:`read` would dump (and decode) every peer of the device."""
         try:
-            self.read(ifname)
-        except BackendError:
+            with IPRoute() as ipr:
+                found = ipr.link_lookup(ifname=ifname)
+                links = ipr.get_links(found[0]) if found else []
+        except (NetlinkError, OSError):
             return False
-        return True
+        for link in links:
+            info = link.get_attr("IFLA_LINKINFO")
+            if info is not None and info.get_attr("IFLA_INFO_KIND") == KIND:
+                return True
+        return False
 
     def create(self, ifname: str) -> None:
         try:
             with IPRoute() as ipr:
-                ipr.link("add", ifname=ifname, kind="wireguard")
+                ipr.link("add", ifname=ifname, kind=KIND)
         except NetlinkError as exc:
             raise BackendError(f"{ifname}: cannot create a kernel WireGuard link: {exc}") from None
 
