@@ -149,3 +149,33 @@ def test_in_vm(guest_run: GuestRun, test_id: str) -> None:
 def test_guest_ran_nothing_else(guest_run: GuestRun) -> None:
     """Every guest test is mirrored here: a new one cannot fail unseen."""
     assert sorted(guest_run.results) == sorted(guest_tests())
+
+
+def test_a_vm_that_cannot_start_fails_loudly(tmp_path: Path) -> None:
+    """What the fixture sees when QEMU gives up (here: too little memory for the
+    initramfs): exit 125 and QEMU's reason, never a silent pass."""
+    reason = vm_unavailable()
+    if reason:
+        pytest.fail(f"the kernel tier cannot run: {reason}")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(KERNEL_VM),
+            "run",
+            "--work",
+            str(tmp_path),
+            "--memory",
+            "1",
+            "--timeout",
+            "120",
+            "--",
+            "true",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 125, done.stderr
+    assert "the guest never reported" in done.stderr
+    assert "qemu" in done.stderr
+    assert not (tmp_path / "exit-code").exists()
