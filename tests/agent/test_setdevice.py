@@ -74,13 +74,27 @@ def test_a_large_peer_is_split_and_only_its_first_part_replaces() -> None:
     assert device.peers[KEYS[0]].endpoint == "[fd00::1]:7"
 
 
-def test_update_only_and_clearing_allowed_ips() -> None:
-    messages, _ = round_trip(
-        (PeerUpdate(KEYS[2], update_only=True, replace_allowed_ips=True, allowed_ips=()),)
+def test_update_only_keepalive_off_and_clearing_allowed_ips() -> None:
+    update = PeerUpdate(
+        KEYS[2],
+        update_only=True,
+        endpoint="[2001:db8::1]:51820",
+        persistent_keepalive=0,
+        replace_allowed_ips=True,
     )
+    messages, device = round_trip((update,))
     (peer,) = messages[0].get_attr("WGDEVICE_A_PEERS")
     assert peer.get_attr("WGPEER_A_FLAGS") == WGPEER_F_UPDATE_ONLY | WGPEER_F_REPLACE_ALLOWEDIPS
     assert peer.get_attr("WGPEER_A_ALLOWEDIPS") == []
+    assert peer.get_attr("WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL") == 0
+    assert device.peers[KEYS[2]].endpoint == "[2001:db8::1]:51820"
+
+
+def test_a_removal_sends_only_the_key_and_the_flag() -> None:
+    messages, _ = round_trip((PeerUpdate(KEYS[3], remove=True, endpoint="1.2.3.4:5"),))
+    (peer,) = messages[0].get_attr("WGDEVICE_A_PEERS")
+    assert [name for name, _ in peer["attrs"]] == ["WGPEER_A_PUBLIC_KEY", "WGPEER_A_FLAGS"]
+    assert peer.get_attr("WGPEER_A_FLAGS") == WGPEER_F_REMOVE_ME
 
 
 def test_a_malformed_key_is_refused_before_encoding() -> None:
