@@ -267,18 +267,23 @@ def test_agents_on_kernel_wireguard(world: World) -> None:
     )
     after = w.dump("a")
     assert after[c_key] == before[c_key]
-    changes = [
-        line.split(" INFO ", 1)[1]
-        for line in log_a.read_text()[offset:].splitlines()
-        if f" INFO {ifname(w.tag, 'a')}: " in line
-    ]
-    assert sorted(changes) == sorted(
+
+    def changes() -> list[str]:
+        """The changes agent a logged since the edit (it logs them once applied)."""
+        return [
+            line.split(" INFO ", 1)[1]
+            for line in log_a.read_text()[offset:].splitlines()
+            if f" INFO {ifname(w.tag, 'a')}: " in line
+        ]
+
+    wait_until("a's log of the change", lambda: len(changes()) >= 2, 30)
+    assert sorted(changes()) == sorted(
         [
             f"{ifname(w.tag, 'a')}: peer kvm-b: allowed ips 10.78.0.2/32 => "
             "10.78.0.2/32, 192.168.78.0/24",
             f"{ifname(w.tag, 'a')}: route + 192.168.78.0/24",
         ]
-    ), changes
+    ), changes()
 
     # a peer removed behind the agent's back comes back (drift check every 2 s)
     w.nodes["a"].run("wg", "set", ifname(w.tag, "a"), "peer", b_key, "remove")
