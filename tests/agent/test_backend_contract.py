@@ -1,5 +1,6 @@
 """One contract, every backend: the fake always, userspace via real wireguard-go
-in a namespace, kernel when the module is loaded (never on this machine)."""
+in a namespace, kernel where the module is loaded: inside the VM of the kernel
+tier (``tests/kernel/test_vm.py`` runs the ``[kernel]`` cases there)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def wrapper(tmp_path: Path, ns: str) -> str:
     params=[
         "fake",
         pytest.param("userspace", marks=pytest.mark.netns),
-        pytest.param("kernel", marks=pytest.mark.netns),
+        pytest.param("kernel", marks=[pytest.mark.netns, pytest.mark.kernel]),
     ]
 )
 def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Subject]:
@@ -49,7 +50,9 @@ def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Subject]
         return
     if request.param == "kernel":
         if not kernel_available():
-            pytest.skip("kernel backend: the wireguard kernel module is not loaded here")
+            pytest.skip(
+                "kernel backend: no wireguard module here; tests/kernel/test_vm.py runs it in a VM"
+            )
         kernel_links = IPRouteLinks()
         kernel = KernelBackend(kernel_links)
         name = f"dga{secrets.token_hex(2)}"
@@ -173,6 +176,24 @@ def test_remove_peer_and_keepalive_off(subject: Subject) -> None:
     peers = subject.wireguard.read(subject.ifname).peers
     assert list(peers) == [B.public_key]
     assert peers[B.public_key].persistent_keepalive == 0
+
+
+def test_many_allowed_ips_read_back_whole(subject: Subject) -> None:
+    """A peer too large for one netlink message: the kernel continues it in the next
+    message with only its key and the rest of its allowed IPs."""
+    configure(subject)
+    many = tuple(f"10.{64 + i // 250}.{i % 250}.1/32" for i in range(2000))
+    subject.wireguard.apply(
+        subject.ifname,
+        DeviceUpdate(peers=(PeerUpdate(B.public_key, update_only=True, allowed_ips=many),)),
+    )
+    device = subject.wireguard.read(subject.ifname)
+    b = device.peers[B.public_key]
+    assert len(b.allowed_ips) == 2002
+    assert set(b.allowed_ips) == {"10.5.0.3/32", "192.168.5.0/24", *many}
+    assert b.persistent_keepalive == 25
+    assert device.peers[A.public_key].endpoint == "127.0.0.1:41002"
+    assert set(device.peers) == {A.public_key, B.public_key}
 
 
 def test_link_settings(subject: Subject) -> None:
