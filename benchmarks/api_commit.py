@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 import drago.server.context as context_module  # noqa: E402
+from drago.model import documents  # noqa: E402
 from drago.render.renderer import Renderer  # noqa: E402
-from drago.server import documents  # noqa: E402
 from drago.server.api import nodes as nodes_api  # noqa: E402
 from drago.server.app import create_app, open_context  # noqa: E402
 from drago.server.context import ServerContext  # noqa: E402

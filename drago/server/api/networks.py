@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from drago.model import documents
 from drago.model.names import file_path
 from drago.model.topology import PeerMap, peers_of
-from drago.server import documents
 from drago.server.api import PREFIX
 from drago.server.api.common import Snapshot, json_response, load_spec
 from drago.server.api.files import FileResource
