@@ -41,9 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-import drago.server.context as context_module  # noqa: E402
+from drago.model import documents  # noqa: E402
+from drago.model.validate import Validator  # noqa: E402
 from drago.render.renderer import Renderer  # noqa: E402
-from drago.server import documents  # noqa: E402
 from drago.server.api import nodes as nodes_api  # noqa: E402
 from drago.server.app import create_app, open_context  # noqa: E402
 from drago.server.context import ServerContext  # noqa: E402
@@ -146,7 +146,7 @@ RENDER = "render (incremental, live refresh)"
 #: The steps of a write, each the CPU time its thread spends in these functions
 #: during the timed writes (wrapped for the benchmark only).
 STEPS: dict[str, tuple[object, str]] = {
-    "validator (validate_changes)": (context_module, "validate_changes"),
+    "validator (validate_changes)": (Validator, "validate_changes"),
     "store: list the base tree (files)": (Store, "files"),
     "store: commit (signed)": (Store, "commit"),
     RENDER: (Renderer, "render"),

@@ -1,10 +1,9 @@
 """``drago-agent``: the command line of the agent.
 
 ``drago-agent [--server URL --token TOKEN ...] [--once] [--dry-run]`` runs the
-sync loop; ``drago-agent rotate-key NETWORK`` registers a new key pair. This is
-the only place where agent errors become exit codes: DragoError -> 1 (and
-``--once`` or ``--dry-run`` that reported errors), Ctrl-C -> 130, anything else
--> 3 (with the traceback logged).
+sync loop; ``drago-agent rotate-key NETWORK`` registers a new key pair. Errors
+become exit codes in :mod:`drago.exitcodes` (as for ``drago``); ``--once`` or
+``--dry-run`` that reported errors also exit 1.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from drago import exitcodes
 from drago.agent.backends import select_backend
 from drago.agent.cache import ConfigCache
 from drago.agent.client import HttpClient
@@ -128,33 +128,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    return exitcodes.run("drago-agent", lambda: _run(args), log)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    agent, client = _build(settings)
     try:
-        settings = _settings(args)
-        settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        agent, client = _build(settings)
-        try:
-            if args.command == "rotate-key":
-                return _rotate(agent, args.network)
-            if args.dry_run:
-                return dry_run(agent)
-            if args.once:
-                outcome = agent.once()
-                for error in outcome.errors:
-                    print(f"error: {error}", file=sys.stderr)
-                return 0 if outcome.in_sync else 1
-            signal.signal(signal.SIGTERM, _terminate)
-            agent.run(threading.Event())
-            return 0
-        finally:
-            client.close()
-    except DragoError as exc:
-        print(f"drago-agent: {exc.message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except Exception:
-        log.exception("drago-agent: unexpected error")
-        return 3
+        if args.command == "rotate-key":
+            return _rotate(agent, args.network)
+        if args.dry_run:
+            return dry_run(agent)
+        if args.once:
+            outcome = agent.once()
+            for error in outcome.errors:
+                print(f"error: {error}", file=sys.stderr)
+            return exitcodes.OK if outcome.in_sync else exitcodes.FAILED
+        signal.signal(signal.SIGTERM, _terminate)
+        agent.run(threading.Event())
+        return exitcodes.OK
+    finally:
+        client.close()
 
 
 def entry() -> None:

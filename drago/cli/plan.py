@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from drago.cli.source import read_files
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 from drago.render import plan_configs, render_state
 
 
@@ -34,8 +34,9 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     base_files, base_rev = read_files(args.repo, args.base)
     head_files, head_rev = read_files(args.repo, args.head)
-    old = render_state(validate_files(base_files), base_rev)
-    new = render_state(validate_files(head_files), head_rev)
+    validator = Validator()
+    old = render_state(validator.validate_files(base_files), base_rev, validator=validator)
+    new = render_state(validator.validate_files(head_files), head_rev, validator=validator)
     plan = plan_configs(old, new)
     if args.format == "json":
         sys.stdout.write(json.dumps(plan.to_dict(), indent=2, sort_keys=True) + "\n")

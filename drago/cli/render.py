@@ -9,6 +9,7 @@ from typing import Any
 
 from drago.cli.source import add_repo_arguments, read_state
 from drago.errors import InvalidRequest, NotFound
+from drago.model.validate import Validator
 from drago.render import render_state, to_wg_quick
 
 
@@ -29,10 +30,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    state, commit = read_state(args.repo, args.rev)
+    validator = Validator()
+    state, commit = read_state(args.repo, args.rev, validator)
     if args.node not in state.nodes:
         raise NotFound(f"there is no node {args.node!r} (known: {', '.join(sorted(state.nodes))})")
-    config = render_state(state, commit).config(args.node)
+    config = render_state(state, commit, validator=validator).config(args.node)
     networks = config.networks
     if args.network is not None and args.network not in networks:
         raise NotFound(

@@ -8,7 +8,7 @@ from pathlib import Path
 from drago.errors import InvalidRequest
 from drago.model.directory import read_directory
 from drago.model.state import SourceFile, State
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 
 
 def add_repo_arguments(parser: argparse.ArgumentParser, *, positional: bool) -> None:
@@ -39,6 +39,6 @@ def read_files(repo: Path, rev: str | None) -> tuple[list[SourceFile], str | Non
         return store.files(commit), commit
 
 
-def read_state(repo: Path, rev: str | None) -> tuple[State, str | None]:
+def read_state(repo: Path, rev: str | None, validator: Validator) -> tuple[State, str | None]:
     files, commit = read_files(repo, rev)
-    return validate_files(files), commit
+    return validator.validate_files(files), commit

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from drago.cli.source import add_repo_arguments, read_state
+from drago.model.validate import Validator
 
 
 def register(sub: Any) -> None:
@@ -20,7 +21,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    state, commit = read_state(args.repo, args.rev)
+    state, commit = read_state(args.repo, args.rev, Validator())
     where = f"{args.repo} at {commit[:12]}" if commit else str(args.repo)
     keys = sum(len(k.interfaces) for k in state.keys.values())
     print(

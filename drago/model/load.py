@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from drago.errors import Problem
-from drago.model.memo import remembering
 from drago.model.messages import problems_from_validation
 from drago.model.paths import DataPath, Ignored, Rejected, classify
 from drago.model.schema import FILE_MODELS, KeysFile, NetworkFile, NodeFile
@@ -72,7 +71,10 @@ class ParseCache:
         self.hits = 0
         self.misses = 0
 
-    def parse(self, folder: str, data: bytes, blob_id: str | None) -> Parsed:
+    def parse(
+        self, folder: str, data: bytes, blob_id: str | None, *, remember: bool = True
+    ) -> Parsed:
+        """The parse of ``data``; with ``remember`` False, a miss is not kept."""
         key = (folder, blob_id or git_blob_id(data))
         with self._lock:
             found = self._items.get(key)
@@ -82,7 +84,7 @@ class ParseCache:
                 return found
             self.misses += 1
         parsed = parse_content(folder, data)
-        if not remembering():
+        if not remember:
             return parsed
         with self._lock:
             self._items[key] = parsed
@@ -93,10 +95,6 @@ class ParseCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-
-
-#: The cache :func:`load_file` uses unless given another.
-DEFAULT_CACHE = ParseCache()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +108,15 @@ class LoadedFile:
     problems: tuple[Problem, ...] = ()
 
 
-def load_file(source: SourceFile, cache: ParseCache = DEFAULT_CACHE) -> LoadedFile:
-    """Classify and parse ``source``; every problem names ``source.path``."""
+def load_file(source: SourceFile, cache: ParseCache, *, remember: bool = True) -> LoadedFile:
+    """Classify and parse ``source`` (through ``cache``); every problem names ``source.path``."""
     role = classify(source.path, source.mode)
     if isinstance(role, Ignored):
         return LoadedFile(source.path, None, None, None)
     if isinstance(role, Rejected):
         return LoadedFile(source.path, None, None, None, (Problem(source.path, "", role.message),))
     assert isinstance(role, DataPath)
-    parsed = cache.parse(role.folder, source.data, source.blob_id)
+    parsed = cache.parse(role.folder, source.data, source.blob_id, remember=remember)
     if isinstance(parsed, tuple):
         problems = tuple(Problem(source.path, key, message) for key, message in parsed)
         return LoadedFile(source.path, role.folder, role.name, None, problems)

@@ -5,39 +5,18 @@ Parsed models are immutable and shared between revisions by the parse cache
 from them can be keyed by their identity. Each entry keeps its source objects
 alive and is checked with ``is``, so a recycled ``id()`` never matches.
 
-Work on content that will not be seen again (a dry run of request-supplied
-files) runs inside :func:`transient`: the memos and caches still answer from
-what they hold, but remember nothing new from that thread, so the request's
-state is released when it ends.
+A memo belongs to its owner (:class:`drago.model.validate.Validator`); work on
+content that will not be seen again (a dry run of request-supplied files) reads
+it with ``remember=False``, so the request's state is released when it ends.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
-
-
-_LOCAL = threading.local()
-
-
-@contextmanager
-def transient() -> Iterator[None]:
-    """Within: this thread's work reads the memos and caches but adds nothing to them."""
-    before = getattr(_LOCAL, "transient", False)
-    _LOCAL.transient = True
-    try:
-        yield
-    finally:
-        _LOCAL.transient = before
-
-
-def remembering() -> bool:
-    """False inside :func:`transient`: do not store what was computed."""
-    return not getattr(_LOCAL, "transient", False)
 
 
 class IdentityMemo(Generic[V]):
@@ -51,14 +30,19 @@ class IdentityMemo(Generic[V]):
         self._lock = threading.Lock()
 
     def get_or_compute(
-        self, sources: tuple[object, ...], extra: Hashable, compute: Callable[[], V]
+        self,
+        sources: tuple[object, ...],
+        extra: Hashable,
+        compute: Callable[[], V],
+        *,
+        remember: bool = True,
     ) -> V:
         key = (tuple(id(s) for s in sources), extra)
         entry = self._items.get(key)
         if entry is not None and all(a is b for a, b in zip(entry[0], sources, strict=True)):
             return entry[1]
         value = compute()
-        if not remembering():
+        if not remember:
             return value
         with self._lock:
             if len(self._items) >= self.size:

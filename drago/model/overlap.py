@@ -6,11 +6,10 @@ links, then look only at the nodes that have both."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from drago.errors import Problem
-from drago.model.memo import IdentityMemo
 from drago.model.names import file_path
 from drago.model.schema import IPNetwork
 from drago.model.topology import PeerLink, PeerMap
@@ -27,39 +26,37 @@ class _Range:
     link: int
 
 
-_BOUNDS: IdentityMemo[list[tuple[int, int, IPNetwork]]] = IdentityMemo()
+Bounds = list[tuple[int, int, IPNetwork]]
 
 
-def _bounds(nets: tuple[IPNetwork, ...]) -> list[tuple[int, int, IPNetwork]]:
+def bounds(nets: tuple[IPNetwork, ...]) -> Bounds:
     """(first, last, net) as integers comparable across IP versions."""
-
-    def compute() -> list[tuple[int, int, IPNetwork]]:
-        out = []
-        for net in nets:
-            start = (net.version << 128) | int(net.network_address)
-            out.append((start, start + net.num_addresses - 1, net))
-        return out
-
-    return _BOUNDS.get_or_compute((nets,), None, compute)
+    out = []
+    for net in nets:
+        start = (net.version << 128) | int(net.network_address)
+        out.append((start, start + net.num_addresses - 1, net))
+    return out
 
 
-def _ranges(links: list[PeerLink]) -> list[_Range]:
+def _ranges(
+    links: list[PeerLink], bounds_of: Callable[[tuple[IPNetwork, ...]], Bounds]
+) -> list[_Range]:
     out = [
         _Range(start, end, net, index)
         for index, link in enumerate(links)
-        for start, end, net in _bounds(link.allowed_ips)
+        for start, end, net in bounds_of(link.allowed_ips)
     ]
     out.sort(key=lambda r: (r.start, -r.end))
     return out
 
 
 def overlapping_links(
-    links: list[PeerLink],
+    links: list[PeerLink], bounds_of: Callable[[tuple[IPNetwork, ...]], Bounds] = bounds
 ) -> Iterator[tuple[int, int, IPNetwork, IPNetwork]]:
     """(link index, link index, range, range) for every two links of different
-    peers whose allowed IPs overlap."""
+    peers whose allowed IPs overlap (``bounds_of`` may remember :func:`bounds`)."""
     active: list[tuple[int, int, _Range]] = []
-    for counter, current in enumerate(_ranges(links)):
+    for counter, current in enumerate(_ranges(links, bounds_of)):
         while active and active[0][0] < current.start:
             heapq.heappop(active)
         for _, _, other in active:
@@ -68,10 +65,15 @@ def overlapping_links(
         heapq.heappush(active, (current.end, counter, current))
 
 
-def overlap_problems(network: str, rows: PeerMap, links: list[PeerLink]) -> list[Problem]:
+def overlap_problems(
+    network: str,
+    rows: PeerMap,
+    links: list[PeerLink],
+    bounds_of: Callable[[tuple[IPNetwork, ...]], Bounds] = bounds,
+) -> list[Problem]:
     """One problem per node (and pair of its peers) whose peers' allowed IPs overlap."""
     partners: dict[int, dict[int, tuple[IPNetwork, IPNetwork]]] = {}
-    for first, second, net1, net2 in overlapping_links(links):
+    for first, second, net1, net2 in overlapping_links(links, bounds_of):
         partners.setdefault(first, {}).setdefault(second, (net1, net2))
     problems: list[Problem] = []
     if not partners:

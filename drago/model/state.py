@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from drago.model.schema import KeysFile, NetworkFile, NodeFile
 
@@ -34,17 +33,14 @@ class State:
     """A valid desired state: every file parsed, every cross-file rule checked.
 
     ``blob_ids`` maps a repository path to its blob id when known, so the
-    renderer can cache per file. Treat a State as immutable: derived results are
-    memoised on it.
+    renderer can cache per file. Plain data: treat it as immutable; what is
+    derived from it (peer lists) is remembered by the validator, not here.
     """
 
     networks: dict[str, NetworkFile] = field(default_factory=dict)
     nodes: dict[str, NodeFile] = field(default_factory=dict)
     keys: dict[str, KeysFile] = field(default_factory=dict)
     blob_ids: dict[str, str] = field(default_factory=dict)
-    #: Results derived from this state (e.g. :func:`drago.model.topology.peers_of`),
-    #: computed once; not part of equality, and not copied by ``dataclasses.replace``.
-    memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def public_key(self, node: str, network: str) -> str | None:
         entry = self.keys.get(node)

@@ -23,10 +23,9 @@ keepalive), so a 1,000-node full mesh costs about a million dictionary stores.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
-from drago.model.memo import IdentityMemo
 from drago.model.schema import IPNetwork, NetworkFile, NodeFile, Selector
 from drago.model.state import State
 
@@ -77,21 +76,15 @@ def match_selector(selector: str, members: Iterable[tuple[str, NodeFile]]) -> li
     return [name for name, node in members if all(node.labels.get(k) == v for k, v in terms)]
 
 
-#: Default allowed IPs per interface model, and whole topologies per network
-#: file and member facts, shared between revisions (see :mod:`drago.model.memo`).
-_ALLOWED: IdentityMemo[tuple[IPNetwork, ...]] = IdentityMemo()
-_TOPOLOGIES: IdentityMemo[Topology] = IdentityMemo(size=8)
+#: ``(node, network) -> allowed IPs``: :func:`default_allowed_ips` or a memo of it.
+AllowedIPs = Callable[[NodeFile, str], tuple[IPNetwork, ...]]
 
 
 def default_allowed_ips(node: NodeFile, network: str) -> tuple[IPNetwork, ...]:
     """A member's own address as a host network plus the routes it serves."""
     spec = node.interfaces[network]
-
-    def compute() -> tuple[IPNetwork, ...]:
-        host = ipaddress.ip_network(spec.address.ip)
-        return sorted_networks([host, *spec.routes])
-
-    return _ALLOWED.get_or_compute((spec,), None, compute)
+    host = ipaddress.ip_network(spec.address.ip)
+    return sorted_networks([host, *spec.routes])
 
 
 def _keepalive(*choices: int | None) -> int | None:
@@ -101,9 +94,12 @@ def _keepalive(*choices: int | None) -> int | None:
     return None
 
 
-def compute_topology(state: State, network: str) -> Topology:
-    """Resolve ``network``'s connections into peer links (no caching, no checks:
-    selectors that match nothing simply add no peers)."""
+def compute_topology(
+    state: State, network: str, allowed_ips: AllowedIPs = default_allowed_ips
+) -> Topology:
+    """Resolve ``network``'s connections into peer links (no checks: selectors
+    that match nothing simply add no peers). The validator remembers the result
+    (:meth:`drago.model.validate.Validator.topology`)."""
     net: NetworkFile = state.networks[network]
     members = [
         (name, node) for name, node in sorted(state.nodes.items()) if network in node.interfaces
@@ -117,7 +113,7 @@ def compute_topology(state: State, network: str) -> Topology:
         if allowed is None:
             allowed = defaults.get(peer)
             if allowed is None:
-                allowed = defaults[peer] = default_allowed_ips(nodes[peer], network)
+                allowed = defaults[peer] = allowed_ips(nodes[peer], network)
         key = (peer, allowed, keepalive)
         found = cache.get(key)
         if found is None:
@@ -162,26 +158,3 @@ def topology_inputs(state: State, network: str) -> Hashable:
                 (name, labels, spec.address, tuple(spec.routes), spec.persistent_keepalive)
             )
     return tuple(members)
-
-
-def topology_of(state: State, network: str) -> Topology:
-    """:func:`compute_topology`, memoised on ``state`` and across states whose
-    network file and member facts are the same (treat it as read-only)."""
-    memo = state.memo.setdefault("topology", {})
-    found = memo.get(network)
-    if found is None:
-        net = state.networks[network]
-        found = memo[network] = _TOPOLOGIES.get_or_compute(
-            (net,),
-            (network, topology_inputs(state, network)),
-            lambda: compute_topology(state, network),
-        )
-    assert isinstance(found, Topology)
-    return found
-
-
-def peers_of(state: State, network: str) -> PeerMap:
-    """Every member of ``network`` -> its peers -> the link to each (see the
-    module docstring for the rules). Memoised on ``state``: treat the result
-    as read-only."""
-    return topology_of(state, network).rows

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from drago.model.state import State
+from drago.model.validate import Validator
 from drago.render.config import InterfaceConfig, NodeConfig, PeerConfig, PendingPeer
 from drago.render.plan import Change, NodePlan, Plan, plan_configs
 from drago.render.renderer import Renderer
@@ -16,9 +17,12 @@ from drago.render.result import RenderResult
 from drago.render.wgquick import to_wg_quick
 
 
-def render_state(state: State, revision: str | None = None) -> RenderResult:
-    """Render ``state`` once, without keeping a cache."""
-    return Renderer().render(state, revision)
+def render_state(
+    state: State, revision: str | None = None, *, validator: Validator | None = None
+) -> RenderResult:
+    """Render ``state`` once, without keeping a cache (``validator``: the one
+    that validated ``state``, which already resolved its peer lists)."""
+    return Renderer(validator=validator).render(state, revision)
 
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""A network's peer links (from :func:`drago.model.topology.peers_of`), arranged
+"""A network's peer links (from :meth:`drago.model.validate.Validator.peers`), arranged
 for the renderer, and the key that says when they must be resolved again.
 
 Links are kept per node as two parallel lists sorted by peer name, so the
@@ -11,7 +11,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from drago.model.state import State
-from drago.model.topology import PeerLink, peers_of
+from drago.model.topology import PeerLink, PeerMap
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,10 @@ def topology_key(state: State, network: str) -> Hashable:
     return (net_id, tuple(members))
 
 
-def sorted_links(state: State, network: str) -> dict[str, NodeLinks]:
-    """Every member of ``network`` -> its links sorted by peer name."""
+def sorted_links(rows: PeerMap) -> dict[str, NodeLinks]:
+    """Every member of a network (``rows``, its peer map) -> its links sorted by peer name."""
     result: dict[str, NodeLinks] = {}
-    for node, row in peers_of(state, network).items():
+    for node, row in rows.items():
         names = sorted(row)
         result[node] = NodeLinks(names, [row[name] for name in names])
     return result

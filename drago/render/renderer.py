@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from drago.errors import ConfigError
 from drago.model.state import State
+from drago.model.validate import Validator
 from drago.render.fragments import (
     InterfacePart,
     PeerInfo,
@@ -73,7 +74,16 @@ class Renderer:
     rendering a revision again is free. Not thread-safe: serialise calls.
     """
 
-    def __init__(self, *, keep_revisions: int = 8, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        keep_revisions: int = 8,
+        threads: int | None = None,
+        validator: Validator | None = None,
+    ) -> None:
+        """``validator`` resolves peer lists (the one that validated the states
+        shares what it already resolved; by default the renderer has its own)."""
+        self._validator = validator if validator is not None else Validator()
         self._workers = threads if threads is not None else min(os.cpu_count() or 1, 4)
         self._networks: dict[str, _NetworkCache] = {}
         self._describe_cache: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
@@ -175,7 +185,7 @@ class Renderer:
         infos = {m: d[0] for m, d in described.items()}
         topology = topology_key(state, network)
         if topology != cache.topology:
-            cache.links = sorted_links(state, network)
+            cache.links = sorted_links(self._validator.peers(state, network))
             cache.topology = topology
             cache.fragments = {}
             changed = set(members)

@@ -21,7 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from drago.errors import PayloadTooLarge
 from drago.model.directory import read_directory
 from drago.model.state import SourceFile
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
+from drago.render.renderer import Renderer
 from drago.server import api, git, ui
 from drago.server.context import ServerContext
 from drago.server.datadir import DataDir, write_private
@@ -159,17 +160,22 @@ def open_context(settings: Settings) -> Opened:
     datadir = DataDir(settings.data)
     datadir.check_existing()
     created = not datadir.initialised
-    store = Store.open(datadir.repo, branch=settings.branch) if datadir.repo.is_dir() else None
+    validator = Validator()
+    store = (
+        Store.open(datadir.repo, branch=settings.branch, validator=validator)
+        if datadir.repo.is_dir()
+        else None
+    )
     files: list[SourceFile] | None = None
     if settings.init_from is not None:
         if store is None or store.head(settings.branch) is None:
             files = read_directory(settings.init_from)
-            validate_files(files)
+            validator.validate_files(files)
         else:
             log.warning("%s already has a history; ignoring --init-from", datadir.repo)
     datadir.ensure_root()
     if store is None:
-        store = Store.init(datadir.repo, branch=settings.branch)
+        store = Store.init(datadir.repo, branch=settings.branch, validator=validator)
     database = Database(datadir.database)
     tokens = SqliteTokenStore(database)
     metrics = Metrics()
@@ -179,10 +185,13 @@ def open_context(settings: Settings) -> Opened:
         store=store,
         tokens=tokens,
         status=SqliteStatusStore(database),
-        live=LiveState(store, metrics, branch=settings.branch),
+        live=LiveState(
+            store, metrics, branch=settings.branch, renderer=Renderer(validator=validator)
+        ),
         metrics=metrics,
         server_key=ServerKey.load_or_create(datadir.server_key),
         database=database,
+        validator=validator,
     )
     imported = None
     if files is not None and settings.init_from is not None:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 
 from drago.errors import ConfigError, Conflict, InvalidRequest, NotFound
 from drago.model.state import State
-from drago.model.validate import validate_changes
+from drago.model.validate import Validator
 from drago.server.datadir import DataDir
 from drago.server.endpoint import Principal
 from drago.server.live import LiveState
@@ -98,6 +98,9 @@ class ServerContext:
     #: it answers as soon as the branch moved; the API reads the new revision at
     #: once and the agents get it when the background render swaps it in.
     wait_for_render: bool = False
+    #: The one validator of the server (shared with the store, the push check and
+    #: the live state's renderer; see drago.model.validate).
+    validator: Validator = field(default_factory=Validator)
     _commit_lock: anyio.Lock = field(default_factory=anyio.Lock, repr=False)
     #: Expensive request work (validation of request content, plans), a few at a time.
     heavy: WorkLimit = field(init=False, repr=False)
@@ -205,7 +208,7 @@ class ServerContext:
         base: str | None,
     ) -> tuple[str, State, str | None]:
         head = self.checked_base(base)
-        state = validate_changes(self.store.files(head) if head else [], changes)
+        state = self.validator.validate_changes(self.store.files(head) if head else [], changes)
         signer = self.server_key
         revision = self.store.commit(
             changes,

@@ -17,6 +17,7 @@ from dulwich.repo import Repo
 
 from drago.errors import Conflict, InvalidRequest, NotFound
 from drago.model.state import SourceFile
+from drago.model.validate import Validator
 from drago.store.commit import Signer, build_commit
 from drago.store.diff import diff_trees, unified_text_diff
 from drago.store.graph import CommitGraph
@@ -43,9 +44,17 @@ class Store:
     """
 
     def __init__(
-        self, repo: Repo, *, branch: str = "main", clock: Callable[[], float] = time.time
+        self,
+        repo: Repo,
+        *,
+        branch: str = "main",
+        clock: Callable[[], float] = time.time,
+        validator: Validator | None = None,
     ) -> None:
+        """``validator`` validates :meth:`state` (the server's, shared with its
+        other users; by default one of the store's own)."""
         self.repo = repo
+        self._validator = validator if validator is not None else Validator()
         self.path = Path(repo.path)
         self.branch = _check_branch(branch)
         self._clock = clock
@@ -66,7 +75,12 @@ class Store:
 
     @classmethod
     def init(
-        cls, path: Path, *, branch: str = "main", clock: Callable[[], float] = time.time
+        cls,
+        path: Path,
+        *,
+        branch: str = "main",
+        clock: Callable[[], float] = time.time,
+        validator: Validator | None = None,
     ) -> Store:
         """Create a bare repository at ``path`` (made if missing) with HEAD on ``branch``."""
         _check_branch(branch)
@@ -74,17 +88,22 @@ class Store:
             raise Conflict(f"{path} is already a Git repository")
         path.mkdir(parents=True, exist_ok=True)
         repo = Repo.init_bare(str(path), default_branch=branch.encode("utf-8"))
-        return cls(repo, branch=branch, clock=clock)
+        return cls(repo, branch=branch, clock=clock, validator=validator)
 
     @classmethod
     def open(
-        cls, path: Path, *, branch: str = "main", clock: Callable[[], float] = time.time
+        cls,
+        path: Path,
+        *,
+        branch: str = "main",
+        clock: Callable[[], float] = time.time,
+        validator: Validator | None = None,
     ) -> Store:
         try:
             repo = Repo(str(path))
         except NotGitRepository:
             raise NotFound(f"{path} is not a Git repository") from None
-        return cls(repo, branch=branch, clock=clock)
+        return cls(repo, branch=branch, clock=clock, validator=validator)
 
     def close(self) -> None:
         self.repo.close()
@@ -174,14 +193,12 @@ class Store:
 
     def state(self, rev: str) -> State:
         """The validated desired state at ``rev`` (ConfigError when invalid), cached."""
-        from drago.model.validate import validate_files
-
         sha = self.resolve(rev)
         tree = tree_id(self._reader.commit(sha))
         cached = self._states.get(tree)
         if cached is not None:
             return cached
-        state = validate_files(self.files(sha))
+        state = self._validator.validate_files(self.files(sha))
         self._states.put(tree, state)
         return state
 

@@ -6,7 +6,15 @@ import json
 import subprocess
 import sys
 
-FORBIDDEN = ("starlette", "dulwich", "uvicorn", "watchfiles", "drago.server", "drago.store")
+FORBIDDEN = (
+    "starlette",
+    "dulwich",
+    "uvicorn",
+    "watchfiles",
+    "drago.server",
+    "drago.store",
+    "drago.cli",
+)
 
 
 def test_agent_does_not_import_server_dependencies() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from drago.errors import ConfigError
 from drago.model.directory import read_directory
 from drago.model.state import SourceFile, State
-from drago.model.validate import validate_changes
+from drago.model.validate import Validator
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example-repo"
 
@@ -31,11 +31,11 @@ def edit(path: str, old: str, new: str) -> dict[str, bytes | None]:
 def problems(changes: Mapping[str, bytes | None]) -> list[str]:
     """Every problem (as ``path: key: message``) of example-repo with ``changes``."""
     try:
-        validate_changes(example_files(), changes)
+        Validator().validate_changes(example_files(), changes)
     except ConfigError as exc:
         return [str(p) for p in exc.problems]
     return []
 
 
-def valid(changes: Mapping[str, bytes | None]) -> State:
-    return validate_changes(example_files(), changes)
+def valid(changes: Mapping[str, bytes | None], validator: Validator | None = None) -> State:
+    return (validator or Validator()).validate_changes(example_files(), changes)

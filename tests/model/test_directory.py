@@ -11,7 +11,7 @@ from drago.errors import ConfigError, InvalidRequest
 from drago.model.directory import read_directory
 from drago.model.load import MAX_FILE_SIZE, git_blob_id
 from drago.model.state import MODE_EXEC, MODE_FILE, MODE_SUBMODULE, MODE_SYMLINK
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 
 
 def test_reads_files_sorted_and_skips_dot_git(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_symlinks_are_reported_not_followed(tmp_path: Path) -> None:
     ]
     assert files[1].data == os.fsencode(outside / "secret.toml")
     with pytest.raises(ConfigError) as caught:
-        validate_files(files)
+        Validator().validate_files(files)
     assert [str(p) for p in caught.value.problems] == [
         "keys: symlinks are not allowed in a drago repository",
         "nodes/a.toml: symlinks are not allowed in a drago repository",
@@ -70,7 +70,7 @@ def test_not_a_directory(tmp_path: Path) -> None:
 
 
 def test_example_repo_validates(example_repo: Path) -> None:
-    state = validate_files(read_directory(example_repo))
+    state = Validator().validate_files(read_directory(example_repo))
     assert sorted(state.networks) == ["backbone", "site"]
     assert len(state.nodes) == 7
     assert state.public_key("laptop-ben", "site") is None
@@ -87,5 +87,5 @@ def test_a_huge_file_is_read_only_up_to_the_limit_and_rejected(tmp_path: Path) -
     (entry,) = read_directory(tmp_path)
     assert len(entry.data) == MAX_FILE_SIZE + 1
     with pytest.raises(ConfigError) as caught:
-        validate_files([entry])
+        Validator().validate_files([entry])
     assert "nodes/big.toml" in str(caught.value)

@@ -15,7 +15,7 @@ from drago.errors import ConfigError
 from drago.model.format import format_text
 from drago.model.load import ParseCache, load_file
 from drago.model.state import SourceFile
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 from tests.model.repo import example_files
 
 EXAMPLE = example_files()
@@ -61,7 +61,7 @@ ANY_DOCS = documents(st.text(min_size=1, max_size=8))
 
 def check(files: list[SourceFile]) -> None:
     try:
-        validate_files(files, cache=ParseCache())
+        Validator().validate_files(files)
     except ConfigError as exc:
         assert exc.problems
         assert all(p.path and p.message for p in exc.problems)

@@ -7,11 +7,9 @@ import base64
 import pytest
 
 from drago.errors import ConfigError
-from drago.model.load import ParseCache
 from drago.model.overlap import MAX_REPORTED
 from drago.model.state import SourceFile
-from drago.model.topology import peers_of
-from drago.model.validate import validate_changes, validate_files
+from drago.model.validate import Validator
 
 NODES = 1000
 
@@ -43,14 +41,14 @@ def mesh_files(nodes: int = NODES) -> list[SourceFile]:
 def test_full_mesh_of_a_thousand_nodes_validates_reusing_the_parse_cache() -> None:
     """Speed is measured by benchmarks/validate.py; this checks the work it relies on."""
     files = mesh_files()
-    cache = ParseCache()
-    state = validate_files(files, cache=cache)
-    rows = peers_of(state, "mesh")
+    validator = Validator()
+    state = validator.validate_files(files)
+    rows = validator.peers(state, "mesh")
     assert sum(len(row) for row in rows.values()) == NODES * (NODES - 1)
     # A one-node change on top: every other file comes from the cache.
-    validate_changes(files, {"nodes/n5.toml": b'[interfaces.mesh]\naddress = "10.0.9.9/16"\n'},
-                     cache=cache)  # fmt: skip
-    assert cache.misses == len(files) + 1
+    moved = b'[interfaces.mesh]\naddress = "10.0.9.9/16"\n'
+    validator.validate_changes(files, {"nodes/n5.toml": moved})
+    assert validator.parse_cache.misses == len(files) + 1
 
 
 def test_an_overlap_in_a_big_mesh_is_found_and_the_report_is_capped() -> None:
@@ -60,7 +58,7 @@ def test_an_overlap_in_a_big_mesh_is_found_and_the_report_is_capped() -> None:
                    b'routes = ["192.168.7.0/26"]\n')
     )  # fmt: skip
     with pytest.raises(ConfigError) as caught:
-        validate_files(files, cache=ParseCache())
+        Validator().validate_files(files)
     problems = caught.value.problems
     # 299 nodes see both n7 and extra; the first MAX_REPORTED are listed.
     assert len(problems) == MAX_REPORTED

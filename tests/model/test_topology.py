@@ -7,9 +7,13 @@ import pytest
 from drago.errors import ConfigError
 from drago.model.memo import IdentityMemo
 from drago.model.state import SourceFile, State
-from drago.model.topology import peers_of, topology_of
-from drago.model.validate import validate_files
+from drago.model.topology import PeerMap
+from drago.model.validate import Validator
 from tests.model.repo import edit, valid
+
+
+def peers_of(state: State, network: str) -> PeerMap:
+    return Validator().peers(state, network)
 
 
 def summary(state: State, network: str) -> dict[str, dict[str, tuple[list[str], int | None]]]:
@@ -84,14 +88,15 @@ def test_nodes_never_peer_with_themselves_and_rows_cover_every_member() -> None:
         SourceFile("nodes/lonely.toml", b'[interfaces.n]\naddress = "10.0.0.9/32"\n'),
         SourceFile("networks/m.toml", b'address_range = "10.1.0.0/24"\n'),
     ]
-    state = validate_files(files)
-    rows = peers_of(state, "n")
+    validator = Validator()
+    state = validator.validate_files(files)
+    rows = validator.peers(state, "n")
     assert sorted(rows["n1"]) == ["lonely", "n2", "n3", "n4"]
     assert all(name not in row for name, row in rows.items())
-    assert peers_of(state, "m") == {}
+    assert validator.peers(state, "m") == {}
     # Links for one peer are shared between the rows that see it the same way.
     assert rows["n1"]["n4"] is rows["n2"]["n4"]
-    assert peers_of(state, "n") is rows
+    assert validator.peers(state, "n") is rows
 
 
 def test_override_for_both_ends_of_a_mesh() -> None:
@@ -104,7 +109,7 @@ def test_override_for_both_ends_of_a_mesh() -> None:
         SourceFile("nodes/a.toml", b'[interfaces.n]\naddress = "10.0.0.1/24"\n'),
         SourceFile("nodes/b.toml", b'[interfaces.n]\naddress = "10.0.0.2/24"\n'),
     ]
-    assert summary(validate_files(files), "n") == {
+    assert summary(Validator().validate_files(files), "n") == {
         "a": {"b": ([], None)},
         "b": {"a": (["10.0.0.1/32", "10.9.0.0/16"], None)},
     }
@@ -123,24 +128,25 @@ def test_ipv6_network() -> None:
         ),
         SourceFile("nodes/b.toml", b'[interfaces.v6]\naddress = "fd00:20::2/64"\n'),
     ]
-    assert summary(validate_files(files), "v6")["b"] == {
+    assert summary(Validator().validate_files(files), "v6")["b"] == {
         "a": (["10.9.0.0/24", "fd00:20::1/128", "fd00:99::/48"], None)
     }
     files[2] = SourceFile("nodes/b.toml", b'[interfaces.v6]\naddress = "10.0.0.2/24"\n')
     with pytest.raises(ConfigError) as caught:
-        validate_files(files)
+        Validator().validate_files(files)
     assert [str(p) for p in caught.value.problems] == [
         "nodes/b.toml: interfaces.v6.address: 10.0.0.2/24 is outside fd00:20::/64"
     ]
 
 
 def test_topology_is_shared_between_states_only_while_its_inputs_are_the_same() -> None:
-    base = valid({})
-    endpoint = valid(edit("nodes/fra-1.toml", "fra-1.example.net", "fra-9.example.net"))
-    assert topology_of(endpoint, "backbone") is topology_of(base, "backbone")
-    labels = valid(edit("nodes/sgp-1.toml", 'role = "core"', 'role = "office"'))
-    assert topology_of(labels, "backbone") is not topology_of(base, "backbone")
-    assert sorted(peers_of(labels, "backbone")["sgp-1"]) == ["fra-1"]
+    validator = Validator()
+    base = valid({}, validator)
+    endpoint = valid(edit("nodes/fra-1.toml", "fra-1.example.net", "fra-9.example.net"), validator)
+    assert validator.topology(endpoint, "backbone") is validator.topology(base, "backbone")
+    labels = valid(edit("nodes/sgp-1.toml", 'role = "core"', 'role = "office"'), validator)
+    assert validator.topology(labels, "backbone") is not validator.topology(base, "backbone")
+    assert sorted(validator.peers(labels, "backbone")["sgp-1"]) == ["fra-1"]
 
 
 def test_identity_memo_never_matches_a_recycled_id() -> None:

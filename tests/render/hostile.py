@@ -22,7 +22,7 @@ from drago.agent.backends.uapi import encode_set
 from drago.agent.desired import desired_interface
 from drago.errors import ConfigError
 from drago.model.state import State
-from drago.model.validate import validate_changes
+from drago.model.validate import Validator
 from drago.render.config import InterfaceConfig, NodeConfig
 from tests.model.repo import example_files, example_text
 
@@ -71,7 +71,7 @@ def with_value(field: str, value: str) -> dict[str, bytes | None]:
 def validate(field: str, value: str) -> State | None:
     """The validated state with ``value`` in ``field``, or None when refused."""
     try:
-        return validate_changes(example_files(), with_value(field, value))
+        return Validator().validate_changes(example_files(), with_value(field, value))
     except ConfigError:
         return None
 

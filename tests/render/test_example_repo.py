@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from drago.model.directory import read_directory
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 from drago.render import RenderResult, render_state, to_wg_quick
 from drago.render.config import PeerConfig
 
 
 @pytest.fixture
 def rendered(example_repo: Path) -> RenderResult:
-    return render_state(validate_files(read_directory(example_repo)), "example")
+    return render_state(Validator().validate_files(read_directory(example_repo)), "example")
 
 
 def peers(result: RenderResult, node: str, network: str) -> dict[str, PeerConfig]:

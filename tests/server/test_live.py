@@ -8,7 +8,7 @@ import pytest
 from drago.errors import ConfigError, NotFound
 from drago.model.directory import read_directory
 from drago.model.state import SourceFile, State
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 from drago.server.live import LiveState
 from drago.server.metrics import Metrics
 
@@ -30,7 +30,7 @@ class FakeSource:
         return self.current
 
     def state(self, rev: str) -> State:
-        return validate_files(self.revisions[rev])
+        return Validator().validate_files(self.revisions[rev])
 
 
 def replaced(files: list[SourceFile], path: str, old: str, new: str) -> list[SourceFile]:

@@ -12,7 +12,7 @@ import pytest
 
 from drago.model.directory import read_directory
 from drago.model.state import SourceFile
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 from drago.server.live import LiveState
 from drago.server.metrics import Metrics
 from tests.server.conftest import Harness
@@ -126,7 +126,7 @@ async def test_accepted_revision_is_read_before_the_render(
     files, source, live = started
     changed = replaced(files, "nodes/sgp-1.toml", "sgp-1.example", "sgp-5.example")
     source.add("r2", changed)
-    state = validate_files(changed)
+    state = Validator().validate_files(changed)
     live.accept("r2", state)
     assert live.revision == "r2" and live.state is state
     assert live.rendered_revision == "r1"  # the worker has not run yet

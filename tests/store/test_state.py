@@ -9,7 +9,7 @@ import pytest
 from drago.errors import ConfigError
 from drago.model.directory import read_directory
 from drago.model.state import MODE_SUBMODULE, MODE_SYMLINK
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 from drago.store import Store
 from tests.store.conftest import ANN, Git
 
@@ -25,7 +25,7 @@ def test_state_equals_the_state_of_the_directory(
 ) -> None:
     store, head = example
     state = store.state("main")
-    expected = validate_files(read_directory(example_repo))
+    expected = Validator().validate_files(read_directory(example_repo))
     assert state.networks == expected.networks
     assert state.nodes == expected.nodes
     assert state.keys == expected.keys

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from drago.errors import ConfigError, Conflict, InvalidRequest, NotFound
+from drago.model import documents
 from drago.model.names import file_path, name_problem
 from drago.model.state import State
-from drago.server import documents
 from drago.server.api.models import Committed, spec_data
 from drago.server.context import ServerContext, base_revision
 from drago.server.endpoint import Principal

@@ -14,8 +14,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.errors import InvalidRequest, NotFound
+from drago.model import documents
 from drago.model.names import file_path
-from drago.server import documents
 from drago.server.api import PREFIX
 from drago.server.api.common import (
     Snapshot,

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from drago.model import documents
 from drago.model.names import file_path
-from drago.model.topology import PeerMap, peers_of
-from drago.server import documents
+from drago.model.topology import PeerMap
 from drago.server.api import PREFIX
 from drago.server.api.common import Snapshot, json_response, load_spec
 from drago.server.api.files import FileResource
@@ -49,7 +49,7 @@ def network_out(
         toml=text,
         spec=load_spec(path, text, NetworkSpec),
         members=state.members(name),
-        links=links_of(peers_of(state, name)) if links else None,
+        links=links_of(ctx.validator.peers(state, name)) if links else None,
     )
 
 

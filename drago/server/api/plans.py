@@ -20,6 +20,7 @@ from starlette.requests import Request
 from drago.errors import ConfigError, InvalidRequest
 from drago.model.names import name_problem
 from drago.model.state import State
+from drago.model.validate import Validator
 from drago.render.plan import Limits, plan_configs
 from drago.render.renderer import Renderer
 from drago.render.result import RenderResult
@@ -71,11 +72,12 @@ def rendered(ctx: ServerContext, revision: str | None, renderer: Renderer) -> Re
 
 
 def plan_between(
-    ctx: ServerContext, old: str | None, new: State, limits: Limits
+    ctx: ServerContext, old: str | None, new: State, limits: Limits, validator: Validator
 ) -> dict[str, Any] | None:
     """What ``new`` changes per node against the state at revision ``old``, as a
-    summary within ``limits``; None when ``old`` is not a valid state."""
-    renderer = Renderer()
+    summary within ``limits``; None when ``old`` is not a valid state. ``validator``
+    is the one that validated ``new`` (a dry run's view keeps its content to itself)."""
+    renderer = Renderer(validator=validator)
     before = rendered(ctx, old, renderer)
     if before is None:
         return None

@@ -151,7 +151,7 @@ async def get_revision(request: Request, principal: Principal | None) -> Respons
         problems: list[ProblemOut] = []
         plan = None
         try:
-            plan = plan_between(ctx, parent, ctx.store.state(info.id), limits)
+            plan = plan_between(ctx, parent, ctx.store.state(info.id), limits, ctx.validator)
         except ConfigError as exc:
             problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
         base = revision_out(ctx, info, trusted_signers(ctx))

@@ -16,9 +16,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.errors import ConfigError, PayloadTooLarge
-from drago.model.memo import transient
 from drago.model.state import SourceFile
-from drago.model.validate import apply_changes, load_state, validate_changes
+from drago.model.validate import Validator, apply_changes
 from drago.server.api import PREFIX
 from drago.server.api.common import Snapshot, context, json_response
 from drago.server.api.models import ProblemOut, ValidateRequest, ValidateResult
@@ -47,27 +46,31 @@ async def validate(request: Request, principal: Principal | None) -> Response:
     def run() -> ValidateResult:
         base = ctx.store.resolve(body.base) if body.base else ctx.store.head(ctx.branch)
         files = ctx.store.files(base) if base else []
-        # The request's files are seen once: keep nothing of them in the model's caches.
-        with transient():
-            check_size(ctx, base, files, changes)
-            try:
-                state = validate_changes(files, changes)
-            except ConfigError as exc:
-                problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
-                return ValidateResult(valid=False, base=base, problems=problems, plan=None)
-            plan = plan_between(ctx, base, state, limits)
+        # The request's files are seen once: keep nothing of them in the server's caches.
+        validator = ctx.validator.dry()
+        check_size(ctx, validator, base, files, changes)
+        try:
+            state = validator.validate_changes(files, changes)
+        except ConfigError as exc:
+            problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
+            return ValidateResult(valid=False, base=base, problems=problems, plan=None)
+        plan = plan_between(ctx, base, state, limits, validator)
         return ValidateResult(valid=True, base=base, problems=[], plan=plan)
 
     return json_response(await ctx.heavy.run("the validation", run))
 
 
 def check_size(
-    ctx: ServerContext, base: str | None, files: list[SourceFile], changes: dict[str, bytes | None]
+    ctx: ServerContext,
+    validator: Validator,
+    base: str | None,
+    files: list[SourceFile],
+    changes: dict[str, bytes | None],
 ) -> None:
     """PayloadTooLarge when the changed files' topology could be more work than
     ``max_topology`` and than the base revision's already is."""
     limit = ctx.settings.max_topology
-    after, _, _ = load_state(apply_changes(files, changes))
+    after, _, _ = validator.load_state(apply_changes(files, changes))
     bound = topology_work(after, limit)
     if bound <= limit:
         return

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from drago.errors import ConfigError, DragoError, NotFound, PushRejected
 from drago.model.state import SourceFile
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 from drago.server.git.refnames import branch_problem
 from drago.signing import Signer, TrustedSigners, verify_commit
 from drago.store.graph import CommitGraph
@@ -91,9 +91,12 @@ class PushCheck:
         live_branch: str,
         known_blob: Callable[[str], bytes] | None = None,
         history: History | None = None,
+        validator: Validator | None = None,
     ) -> None:
         """``known_blob`` reads blobs the repository already has (cached by the store);
-        blobs it does not know (NotFound) are read from ``reader``."""
+        blobs it does not know (NotFound) are read from ``reader``. ``validator``:
+        the server's (a pushed head usually goes live next), else one of its own."""
+        self._validator = validator if validator is not None else Validator()
         self._reader = reader
         self._known_blob = known_blob
         self._history = history
@@ -196,7 +199,7 @@ class PushCheck:
             except DragoError as exc:
                 raise PushRejected(f"commit {short(sha)}: {exc.message}") from None
         try:
-            validate_files(self.files(new))
+            self._validator.validate_files(self.files(new))
         except ConfigError as exc:
             raise PushRejected(
                 f"commit {short(new)}: invalid: {one_line(exc)}", details="invalid"

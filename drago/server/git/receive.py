@@ -28,6 +28,7 @@ from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler
 
 from drago.errors import Conflict, DragoError, InvalidRequest, NotFound
+from drago.model.validate import Validator
 from drago.server.git.check import PushCheck, RefUpdate, Verdict
 from drago.server.git.packsize import PackSizeGuard
 from drago.server.git.quarantine import Quarantine
@@ -55,6 +56,7 @@ class PushPolicy:
     applied: list[RefUpdate] = field(default_factory=list)
     #: Verdicts of refused ref updates (for metrics).
     refused: list[Verdict] = field(default_factory=list)
+    validator: Validator = field(default_factory=Validator)
 
 
 class StoreHistory:
@@ -143,6 +145,7 @@ class CheckedReceivePackHandler(ReceivePackHandler):
             live_branch=policy.live_branch,
             known_blob=policy.store.read_blob,
             history=StoreHistory(policy.store),
+            validator=policy.validator,
         )
         verdicts = check.check_all(updates)
         rejected = [v for v in verdicts if not v.ok]

@@ -26,9 +26,8 @@ import anyio.to_thread
 from dulwich.objects import Commit
 
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
-from drago.model.memo import transient
 from drago.model.state import State
-from drago.model.validate import validate_changes
+from drago.model.validate import Validator
 from drago.render.plan import Limits, Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.server.context import ServerContext
@@ -138,8 +137,11 @@ class Outcome:
     state: State
 
 
-def outcome(store: Store, head: str, base: str | None, up_to_date: bool) -> Outcome:
-    """The result of merging ``head`` into the live branch at ``base``.
+def outcome(
+    store: Store, validator: Validator, head: str, base: str | None, up_to_date: bool
+) -> Outcome:
+    """The result of merging ``head`` into the live branch at ``base`` (a squash
+    is validated by ``validator``).
 
     ConfigError when it is invalid, Conflict when a file changed on both sides.
     """
@@ -147,7 +149,7 @@ def outcome(store: Store, head: str, base: str | None, up_to_date: bool) -> Outc
     if base is None or up_to_date:
         # Fast-forward, or a squash whose changes turn base's tree into head's.
         return Outcome(changes, store.state(head))
-    return Outcome(changes, validate_changes(store.files(base), changes))
+    return Outcome(changes, validator.validate_changes(store.files(base), changes))
 
 
 def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) -> Review:
@@ -156,19 +158,19 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) 
     base = store.head(ctx.branch)
     commits = branch_commits(store, head, base, trusted_signers(ctx))
     up_to_date = base is None or store.is_ancestor(base, head)
-    # A review branch is anyone's push: keep nothing of it in the model's caches.
-    with transient():
-        try:
-            result = outcome(store, head, base, up_to_date)
-        except ConfigError as exc:
-            return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
-        except Conflict as exc:
-            return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
-        found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
-        if plan is None:
-            return found
-        new = Renderer().render(result.state, head if up_to_date else None)
-        return replace(found, plan=plan_configs(ctx.live.snapshot.result, new, plan))
+    # A review branch is anyone's push: keep nothing of its squash in the server's caches.
+    validator = ctx.validator.dry()
+    try:
+        result = outcome(store, validator, head, base, up_to_date)
+    except ConfigError as exc:
+        return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
+    except Conflict as exc:
+        return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
+    found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
+    if plan is None:
+        return found
+    new = Renderer(validator=validator).render(result.state, head if up_to_date else None)
+    return replace(found, plan=plan_configs(ctx.live.snapshot.result, new, plan))
 
 
 async def review(ctx: ServerContext, branch: str, *, plan: Limits | None = None) -> Review:

@@ -48,6 +48,7 @@ def _policy(ctx: ServerContext) -> PushPolicy:
         max_input=ctx.settings.max_push,
         max_object=ctx.settings.max_push_object,
         max_inflated=ctx.settings.max_push_inflated,
+        validator=ctx.validator,
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.model.test_documents_arrays import split_backbone
 from tests.server.api.conftest import Api
-from tests.server.api.test_documents_arrays import split_backbone
 
 pytestmark = pytest.mark.anyio
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from drago.model.state import SourceFile, State
-from drago.model.validate import validate_files
+from drago.model.validate import Validator
 from drago.server.api.topology_size import MATCH_COST, topology_work
 
 
@@ -12,7 +12,7 @@ def _state(nodes: int, connections: str) -> State:
     for i in range(nodes):
         text = f'labels = {{ r = "x{i}" }}\n[interfaces.mesh]\naddress = "10.30.0.{i + 1}/16"\n'
         files.append(SourceFile(f"nodes/n-{i:03d}.toml", text.encode()))
-    return validate_files(files)
+    return Validator().validate_files(files)
 
 
 def test_a_full_mesh_counts_its_peer_entries_and_the_matching() -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drago.server import documents
+from drago.model import documents
 
 HEADER = "[[connections]]"
 
@@ -61,7 +61,7 @@ DENSE = (
 
 def example(name: str) -> tuple[str, list[str], str]:
     if name == "backbone":
-        path = Path(__file__).parents[3] / "example-repo" / "networks" / "backbone.toml"
+        path = Path(__file__).parents[2] / "example-repo" / "networks" / "backbone.toml"
         return split_backbone(path.read_text())
     return SPACED if name == "spaced" else DENSE
 
@@ -76,7 +76,7 @@ def test_the_backbone_split_is_the_file() -> None:
     assert all(len(own_comments(s)) == 1 for s in segments)
     assert (
         before + "".join(segments) + after
-        == (Path(__file__).parents[3] / "example-repo" / "networks" / "backbone.toml").read_text()
+        == (Path(__file__).parents[2] / "example-repo" / "networks" / "backbone.toml").read_text()
     )
 
 

@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 from drago.errors import ConfigError
-from drago.server import documents
+from drago.model import documents
 
 NODE = """\
 # Frankfurt gateway, owned by netops

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drago.server import documents
+from drago.model import documents
 
 keys = st.text(alphabet="abcdefghij-_=.", min_size=1, max_size=6)
 scalars = st.one_of(
