@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
+from drago.server.api.models import PlanOut
 from drago.server.api.plans import NODE_QUERY, plan_limits
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
@@ -50,7 +51,7 @@ class ReviewOut(BaseModel):
     merge: Literal["fast-forward", "squash"] | None = Field(
         description="how POST .../merge would merge it (null: it cannot be merged)"
     )
-    plan: dict[str, Any] | None = Field(description="per-node changes against the live revision")
+    plan: PlanOut | None = Field(description="per-node changes against the live revision")
     summary: str | None
     markdown: str | None = Field(description="the plan as Markdown, for a pull request comment")
 

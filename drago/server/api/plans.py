@@ -13,8 +13,6 @@ nodes times their peers.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 
 from drago.errors import ConfigError, InvalidRequest
@@ -24,6 +22,7 @@ from drago.render.plan import Limits, plan_configs
 from drago.render.renderer import Renderer
 from drago.render.result import RenderResult
 from drago.server.api.common import Snapshot
+from drago.server.api.models import PlanOut
 from drago.server.context import ServerContext
 
 #: Most affected nodes a plan in an API answer lists (in name order).
@@ -70,14 +69,11 @@ def rendered(ctx: ServerContext, revision: str | None, renderer: Renderer) -> Re
     return renderer.render(state, revision)
 
 
-def plan_between(
-    ctx: ServerContext, old: str | None, new: State, limits: Limits
-) -> dict[str, Any] | None:
+def plan_between(ctx: ServerContext, old: str | None, new: State, limits: Limits) -> PlanOut | None:
     """What ``new`` changes per node against the state at revision ``old``, as a
     summary within ``limits``; None when ``old`` is not a valid state."""
     renderer = Renderer()
     before = rendered(ctx, old, renderer)
     if before is None:
         return None
-    result: dict[str, Any] = plan_configs(before, renderer.render(new), limits).to_dict()
-    return result
+    return PlanOut.model_validate(plan_configs(before, renderer.render(new), limits).to_dict())
