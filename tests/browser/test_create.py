@@ -87,7 +87,7 @@ def test_an_address_outside_the_range_is_shown_at_the_field_and_commits_nothing(
     page.get_by_label("Address").fill("10.20.9.1/16")
     page.get_by_label("Listen port").fill("abc")
     page.get_by_role("button", name="Create node").click()
-    expect(page.locator(field("name")).locator(".field-error")).to_contain_text("pattern")
+    expect(page.locator(field("name")).locator(".field-error")).to_contain_text("not a valid name")
     port = page.locator(field("interface.listen_port")).locator(".field-error")
     expect(port).to_contain_text("integer")
     expect(address.locator(".field-error")).to_have_count(0)

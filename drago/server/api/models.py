@@ -78,7 +78,7 @@ class Committed(BaseModel):
 
     revision: str = Field(description="the branch head after the write")
     committed: bool = Field(description="false when the write changed nothing (no commit)")
-    paths: list[str] = Field(default_factory=list, description="files the commit changed")
+    paths: list[str] = Field(description="files the commit changed")
 
 
 class FileOut(BaseModel):
