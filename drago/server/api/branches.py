@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
 from drago.server.api.models import PlanOut
-from drago.server.api.plans import NODE_QUERY, plan_limits
+from drago.server.api.plan_summary import NODE_QUERY, plan_limits
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
 from drago.server.git.review import merge, review

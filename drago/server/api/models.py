@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from drago.model.schema import Name
-from drago.render.plan import Kind as ChangeKind
-from drago.render.plan import Status as NodeStatusWord
+from drago.render.configdiff import Kind as ChangeKind
+from drago.render.configdiff import Status as NodeStatusWord
 from drago.server.api.specs import ConnectionSpec, NetworkSpec, NodeSpec
 
 #: A network or node name: checked by the model's one name check (its error says why),

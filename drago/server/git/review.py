@@ -29,7 +29,7 @@ from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotF
 from drago.model.memo import transient
 from drago.model.state import State
 from drago.model.validate import validate_changes
-from drago.render.plan import Limits, Plan, plan_configs
+from drago.render.configdiff import Limits, Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from drago.render.plan import Limits, plan_configs
+from drago.render.configdiff import Limits, plan_configs
 from drago.server.api.models import PlanOut
-from tests.render.test_plan import NET, NODES, configs
+from tests.render.test_configdiff import NET, NODES, configs
 
 
 def _variants() -> list[tuple[Any, Any, Limits | None]]:

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from drago.errors import ConfigError, InvalidRequest
 from drago.model.names import name_problem
 from drago.model.state import State
-from drago.render.plan import Limits, plan_configs
+from drago.render.configdiff import Limits, plan_configs
 from drago.render.renderer import Renderer
 from drago.render.result import RenderResult
 from drago.server.api.common import Snapshot
