@@ -11,9 +11,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
+from drago.server.api.common import context
 from drago.server.api.models import PlanOut
 from drago.server.api.plan_summary import NODE_QUERY, plan_limits
-from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
 from drago.server.git.review import merge, review
 
@@ -74,14 +74,9 @@ class MergeOut(BaseModel):
     commits: list[str] = Field(description="the branch's commits that were merged")
 
 
-def _ctx(request: Request) -> ServerContext:
-    ctx: ServerContext = request.app.state.ctx
-    return ctx
-
-
 @endpoint("read", "List branches", response=BranchList, tags=("branches",))
 async def list_branches(request: Request, principal: Principal | None) -> Response:
-    ctx = _ctx(request)
+    ctx = context(request)
     heads = await anyio.to_thread.run_sync(ctx.store.branches)
     branches = [
         BranchOut(name=name, head=head, live=name == ctx.branch) for name, head in heads.items()
@@ -99,7 +94,7 @@ async def list_branches(request: Request, principal: Principal | None) -> Respon
 )
 async def branch_plan(request: Request, principal: Principal | None) -> Response:
     limits = plan_limits(request)
-    found = await review(_ctx(request), request.path_params["name"], plan=limits)
+    found = await review(context(request), request.path_params["name"], plan=limits)
     body = ReviewOut.model_validate(found.as_dict())
     return JSONResponse(body.model_dump(mode="json"))
 
@@ -114,7 +109,7 @@ async def branch_plan(request: Request, principal: Principal | None) -> Response
 async def merge_branch(request: Request, principal: Principal | None) -> Response:
     assert principal is not None  # admin endpoints always have one
     asked = await parse_body(request, MergeRequest)
-    merged = await merge(_ctx(request), request.path_params["name"], principal, head=asked.head)
+    merged = await merge(context(request), request.path_params["name"], principal, head=asked.head)
     body = MergeOut(mode=merged.mode, revision=merged.revision, commits=list(merged.commits))
     return JSONResponse(body.model_dump(mode="json"))
 

@@ -36,6 +36,7 @@ async def in_thread(func: Callable[[], T]) -> T:
 
 
 def context(request: Request) -> ServerContext:
+    """The server's context of a request: the one way API handlers reach it."""
     return cast(ServerContext, request.app.state.ctx)
 
 

@@ -12,8 +12,8 @@ from starlette.routing import BaseRoute, Route
 
 import drago
 from drago.server.api import PREFIX
+from drago.server.api.common import context
 from drago.server.api.status import count_in_sync
-from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, Role, endpoint
 from drago.server.metrics import CONTENT_TYPE_LATEST
 
@@ -99,7 +99,7 @@ async def whoami(request: Request, principal: Principal | None) -> Response:
 
 @endpoint("public", "Liveness and the live revision", response=Health, tags=("meta",))
 async def healthz(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     body = Health(
         status="ok" if ctx.live.problem is None else "degraded", revision=ctx.live.revision
     )
@@ -113,7 +113,7 @@ async def healthz(request: Request, principal: Principal | None) -> Response:
     tags=("meta",),
 )
 async def live(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     problem = ctx.live.problem
     body = Live(
         status="ok" if problem is None else "degraded",
@@ -126,7 +126,7 @@ async def live(request: Request, principal: Principal | None) -> Response:
 
 @endpoint("public", "Prometheus metrics (text format)", tags=("meta",))
 async def metrics(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     count_in_sync(ctx, await anyio.to_thread.run_sync(ctx.status.applied))  # sets the gauge
     return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
