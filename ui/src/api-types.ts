@@ -401,7 +401,7 @@ export interface ReviewOut {
   base: string | null;
   valid: boolean;
   /** validation problems (path, key, message) */
-  problems: Record<string, string>[];
+  problems: ProblemOut[];
   /** why the branch's changes do not apply to the live branch (rebase it) */
   conflict: string | null;
   /** commits the branch brings, oldest first */

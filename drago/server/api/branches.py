@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
 from drago.server.api.common import context
-from drago.server.api.models import PlanOut
+from drago.server.api.models import PlanOut, ProblemOut
 from drago.server.api.plan_summary import NODE_QUERY, plan_limits
 from drago.server.endpoint import Principal, endpoint, parse_body
 from drago.server.git.review import merge, review
@@ -42,7 +42,7 @@ class ReviewOut(BaseModel):
     head: str
     base: str | None = Field(description="the live branch head compared with")
     valid: bool
-    problems: list[dict[str, str]] = Field(description="validation problems (path, key, message)")
+    problems: list[ProblemOut] = Field(description="validation problems (path, key, message)")
     conflict: str | None = Field(
         description="why the branch's changes do not apply to the live branch (rebase it)"
     )

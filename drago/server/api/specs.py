@@ -16,6 +16,7 @@ leave such fields out.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import types
@@ -33,7 +34,6 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from drago.model.schema import Connection, NetworkFile, NodeFile
-from drago.model.schema import InterfaceSpec as InterfaceFile
 
 #: Types whose JSON form is a string (their text is checked by the validator).
 _TEXT_TYPES = (
@@ -70,14 +70,15 @@ def _documentation(infos: list[Any]) -> dict[str, Any]:
     """The description and the JSON schema keywords of a type's metadata."""
     found: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    constraints = list(infos)
     for info in infos:
         if isinstance(info, FieldInfo):
             if info.description:
                 found["description"] = info.description
             if isinstance(info.json_schema_extra, dict):
                 extra.update(info.json_schema_extra)
-            infos = infos + list(info.metadata)
-    for item in infos:
+            constraints += info.metadata
+    for item in constraints:
         for kind, (attribute, keyword) in _KEYWORDS.items():
             if isinstance(item, kind):
                 extra[keyword] = getattr(item, attribute)
@@ -104,10 +105,11 @@ def _json_type(annotation: Any) -> Any:
         if len(kept) == 1:
             return _json_type(kept[0])
         raise TypeError(f"no JSON type for {annotation!r}")
-    if origin is tuple and args and args[-1] is not Ellipsis:
+    if origin is tuple and len(set(args)) == 1 and args[0] is not Ellipsis:
         items = _json_type(args[0])
-        return Annotated[list[items], Field(min_length=len(args), max_length=len(args))]  # type: ignore[valid-type]
-    if origin is list:
+        size = len(args)
+        return Annotated[list[items], Field(min_length=size, max_length=size)]  # type: ignore[valid-type]
+    if origin is list or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
         return list[_json_type(args[0])]  # type: ignore[misc]
     if origin is dict:
         return dict[_json_type(args[0]), _json_type(args[1])]  # type: ignore[misc]
@@ -120,17 +122,14 @@ def _json_type(annotation: Any) -> Any:
     raise TypeError(f"no JSON type for {annotation!r}")
 
 
-_DERIVED: dict[type[BaseModel], type[Spec]] = {}
-
-
+@functools.cache
 def spec_model(model: type[BaseModel]) -> type[Spec]:
     """The spec model of a file model: same fields, JSON types, ``None`` for absent.
 
     Named after the model (``NetworkFile`` -> ``NetworkSpec``, ``Connection`` ->
-    ``ConnectionSpec``); required fields stay required.
+    ``ConnectionSpec``); required fields stay required. One spec per model (a
+    nested model is the same class wherever it is used).
     """
-    if model in _DERIVED:
-        return _DERIVED[model]
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         json_type = _json_type(info.annotation)
@@ -139,27 +138,23 @@ def spec_model(model: type[BaseModel]) -> type[Spec]:
             fields[name] = (json_type, Field(**found))
         else:
             fields[name] = (json_type | None, Field(None, **found))
-    derived = create_model(
+    return create_model(
         re.sub(r"(File|Spec)?$", "Spec", model.__name__, count=1),
         __base__=Spec,
         __doc__=model.__doc__,
         __module__=__name__,
         **fields,
     )
-    _DERIVED[model] = derived
-    return derived
 
 
 if TYPE_CHECKING:
     # To the type checker, a spec is a spec: handlers never read its fields.
     NetworkSpec = Spec
     NodeSpec = Spec
-    InterfaceSpec = Spec
     ConnectionSpec = Spec
 else:
     NetworkSpec = spec_model(NetworkFile)
     NodeSpec = spec_model(NodeFile)
-    InterfaceSpec = spec_model(InterfaceFile)
     ConnectionSpec = spec_model(Connection)
 
 
@@ -170,7 +165,6 @@ def spec_data(spec: BaseModel) -> dict[str, Any]:
 
 __all__ = [
     "ConnectionSpec",
-    "InterfaceSpec",
     "NetworkSpec",
     "NodeSpec",
     "Spec",
