@@ -40,7 +40,7 @@ export interface BranchOut {
 
 /** Optional body of a delete or a revert: the commit message. */
 export interface CommitMessage {
-  /** commit message (a default names the file) */
+  /** commit message (a default names the file) (<= 10000 chars) */
   message?: string | null;
 }
 
@@ -95,13 +95,14 @@ export interface ConnectionSpec {
   between: [string, string];
   /** one line of text */
   description?: string | null;
+  /** seconds, 0 is off (0..65535) */
   persistent_keepalive?: number | null;
   /** selector -> allowed IPs replacing the defaults for matched peers */
   allowed_ips?: Record<string, string[]> | null;
 }
 
 export interface ConnectionWrite {
-  /** commit message (a default names the file) */
+  /** commit message (a default names the file) (<= 10000 chars) */
   message?: string | null;
   connection: ConnectionSpec;
 }
@@ -136,21 +137,24 @@ export interface Health {
 export interface InterfaceSpec {
   /** address with prefix, like 10.20.0.1/16 */
   address: string;
+  /** 1..65535 */
   listen_port?: number | null;
-  /** port peers connect to when it differs from listen_port (NAT port forward) */
+  /** port peers connect to when it differs from listen_port (NAT port forward) (1..65535) */
   endpoint_port?: number | null;
   /** interface name (1-15 of A-Z a-z 0-9 _ . -) */
   ifname?: string | null;
+  /** 576..65535 */
   mtu?: number | null;
+  /** IP address */
   dns?: string[] | null;
-  /** keepalive this node sends to all its peers (for nodes behind NAT) */
+  /** keepalive this node sends to all its peers (for nodes behind NAT) (0..65535) */
   persistent_keepalive?: number | null;
   /** subnets this node serves into the overlay */
   routes?: string[] | null;
 }
 
 export interface KeyWrite {
-  /** commit message (a default names the file) */
+  /** commit message (a default names the file) (<= 10000 chars) */
   message?: string | null;
   /** the interface's WireGuard public key (32 bytes, base64) */
   public_key: string;
@@ -197,17 +201,17 @@ export interface MergeOut {
 
 /** Optional body of a merge (an empty body merges the branch's current head). */
 export interface MergeRequest {
-  /** merge only if the branch still points at this commit (the one reviewed) */
+  /** merge only if the branch still points at this commit (the one reviewed) (matching `^[0-9a-f]{40}$`) */
   head?: string | null;
 }
 
 export interface NetworkCreate {
-  /** commit message (a default names the file) */
+  /** commit message (a default names the file) (<= 10000 chars) */
   message?: string | null;
   /** the whole file as TOML text */
   toml?: string | null;
   spec?: NetworkSpec | null;
-  /** lower-case name */
+  /** lower-case name (matching `^(?!(?:con|prn|aux|nul|com[0-9]|lpt[0-9])$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`) */
   name: string;
 }
 
@@ -238,14 +242,17 @@ export interface NetworkSpec {
   /** CIDR of the network, like 10.20.0.0/16 */
   address_range: string;
   listen_port?: number | null;
+  /** seconds, 0 is off (0..65535) */
   persistent_keepalive?: number | null;
+  /** 576..65535 */
   mtu?: number | null;
+  /** IP address */
   dns?: string[] | null;
   connections?: ConnectionSpec[] | null;
 }
 
 export interface NetworkWrite {
-  /** commit message (a default names the file) */
+  /** commit message (a default names the file) (<= 10000 chars) */
   message?: string | null;
   /** the whole file as TOML text */
   toml?: string | null;
@@ -253,12 +260,12 @@ export interface NetworkWrite {
 }
 
 export interface NodeCreate {
-  /** commit message (a default names the file) */
+  /** commit message (a default names the file) (<= 10000 chars) */
   message?: string | null;
   /** the whole file as TOML text */
   toml?: string | null;
   spec?: NodeSpec | null;
-  /** lower-case name */
+  /** lower-case name (matching `^(?!(?:con|prn|aux|nul|com[0-9]|lpt[0-9])$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`) */
   name: string;
 }
 
@@ -317,7 +324,7 @@ export interface NodeStatus {
 }
 
 export interface NodeWrite {
-  /** commit message (a default names the file) */
+  /** commit message (a default names the file) (<= 10000 chars) */
   message?: string | null;
   /** the whole file as TOML text */
   toml?: string | null;
@@ -331,17 +338,21 @@ export interface OmittedNode {
 
 /** One peer as the agent sees it on the device. */
 export interface PeerStatus {
-  /** network of the interface */
+  /** network of the interface (<= 64 chars) */
   network?: string | null;
-  /** peer node name, when known */
+  /** peer node name, when known (<= 64 chars) */
   name?: string | null;
+  /** <= 64 chars */
   public_key: string;
+  /** <= 300 chars */
   endpoint?: string | null;
-  /** unix time of the last handshake, null when never */
+  /** unix time of the last handshake, null when never (>= 0) */
   latest_handshake?: number | null;
+  /** >= 0 */
   rx_bytes?: number;
+  /** >= 0 */
   tx_bytes?: number;
-  /** why the agent could not apply this peer fully (e.g. `endpoint unresolved: <reason>`, `refused by the device: <reason>`); the rest of the config is applied and the agent retries the peer */
+  /** why the agent could not apply this peer fully (e.g. `endpoint unresolved: <reason>`, `refused by the device: <reason>`); the rest of the config is applied and the agent retries the peer (<= 4000 chars) */
   problem?: string | null;
 }
 
@@ -486,8 +497,9 @@ export interface StatusOverview {
 
 /** Body of ``PUT /api/v1/nodes/{node}/status``. */
 export interface StatusReport {
-  /** hash of the last config that applied cleanly (null: none yet) */
+  /** hash of the last config that applied cleanly (null: none yet) (<= 64 chars) */
   applied_hash?: string | null;
+  /** <= 64 chars */
   applied_revision?: string | null;
   errors?: string[];
   peers?: PeerStatus[];
@@ -497,8 +509,9 @@ export interface TokenCreate {
   role: Role;
   /** the node a node token is bound to (it must exist at the live revision) */
   node?: string | null;
-  /** commit author name */
+  /** commit author name (1..200 chars, matching `^[^<>\r\n\x00]*\S[^<>\r\n\x00]*$`) */
   name?: string | null;
+  /** 3..200 chars, matching `^[^\s<>@]+@[^\s<>]+$` */
   email?: string | null;
 }
 

@@ -84,14 +84,20 @@ def _type(schema: dict[str, Any]) -> str:
         return f"map of {_type(value)} (keys matching `{pattern}`)"
     if kind is None:
         return "any"
+    shown = bounds(schema)
+    return str(kind) + (f" ({shown})" if shown else "")
+
+
+def bounds(schema: dict[str, Any]) -> str:
+    """A scalar schema's constraints in words (``1..65535``, ``<= 64 chars``,
+    ``matching `^...$```), empty without any."""
     limits = [
         _range(schema, "minimum", "maximum", ""),
         _range(schema, "minLength", "maxLength", " chars"),
     ]
     if "pattern" in schema:
         limits.append(f"matching `{schema['pattern']}`")
-    shown = ", ".join(limit for limit in limits if limit)
-    return str(kind) + (f" ({shown})" if shown else "")
+    return ", ".join(limit for limit in limits if limit)
 
 
 def _range(schema: dict[str, Any], low: str, high: str, unit: str) -> str:
@@ -104,13 +110,13 @@ def _range(schema: dict[str, Any], low: str, high: str, unit: str) -> str:
     return f"<= {hi}{unit}" if hi is not None else ""
 
 
-def _description(schema: dict[str, Any]) -> str:
+def description_of(schema: dict[str, Any]) -> str:
     """A field's description, or else the one of its type (a list's items, say)."""
     if schema.get("description"):
         return str(schema["description"])
     for inner in [*schema.get("anyOf", []), schema.get("items")]:
-        if isinstance(inner, dict) and inner and _description(inner):
-            return _description(inner)
+        if isinstance(inner, dict) and inner and description_of(inner):
+            return description_of(inner)
     return ""
 
 
@@ -128,7 +134,7 @@ def _fields(name: str, schema: dict[str, Any]) -> list[str]:
     required = set(schema.get("required", []))
     lines += ["| field | type | required | description |", "| --- | --- | --- | --- |"]
     for field, sub in properties.items():
-        description = _description(sub)
+        description = description_of(sub)
         lines.append(
             f"| `{field}` | {_cell(_type(sub))} | {'yes' if field in required else 'no'}"
             f" | {_cell(description)} |"

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drago.server.api.markdown import bounds, description_of
+
 HEADER = """\
 // Shapes of the drago REST API (/api/v1), generated from its OpenAPI document by
 // `python -m drago.server.api.openapi --typescript > ui/src/api-types.ts`;
@@ -90,12 +92,23 @@ def _comment(text: str, indent: str) -> str:
     return f"{indent}/**\n{body}{indent} */\n"
 
 
+def _property_doc(schema: dict[str, Any]) -> str:
+    """A property's description with the constraints of its (non-null) type."""
+    variants = [v for v in schema.get("anyOf", [schema]) if v.get("type") != "null"]
+    shown = bounds(variants[0]) if len(variants) == 1 else ""
+    text = description_of(schema)
+    if shown:
+        return f"{text} ({shown})" if text else shown
+    return text
+
+
 def _members(schema: dict[str, Any], indent: str) -> str:
     required = set(schema.get("required", []))
     out = ""
     for name, sub in schema.get("properties", {}).items():
-        if sub.get("description"):
-            out += _comment(sub["description"], indent)
+        doc = _property_doc(sub)
+        if doc:
+            out += _comment(doc, indent)
         optional = "" if name in required else "?"
         out += f"{indent}{name}{optional}: {ts_type(sub)};\n"
     return out
