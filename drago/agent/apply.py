@@ -21,8 +21,8 @@ from drago.agent.changes import (
     AddAddress,
     AddPeer,
     AddRoute,
-    Change,
     CreateInterface,
+    DeviceChange,
     PeerChange,
     RemoveAddress,
     RemoveInterface,
@@ -80,7 +80,7 @@ class _InterfaceBatch:
     removed: list[str] = field(default_factory=list)
     edits: dict[str, _PeerEdit] = field(default_factory=dict)
     added: list[AddPeer] = field(default_factory=list)
-    link: list[Change] = field(default_factory=list)
+    link: list[DeviceChange] = field(default_factory=list)
 
     def device_update(self, private_keys: PrivateKeyLookup) -> DeviceUpdate:
         private_key: str | None = None
@@ -106,7 +106,7 @@ class _InterfaceBatch:
         )
 
 
-_LINK_ORDER: dict[type[Change], int] = {
+_LINK_ORDER: dict[type[DeviceChange], int] = {
     SetMtu: 0,
     RemoveAddress: 1,
     AddAddress: 2,
@@ -116,7 +116,7 @@ _LINK_ORDER: dict[type[Change], int] = {
 }
 
 
-def _batches(changes: Sequence[Change]) -> list[_InterfaceBatch]:
+def _batches(changes: Sequence[DeviceChange]) -> list[_InterfaceBatch]:
     batches: dict[str, _InterfaceBatch] = {}
     for change in changes:
         batch = batches.setdefault(change.ifname, _InterfaceBatch(change.ifname))
@@ -149,7 +149,7 @@ def _batches(changes: Sequence[Change]) -> list[_InterfaceBatch]:
     return list(batches.values())
 
 
-def _apply_link(links: LinkBackend, change: Change) -> None:
+def _apply_link(links: LinkBackend, change: DeviceChange) -> None:
     ifname = change.ifname
     if isinstance(change, SetMtu):
         links.set_mtu(ifname, change.new)
@@ -194,7 +194,7 @@ def _apply_in_parts(
 
 
 def apply_changes(
-    changes: Sequence[Change],
+    changes: Sequence[DeviceChange],
     wireguard: WireGuardBackend,
     links: LinkBackend,
     private_keys: PrivateKeyLookup,

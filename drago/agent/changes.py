@@ -22,7 +22,7 @@ def _keepalive(seconds: int) -> str:
 
 
 @dataclass(frozen=True)
-class Change(ABC):
+class DeviceChange(ABC):
     ifname: str
 
     @abstractmethod
@@ -34,7 +34,7 @@ class Change(ABC):
 
 
 @dataclass(frozen=True)
-class CreateInterface(Change):
+class CreateInterface(DeviceChange):
     network: str
 
     def describe(self) -> str:
@@ -42,13 +42,13 @@ class CreateInterface(Change):
 
 
 @dataclass(frozen=True)
-class RemoveInterface(Change):
+class RemoveInterface(DeviceChange):
     def describe(self) -> str:
         return "remove interface (network left)"
 
 
 @dataclass(frozen=True)
-class SetPrivateKey(Change):
+class SetPrivateKey(DeviceChange):
     network: str
     old_public_key: str | None
     #: None when the key pair does not exist yet (a dry run before the first start).
@@ -60,7 +60,7 @@ class SetPrivateKey(Change):
 
 
 @dataclass(frozen=True)
-class SetListenPort(Change):
+class SetListenPort(DeviceChange):
     old: int | None
     new: int
 
@@ -69,7 +69,7 @@ class SetListenPort(Change):
 
 
 @dataclass(frozen=True)
-class SetMtu(Change):
+class SetMtu(DeviceChange):
     old: int | None
     new: int
 
@@ -78,7 +78,7 @@ class SetMtu(Change):
 
 
 @dataclass(frozen=True)
-class AddAddress(Change):
+class AddAddress(DeviceChange):
     address: str
 
     def describe(self) -> str:
@@ -86,7 +86,7 @@ class AddAddress(Change):
 
 
 @dataclass(frozen=True)
-class RemoveAddress(Change):
+class RemoveAddress(DeviceChange):
     address: str
 
     def describe(self) -> str:
@@ -94,13 +94,13 @@ class RemoveAddress(Change):
 
 
 @dataclass(frozen=True)
-class SetLinkUp(Change):
+class SetLinkUp(DeviceChange):
     def describe(self) -> str:
         return "link down => up"
 
 
 @dataclass(frozen=True)
-class AddPeer(Change):
+class AddPeer(DeviceChange):
     peer: PeerSpec
 
     def describe(self) -> str:
@@ -112,7 +112,7 @@ class AddPeer(Change):
 
 
 @dataclass(frozen=True)
-class RemovePeer(Change):
+class RemovePeer(DeviceChange):
     public_key: str
     #: The peer's name when the last applied config knew it.
     name: str | None = None
@@ -125,7 +125,7 @@ class RemovePeer(Change):
 
 
 @dataclass(frozen=True)
-class PeerChange(Change, ABC):
+class PeerChange(DeviceChange, ABC):
     """Base of the per-field peer changes; applied together per peer."""
 
     name: str
@@ -160,7 +160,7 @@ class SetPeerKeepalive(PeerChange):
 
 
 @dataclass(frozen=True)
-class AddRoute(Change):
+class AddRoute(DeviceChange):
     destination: str
 
     def describe(self) -> str:
@@ -168,7 +168,7 @@ class AddRoute(Change):
 
 
 @dataclass(frozen=True)
-class RemoveRoute(Change):
+class RemoveRoute(DeviceChange):
     destination: str
 
     def describe(self) -> str:

@@ -2,7 +2,7 @@
 
 The rendered config names peers and gives endpoints as host names; the device
 knows public keys and IP addresses. :func:`desired_interface` bridges the two
-(resolving endpoints through an injected resolver) so that :mod:`plan` stays pure.
+(resolving endpoints through an injected resolver) so that :mod:`devicediff` stays pure.
 """
 
 from __future__ import annotations

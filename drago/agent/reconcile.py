@@ -23,13 +23,13 @@ from dataclasses import dataclass, field, replace
 from drago.agent.apply import apply_changes
 from drago.agent.backends.base import LinkBackend, WireGuardBackend
 from drago.agent.backoff import Backoff
-from drago.agent.changes import AddPeer, Change, CreateInterface, PeerChange, RemovePeer
+from drago.agent.changes import AddPeer, CreateInterface, DeviceChange, PeerChange, RemovePeer
 from drago.agent.desired import DesiredInterface, desired_interface
 from drago.agent.device import InterfaceState, LinkState, split_endpoint
+from drago.agent.devicediff import diff_device
 from drago.agent.endpoints import Endpoints
 from drago.agent.keys import KeyStore
 from drago.agent.ownership import Ownership
-from drago.agent.plan import plan
 from drago.agent.problems import ENDPOINT_UNRESOLVED, PEER_REFUSED, PeerProblem
 from drago.errors import BackendError
 from drago.render.config import InterfaceConfig, NodeConfig
@@ -42,7 +42,7 @@ PeerRef = tuple[str, str]
 class Outcome:
     """What one reconcile found and did."""
 
-    changes: list[Change] = field(default_factory=list)
+    changes: list[DeviceChange] = field(default_factory=list)
     #: Node-level errors: while there is one, the config is not applied.
     errors: list[str] = field(default_factory=list)
     #: True when the machine matched the config after this reconcile, except for
@@ -54,7 +54,7 @@ class Outcome:
     retry_in: float | None = None
 
 
-def peer_of(change: Change) -> PeerRef | None:
+def peer_of(change: DeviceChange) -> PeerRef | None:
     """The peer a change is about, or None for interface and link changes."""
     if isinstance(change, AddPeer):
         return (change.ifname, change.peer.public_key)
@@ -173,7 +173,7 @@ class Reconciler:
         skipped = {i.ifname for i in config.interfaces} - wanted
         leaving = set(self.ownership.interfaces()) - wanted - skipped
         actual, errors = self._read([*sorted(wanted), *sorted(leaving)])
-        changes = plan(desired, actual, leaving, self._names)
+        changes = diff_device(desired, actual, leaving, self._names)
         errors = problems + errors
         left = [c for c in changes if peer_of(c) not in refused]
         return Outcome(changes, errors, in_sync=not left and not errors, peers=tuple(peers))

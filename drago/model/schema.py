@@ -78,16 +78,34 @@ def _check_name(value: str) -> str:
     return value
 
 
-Network = Annotated[IPNetwork, BeforeValidator(_parse_network)]
-Interface = Annotated[IPInterface, BeforeValidator(_parse_interface)]
-Address = Annotated[IPAddress, BeforeValidator(_parse_address)]
-Name = Annotated[str, AfterValidator(_check_name)]
-PublicKey = Annotated[str, AfterValidator(check_public_key)]
+# Each type says what it is in its ``Field`` (description, constraints): the API's
+# models and the OpenAPI document are derived from these (drago.server.api.specs).
+Network = Annotated[
+    IPNetwork, BeforeValidator(_parse_network), Field(description="CIDR, like 10.20.0.0/16")
+]
+Interface = Annotated[
+    IPInterface,
+    BeforeValidator(_parse_interface),
+    Field(description="address with prefix, like 10.20.0.1/16"),
+]
+Address = Annotated[IPAddress, BeforeValidator(_parse_address), Field(description="IP address")]
+Name = Annotated[
+    str,
+    AfterValidator(_check_name),
+    Field(description="lower-case name", json_schema_extra={"pattern": f"^{NAME_PATTERN}$"}),
+]
+PublicKey = Annotated[
+    str,
+    AfterValidator(check_public_key),
+    Field(description="WireGuard public key (32 bytes, base64)"),
+]
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
-Keepalive = Annotated[int, Field(ge=0, le=65535, strict=True)]
+Keepalive = Annotated[int, Field(ge=0, le=65535, strict=True, description="seconds, 0 is off")]
 Mtu = Annotated[int, Field(ge=576, le=65535, strict=True)]
 #: Free text: spaces allowed, no control or invisible characters (one line).
-Text = Annotated[str, Field(strict=True), AfterValidator(check_text)]
+Text = Annotated[
+    str, Field(strict=True, description="one line of text"), AfterValidator(check_text)
+]
 
 
 class _File(BaseModel):
@@ -133,26 +151,33 @@ def _parse_selector(value: Any) -> str:
     return text
 
 
-SelectorField = Annotated[str, BeforeValidator(_parse_selector)]
+SelectorField = Annotated[
+    str,
+    BeforeValidator(_parse_selector),
+    Field(description="selector: a node name, '*' or key=value[,key=value...]"),
+]
 
 
 class Connection(_File):
     """Peers every node matched by one end with every node matched by the other."""
 
-    between: tuple[SelectorField, SelectorField]
+    between: tuple[SelectorField, SelectorField] = Field(
+        description="the two ends: node name, '*' or key=value[,...]"
+    )
     description: Text = ""
     persistent_keepalive: Keepalive | None = None
-    #: Replaces the allowed IPs a node gets for its peers matched by the key
-    #: (a selector), e.g. ``{"role=hub" = ["10.30.0.0/16"]}`` routes the whole
-    #: range of a site via its hub.
-    allowed_ips: dict[SelectorField, list[Network]] = Field(default_factory=dict)
+    #: e.g. ``{"role=hub" = ["10.30.0.0/16"]}`` routes the whole range of a site via its hub.
+    allowed_ips: dict[SelectorField, list[Network]] = Field(
+        default_factory=dict,
+        description="selector -> allowed IPs replacing the defaults for matched peers",
+    )
 
 
 class NetworkFile(_File):
     """``networks/<name>.toml``."""
 
     description: Text = ""
-    address_range: Network
+    address_range: Network = Field(description="CIDR of the network, like 10.20.0.0/16")
     listen_port: Port = 51820
     persistent_keepalive: Keepalive | None = None
     mtu: Mtu | None = None
@@ -165,15 +190,23 @@ class InterfaceSpec(_File):
 
     address: Interface
     listen_port: Port | None = None
-    #: Port peers should connect to when it differs from listen_port (NAT port forward).
-    endpoint_port: Port | None = None
-    ifname: str | None = None
+    endpoint_port: Port | None = Field(
+        None,
+        description="port peers connect to when it differs from listen_port (NAT port forward)",
+    )
+    ifname: str | None = Field(
+        None,
+        description="interface name (1-15 of A-Z a-z 0-9 _ . -)",
+        json_schema_extra={"pattern": f"^{IFNAME}$"},
+    )
     mtu: Mtu | None = None
     dns: list[Address] | None = None
-    #: Keepalive this node sends to all its peers (for nodes behind NAT).
-    persistent_keepalive: Keepalive | None = None
-    #: Subnets this node serves into the overlay.
-    routes: list[Network] = Field(default_factory=list)
+    persistent_keepalive: Keepalive | None = Field(
+        None, description="keepalive this node sends to all its peers (for nodes behind NAT)"
+    )
+    routes: list[Network] = Field(
+        default_factory=list, description="subnets this node serves into the overlay"
+    )
 
     @field_validator("ifname")
     @classmethod
@@ -187,8 +220,10 @@ class NodeFile(_File):
     """``nodes/<name>.toml``."""
 
     description: Text = ""
-    endpoint: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+    endpoint: str | None = Field(None, description="host name or IP address peers connect to")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="key -> value, matched by connection selectors"
+    )
     interfaces: dict[Name, InterfaceSpec] = Field(default_factory=dict)
 
     @field_validator("endpoint")

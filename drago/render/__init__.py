@@ -3,7 +3,7 @@
 - :mod:`drago.render.config`: the rendered config models (the agent imports these);
 - :mod:`drago.render.renderer`: the incremental :class:`Renderer`;
 - :mod:`drago.render.wgquick`: wg-quick export;
-- :mod:`drago.render.plan`: what changes per node between two renders.
+- :mod:`drago.render.configdiff`: what changes per node between two renders.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from drago.model.state import State
 from drago.model.validate import Validator
 from drago.render.config import InterfaceConfig, NodeConfig, PeerConfig, PendingPeer
-from drago.render.plan import Change, NodePlan, Plan, plan_configs
+from drago.render.configdiff import ConfigChange, NodePlan, Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.render.result import RenderResult
 from drago.render.wgquick import to_wg_quick
@@ -26,7 +26,7 @@ def render_state(
 
 
 __all__ = [
-    "Change",
+    "ConfigChange",
     "InterfaceConfig",
     "NodeConfig",
     "NodePlan",

@@ -16,8 +16,8 @@ from drago.agent.backends.uapi import UapiSocket
 from drago.agent.changes import AddAddress, AddRoute, SetLinkUp, SetMtu
 from drago.agent.desired import desired_interface
 from drago.agent.device import InterfaceState
+from drago.agent.devicediff import diff_interface
 from drago.agent.keys import KeyPair
-from drago.agent.plan import plan_interface
 from drago.render.wgquick import to_wg_quick
 from tests.agent.factory import interface, node, peer
 from tests.support.netns import Lab
@@ -58,7 +58,7 @@ def test_wg_quick_export_round_trips_through_wg_setconf(lab: Lab, tmp_path: Path
     want, problems = desired_interface(config.interfaces[0], own.public_key)
     assert problems == []
     live = InterfaceState(device, IPRouteLinks(ns.name).read(ifname))  # type: ignore[arg-type]
-    changes = plan_interface(want, live)
+    changes = diff_interface(want, live)
     # wg setconf did everything WireGuard-side; only the link is left (wg-quick's job)
     assert {type(c) for c in changes} <= {SetMtu, AddAddress, SetLinkUp, AddRoute}
     nyc = next(p for p in want.peers if p.name == "nyc-1")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from drago.server.api.plans import PLAN_CHANGES
+from drago.server.api.plan_summary import PLAN_CHANGES
 from tests.browser.conftest import Console, Server
 from tests.browser.ui import open_page, shoot, sign_in
 from tests.server.joining import joining_nodes

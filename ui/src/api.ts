@@ -1,6 +1,6 @@
 // The one way the UI talks to the server: JSON over /api/v1 with a bearer token.
 
-import type { Problem } from "./types";
+import type { ProblemOut } from "./api-types";
 
 export const API = "/api/v1";
 
@@ -24,10 +24,10 @@ export class ApiError extends Error {
   }
 
   /** Validation problems (422 answers carry `details: [{path, key, message}]`). */
-  get problems(): Problem[] {
+  get problems(): ProblemOut[] {
     if (!Array.isArray(this.details)) return [];
     return this.details.filter(
-      (d): d is Problem =>
+      (d): d is ProblemOut =>
         typeof d === "object" && d !== null && "key" in d && "message" in d && "path" in d,
     );
   }

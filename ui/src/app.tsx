@@ -18,7 +18,7 @@ import { TokensPage } from "./pages/tokens";
 import { href, type Route, useRoute } from "./router";
 import { clearToken, loadToken, saveToken } from "./session";
 import { type Session, SessionContext, useSession } from "./session-context";
-import type { WhoAmI } from "./types";
+import type { WhoAmI } from "./api-types";
 
 export function App() {
   const [token, setToken] = useState<string | null>(() => loadToken());

@@ -1,6 +1,6 @@
 // What the UI derives from API answers: node health, handshake recency, topology edges.
 
-import type { NetworkOut, NodeStatus } from "./types";
+import type { NetworkOut, NodeStatus } from "./api-types";
 
 /** A node that has not reported for this long counts as offline. */
 export const OFFLINE_AFTER_S = 5 * 60;

@@ -4,7 +4,7 @@ import { createContext } from "preact";
 import { useCallback, useContext, useEffect, useRef, useState } from "preact/hooks";
 
 import { ApiError, type Client } from "./api";
-import type { WhoAmI } from "./types";
+import type { WhoAmI } from "./api-types";
 
 export interface Session {
   client: Client;

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,8 +11,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
-from drago.server.api.plans import NODE_QUERY, plan_limits
-from drago.server.context import ServerContext
+from drago.server.api.common import context
+from drago.server.api.models import PlanOut, ProblemOut
+from drago.server.api.plan_summary import NODE_QUERY, plan_limits
 from drago.server.endpoint import Principal, endpoint, parse_body
 from drago.server.git.review import merge, review
 
@@ -41,7 +42,7 @@ class ReviewOut(BaseModel):
     head: str
     base: str | None = Field(description="the live branch head compared with")
     valid: bool
-    problems: list[dict[str, str]] = Field(description="validation problems (path, key, message)")
+    problems: list[ProblemOut] = Field(description="validation problems (path, key, message)")
     conflict: str | None = Field(
         description="why the branch's changes do not apply to the live branch (rebase it)"
     )
@@ -50,7 +51,7 @@ class ReviewOut(BaseModel):
     merge: Literal["fast-forward", "squash"] | None = Field(
         description="how POST .../merge would merge it (null: it cannot be merged)"
     )
-    plan: dict[str, Any] | None = Field(description="per-node changes against the live revision")
+    plan: PlanOut | None = Field(description="per-node changes against the live revision")
     summary: str | None
     markdown: str | None = Field(description="the plan as Markdown, for a pull request comment")
 
@@ -73,14 +74,9 @@ class MergeOut(BaseModel):
     commits: list[str] = Field(description="the branch's commits that were merged")
 
 
-def _ctx(request: Request) -> ServerContext:
-    ctx: ServerContext = request.app.state.ctx
-    return ctx
-
-
 @endpoint("read", "List branches", response=BranchList, tags=("branches",))
 async def list_branches(request: Request, principal: Principal | None) -> Response:
-    ctx = _ctx(request)
+    ctx = context(request)
     heads = await anyio.to_thread.run_sync(ctx.store.branches)
     branches = [
         BranchOut(name=name, head=head, live=name == ctx.branch) for name, head in heads.items()
@@ -98,7 +94,7 @@ async def list_branches(request: Request, principal: Principal | None) -> Respon
 )
 async def branch_plan(request: Request, principal: Principal | None) -> Response:
     limits = plan_limits(request)
-    found = await review(_ctx(request), request.path_params["name"], plan=limits)
+    found = await review(context(request), request.path_params["name"], plan=limits)
     body = ReviewOut.model_validate(found.as_dict())
     return JSONResponse(body.model_dump(mode="json"))
 
@@ -113,7 +109,7 @@ async def branch_plan(request: Request, principal: Principal | None) -> Response
 async def merge_branch(request: Request, principal: Principal | None) -> Response:
     assert principal is not None  # admin endpoints always have one
     asked = await parse_body(request, MergeRequest)
-    merged = await merge(_ctx(request), request.path_params["name"], principal, head=asked.head)
+    merged = await merge(context(request), request.path_params["name"], principal, head=asked.head)
     body = MergeOut(mode=merged.mode, revision=merged.revision, commits=list(merged.commits))
     return JSONResponse(body.model_dump(mode="json"))
 

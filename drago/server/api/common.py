@@ -17,7 +17,8 @@ from drago.errors import ConfigError, Conflict, InvalidRequest, NotFound
 from drago.model import documents
 from drago.model.names import file_path, name_problem
 from drago.model.state import State
-from drago.server.api.models import Committed, spec_data
+from drago.server.api.models import Committed
+from drago.server.api.specs import spec_data
 from drago.server.context import ServerContext, base_revision
 from drago.server.endpoint import Principal
 
@@ -35,6 +36,7 @@ async def in_thread(func: Callable[[], T]) -> T:
 
 
 def context(request: Request) -> ServerContext:
+    """The server's context of a request: the one way API handlers reach it."""
     return cast(ServerContext, request.app.state.ctx)
 
 

@@ -18,8 +18,7 @@ from starlette.routing import BaseRoute, Route
 from drago.errors import InvalidRequest
 from drago.render.wgquick import to_wg_quick
 from drago.server.api import PREFIX
-from drago.server.api.common import name_param
-from drago.server.context import ServerContext
+from drago.server.api.common import context, name_param
 from drago.server.endpoint import Principal, endpoint, reauthorize
 
 FORMATS = ("json", "wg-quick")
@@ -68,7 +67,7 @@ def etag(digest: str) -> str:
     tags=("config",),
 )
 async def get_config(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     node = name_param(request, "node")
     fmt = request.query_params.get("format", "json")
     if fmt not in FORMATS:

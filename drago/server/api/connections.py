@@ -35,9 +35,8 @@ from drago.server.api.models import (
     ConnectionList,
     ConnectionOut,
     ConnectionWrite,
-    NetworkSpec,
-    spec_data,
 )
+from drago.server.api.specs import NetworkSpec, spec_data
 from drago.server.endpoint import Principal, endpoint, parse_body
 
 TAGS = ("connections",)
@@ -80,7 +79,10 @@ async def list_connections(request: Request, principal: Principal | None) -> Res
     spec = await in_thread(
         lambda: load_spec(path, snapshot.require("networks", network), NetworkSpec)
     )
-    items = [ConnectionOut(index=i, connection=c) for i, c in enumerate(spec.connections or [])]
+    found = spec_data(spec).get("connections", [])
+    items = [
+        ConnectionOut.model_validate({"index": i, "connection": c}) for i, c in enumerate(found)
+    ]
     body = ConnectionList(network=network, revision=snapshot.revision, connections=items)
     return json_response(body, revision=snapshot.revision)
 

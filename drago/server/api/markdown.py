@@ -70,15 +70,54 @@ def _type(schema: dict[str, Any]) -> str:
         return " or ".join(k for k in kinds if k != "null") + (
             " (nullable)" if "null" in kinds else ""
         )
+    if "enum" in schema:
+        return "one of " + ", ".join(f"`{value}`" for value in schema["enum"])
     kind = schema.get("type")
     if kind == "array":
-        return f"list of {_type(schema.get('items', {}))}"
+        size = _range(schema, "minItems", "maxItems", " items")
+        return f"list of {_type(schema.get('items', {}))}" + (f" ({size})" if size else "")
     if kind == "object" and "additionalProperties" in schema:
         extra = schema["additionalProperties"]
         return f"map of {_type(extra) if isinstance(extra, dict) else 'any'}"
+    if kind == "object" and "patternProperties" in schema:
+        ((pattern, value),) = schema["patternProperties"].items()
+        return f"map of {_type(value)} (keys matching `{pattern}`)"
     if kind is None:
         return "any"
-    return str(kind)
+    shown = bounds(schema)
+    return str(kind) + (f" ({shown})" if shown else "")
+
+
+def bounds(schema: dict[str, Any]) -> str:
+    """A scalar schema's constraints in words (``1..65535``, ``<= 64 chars``,
+    ``matching `^...$```), empty without any."""
+    limits = [
+        _range(schema, "minimum", "maximum", ""),
+        _range(schema, "minLength", "maxLength", " chars"),
+    ]
+    if "pattern" in schema:
+        limits.append(f"matching `{schema['pattern']}`")
+    return ", ".join(limit for limit in limits if limit)
+
+
+def _range(schema: dict[str, Any], low: str, high: str, unit: str) -> str:
+    """A schema's bounds as ``1..65535`` (or ``>= 1``, ``<= 9``), empty without any."""
+    lo, hi = schema.get(low), schema.get(high)
+    if lo is not None and hi is not None:
+        return f"{lo}{unit}" if lo == hi else f"{lo}..{hi}{unit}"
+    if lo is not None:
+        return f">= {lo}{unit}"
+    return f"<= {hi}{unit}" if hi is not None else ""
+
+
+def description_of(schema: dict[str, Any]) -> str:
+    """A field's description, or else the one of its type (a list's items, say)."""
+    if schema.get("description"):
+        return str(schema["description"])
+    for inner in [*schema.get("anyOf", []), schema.get("items")]:
+        if isinstance(inner, dict) and inner and description_of(inner):
+            return description_of(inner)
+    return ""
 
 
 def _cell(text: str) -> str:
@@ -95,7 +134,7 @@ def _fields(name: str, schema: dict[str, Any]) -> list[str]:
     required = set(schema.get("required", []))
     lines += ["| field | type | required | description |", "| --- | --- | --- | --- |"]
     for field, sub in properties.items():
-        description = sub.get("description", "")
+        description = description_of(sub)
         lines.append(
             f"| `{field}` | {_cell(_type(sub))} | {'yes' if field in required else 'no'}"
             f" | {_cell(description)} |"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import anyio.to_thread
 from pydantic import BaseModel, Field
 from starlette.requests import Request
@@ -10,8 +12,8 @@ from starlette.routing import BaseRoute, Route
 
 import drago
 from drago.server.api import PREFIX
+from drago.server.api.common import context
 from drago.server.api.status import count_in_sync
-from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, Role, endpoint
 from drago.server.metrics import CONTENT_TYPE_LATEST
 
@@ -37,15 +39,29 @@ class WhoAmI(BaseModel):
 class Health(BaseModel):
     """What anyone may know: no file names, addresses or other repository content."""
 
-    status: str = Field(description='"ok", or "degraded" when the branch head is not served')
+    status: Literal["ok", "degraded"] = Field(
+        description='"ok", or "degraded" when the branch head is not served'
+    )
     revision: str | None = Field(description="the live revision")
+
+
+class LiveProblem(BaseModel):
+    """Why the branch head is not served: the error that refused it."""
+
+    revision: str = Field(description="the refused branch head")
+    code: str
+    message: str
+    details: Any = Field(description="as in an error answer (problems: path, key, message)")
+    since: float = Field(description="unix time the head was refused")
 
 
 class Live(BaseModel):
-    status: str = Field(description='"ok", or "degraded" when the branch head is not served')
+    status: Literal["ok", "degraded"] = Field(
+        description='"ok", or "degraded" when the branch head is not served'
+    )
     revision: str | None = Field(description="the live revision")
     nodes: int = Field(description="nodes at the live revision")
-    problem: dict[str, object] | None = Field(description="why the branch head is not live")
+    problem: LiveProblem | None = Field(description="why the branch head is not live")
 
 
 @endpoint("public", "Links to the OpenAPI document and the docs", response=ApiIndex, tags=("meta",))
@@ -83,9 +99,11 @@ async def whoami(request: Request, principal: Principal | None) -> Response:
 
 @endpoint("public", "Liveness and the live revision", response=Health, tags=("meta",))
 async def healthz(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
-    status = "ok" if ctx.live.problem is None else "degraded"
-    return JSONResponse(Health(status=status, revision=ctx.live.revision).model_dump(mode="json"))
+    ctx = context(request)
+    body = Health(
+        status="ok" if ctx.live.problem is None else "degraded", revision=ctx.live.revision
+    )
+    return JSONResponse(body.model_dump(mode="json"))
 
 
 @endpoint(
@@ -95,20 +113,20 @@ async def healthz(request: Request, principal: Principal | None) -> Response:
     tags=("meta",),
 )
 async def live(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     problem = ctx.live.problem
     body = Live(
         status="ok" if problem is None else "degraded",
         revision=ctx.live.revision,
         nodes=len(ctx.live.snapshot.hashes),
-        problem=problem.as_dict() if problem is not None else None,
+        problem=LiveProblem.model_validate(problem.as_dict()) if problem is not None else None,
     )
     return JSONResponse(body.model_dump(mode="json"))
 
 
 @endpoint("public", "Prometheus metrics (text format)", tags=("meta",))
 async def metrics(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     count_in_sync(ctx, await anyio.to_thread.run_sync(ctx.status.applied))  # sets the gauge
     return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 

@@ -1,100 +1,27 @@
 """Request and response bodies of the resource API (networks, nodes, keys, history).
 
-The ``*Spec`` models mirror :mod:`drago.model.schema` with JSON types
-(addresses, ranges and routes are strings). They only check shapes: the values
-are checked by the one validator after the change is applied to the files, so
-an API write reports the same ``path: key: message`` problems as ``drago
-validate``. A ``None`` (or missing) field means "not in the file" (the default
-applies), so a spec read with GET and sent back with PUT leaves the file as it was.
+The files' fields (``*Spec``) are derived from :mod:`drago.model.schema` by
+:mod:`drago.server.api.specs`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from drago.model.names import NAME_PATTERN
 from drago.model.schema import Name
+from drago.render.configdiff import Kind as ChangeKind
+from drago.render.configdiff import Status as NodeStatusWord
+from drago.server.api.specs import ConnectionSpec, NetworkSpec, NodeSpec
 
 #: A network or node name: checked by the model's one name check (its error says why),
 #: documented by its pattern.
-ApiName = Annotated[
-    Name, Field(description="lower-case name", json_schema_extra={"pattern": f"^{NAME_PATTERN}$"})
-]
+ApiName = Name
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-# -- the files' fields ----------------------------------------------------------------
-class _Spec(_Body):
-    """Fields of a file: ``None`` means absent, so answers leave them out."""
-
-    @model_serializer(mode="wrap")
-    def _without_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        return {key: value for key, value in data.items() if value is not None}
-
-
-class ConnectionSpec(_Spec):
-    """One ``[[connections]]`` entry: peers every node of one end with every node of the other."""
-
-    between: list[str] = Field(
-        min_length=2, max_length=2, description="two selectors: node name, '*' or key=value[,...]"
-    )
-    description: str | None = None
-    persistent_keepalive: int | None = None
-    allowed_ips: dict[str, list[str]] | None = Field(
-        None, description="selector -> allowed IPs replacing the defaults for matched peers"
-    )
-
-
-class NetworkSpec(_Spec):
-    """The fields of ``networks/<network>.toml``."""
-
-    description: str | None = None
-    address_range: str = Field(description="CIDR of the network, like 10.20.0.0/16")
-    listen_port: int | None = None
-    persistent_keepalive: int | None = None
-    mtu: int | None = None
-    dns: list[str] | None = None
-    connections: list[ConnectionSpec] | None = None
-
-
-class InterfaceSpec(_Spec):
-    """``[interfaces.<network>]`` of a node file."""
-
-    address: str = Field(description="address with prefix, like 10.20.0.1/16")
-    listen_port: int | None = None
-    endpoint_port: int | None = None
-    ifname: str | None = None
-    mtu: int | None = None
-    dns: list[str] | None = None
-    persistent_keepalive: int | None = None
-    routes: list[str] | None = None
-
-
-class NodeSpec(_Spec):
-    """The fields of ``nodes/<node>.toml``."""
-
-    description: str | None = None
-    endpoint: str | None = None
-    labels: dict[str, str] | None = None
-    interfaces: dict[str, InterfaceSpec] | None = None
-
-
-def spec_data(spec: BaseModel) -> dict[str, Any]:
-    """A spec as the plain data of its file (unset and None fields left out)."""
-    return spec.model_dump(mode="json", exclude_none=True)
 
 
 # -- writes ---------------------------------------------------------------------------
@@ -151,7 +78,7 @@ class Committed(BaseModel):
 
     revision: str = Field(description="the branch head after the write")
     committed: bool = Field(description="false when the write changed nothing (no commit)")
-    paths: list[str] = Field(default_factory=list, description="files the commit changed")
+    paths: list[str] = Field(description="files the commit changed")
 
 
 class FileOut(BaseModel):
@@ -217,6 +144,69 @@ class ProblemOut(BaseModel):
     message: str
 
 
+# -- plans ----------------------------------------------------------------------------
+#: A value in a change: a setting, a peer's allowed IPs, a pending peer's reason.
+PlanScalar = str | int | list[str] | None
+#: peer_changed changes give ``{field: value}``.
+PlanValue = PlanScalar | dict[str, PlanScalar]
+
+
+class ConfigChangeOut(BaseModel):
+    """One difference in one interface of a node's rendered config."""
+
+    interface: str = Field(description="the network of the interface")
+    kind: ChangeKind
+    subject: str = Field(
+        description="the setting (interface_changed), the peer (peer_*, pending_*) or the network"
+    )
+    old: PlanValue
+    new: PlanValue
+    text: str = Field(description="the change in words, e.g. peer b: endpoint x => y")
+
+
+class NodeDiffOut(BaseModel):
+    node: str
+    status: NodeStatusWord
+    changes: list[ConfigChangeOut]
+    omitted_changes: int = Field(description="changes of this node a summary left out")
+
+
+class OmittedNode(BaseModel):
+    node: str
+    status: NodeStatusWord
+
+
+class PlanCounts(BaseModel):
+    """How many nodes have each status (listed or not)."""
+
+    changed: int
+    added: int
+    removed: int
+
+
+class PlanLimits(BaseModel):
+    """What the summary was limited to (null: no limit)."""
+
+    nodes: int | None = Field(description="most nodes listed")
+    changes: int | None = Field(description="most changes listed per node")
+    node: str | None = Field(description="the one node asked for with ?node=")
+    bytes: int | None = Field(description="rendered config bytes compared before listing stops")
+
+
+class PlanOut(BaseModel):
+    """What a change does to each node's rendered config, as a summary of bounded size:
+    the affected nodes in name order (ask for one with ``?node=``), the others named
+    in ``more_nodes``."""
+
+    nodes: list[NodeDiffOut]
+    unchanged: int = Field(description="nodes whose config does not change")
+    counts: PlanCounts
+    omitted_nodes: int = Field(description="affected nodes not listed in nodes")
+    more_nodes: list[OmittedNode] = Field(description="the affected nodes not listed")
+    complete: bool = Field(description="every affected node is listed with every change")
+    limits: PlanLimits
+
+
 # -- history --------------------------------------------------------------------------
 class Person(BaseModel):
     name: str
@@ -248,7 +238,7 @@ class FileDiff(BaseModel):
 
 class RevisionDetail(RevisionOut):
     files: list[FileDiff]
-    plan: dict[str, Any] | None = Field(
+    plan: PlanOut | None = Field(
         description="per-node plan against the parent (null when either is not a valid state)"
     )
     problems: list[ProblemOut] = Field(
@@ -268,7 +258,7 @@ class ValidateResult(BaseModel):
     valid: bool
     base: str | None
     problems: list[ProblemOut]
-    plan: dict[str, Any] | None = Field(description="per-node plan when the result is valid")
+    plan: PlanOut | None = Field(description="per-node plan when the result is valid")
 
 
 # -- the error shape (for the OpenAPI document) ----------------------------------------

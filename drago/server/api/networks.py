@@ -27,9 +27,9 @@ from drago.server.api.models import (
     NetworkCreate,
     NetworkList,
     NetworkOut,
-    NetworkSpec,
     NetworkWrite,
 )
+from drago.server.api.specs import NetworkSpec
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint
 

@@ -22,9 +22,9 @@ from drago.server.api.models import (
     NodeCreate,
     NodeList,
     NodeOut,
-    NodeSpec,
     NodeWrite,
 )
+from drago.server.api.specs import NodeSpec
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint
 

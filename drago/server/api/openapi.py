@@ -6,7 +6,8 @@ Nothing here lists endpoints by hand: every route built with
 path converters -> path parameters, ``query`` -> query parameters).
 
 ``python -m drago.server.api.openapi`` prints the JSON document;
-``--markdown`` prints the reference that is ``docs/api.md``.
+``--markdown`` prints the reference that is ``docs/api.md``, ``--typescript`` the
+UI's API types that are ``ui/src/api-types.ts``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from drago.model.names import NAME_PATTERN
 from drago.server.api import PREFIX
 from drago.server.api.markdown import to_markdown
 from drago.server.api.models import ErrorBody
+from drago.server.api.typescript import to_typescript
 from drago.server.endpoint import EndpointSpec, Principal, endpoint, spec_of
 
 REF = "#/components/schemas/{model}"
@@ -206,13 +208,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m drago.server.api.openapi", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--markdown", action="store_true", help="print docs/api.md instead")
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--markdown", action="store_true", help="print docs/api.md instead")
+    shown.add_argument(
+        "--typescript", action="store_true", help="print ui/src/api-types.ts instead"
+    )
     args = parser.parse_args(argv)
     from drago.server.app import app_routes
 
     document = openapi_document(app_routes())
     if args.markdown:
         sys.stdout.write(to_markdown(document))
+    elif args.typescript:
+        sys.stdout.write(to_typescript(document))
     else:
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
     return 0

@@ -37,7 +37,7 @@ from drago.server.api.models import (
     RevisionList,
     RevisionOut,
 )
-from drago.server.api.plans import NODE_QUERY, plan_between, plan_limits
+from drago.server.api.plan_summary import NODE_QUERY, plan_between, plan_limits
 from drago.server.api.signatures import signature_status, trusted_signers
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
-from drago.server.context import ServerContext
+from drago.server.api.common import context
 from drago.server.endpoint import Principal, endpoint
 from drago.server.git.review import trusted_signers
 
@@ -30,7 +30,7 @@ class SignerList(BaseModel):
 
 @endpoint("read", "List trusted signers and the server key", response=SignerList, tags=("git",))
 async def list_signers(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     signers = trusted_signers(ctx)
     entries = signers.entries()
     body = SignerList(

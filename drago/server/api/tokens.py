@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from drago.server.api import PREFIX
-from drago.server.context import ServerContext
+from drago.server.api.common import context
 from drago.server.endpoint import Principal, Role, endpoint, parse_body
 from drago.server.runtime.tokens import TokenInfo, check_token_fields, unknown_node
 
@@ -61,7 +61,7 @@ class TokenCreated(BaseModel):
 
 @endpoint("admin", "List tokens (never their secrets)", response=TokenList, tags=("tokens",))
 async def list_tokens(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     body = TokenList(tokens=[TokenView.of(t) for t in ctx.tokens.list()])
     return JSONResponse(body.model_dump(mode="json"))
 
@@ -75,7 +75,7 @@ async def list_tokens(request: Request, principal: Principal | None) -> Response
     tags=("tokens",),
 )
 async def create_token(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     spec = await parse_body(request, TokenCreate)
     check_token_fields(spec.role, spec.node)
     if spec.node is not None and spec.node not in ctx.live.state.nodes:
@@ -87,7 +87,7 @@ async def create_token(request: Request, principal: Principal | None) -> Respons
 
 @endpoint("admin", "Revoke a token", response=TokenView, tags=("tokens",))
 async def revoke_token(request: Request, principal: Principal | None) -> Response:
-    ctx: ServerContext = request.app.state.ctx
+    ctx = context(request)
     info = ctx.tokens.revoke(request.path_params["token_id"])
     return JSONResponse(TokenView.of(info).model_dump(mode="json"))
 

@@ -2,7 +2,7 @@
 
 The changes are applied to the files of ``base`` (default: the branch head) and
 checked by the same validator as every write; a valid result comes with the
-per-node plan it would cause, as a summary (:mod:`drago.server.api.plans`).
+per-node plan it would cause, as a summary (:mod:`drago.server.api.plan_summary`).
 Validation and planning run through the server's :class:`WorkLimit` (a few at
 a time, in a worker thread): any reader can send a large change set. One whose
 topology could exceed ``max_topology`` (and the base's own) is refused with
@@ -21,7 +21,7 @@ from drago.model.validate import Validator, apply_changes
 from drago.server.api import PREFIX
 from drago.server.api.common import Snapshot, context, json_response
 from drago.server.api.models import ProblemOut, ValidateRequest, ValidateResult
-from drago.server.api.plans import NODE_QUERY, plan_between, plan_limits
+from drago.server.api.plan_summary import NODE_QUERY, plan_between, plan_limits
 from drago.server.api.topology_size import topology_work
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body

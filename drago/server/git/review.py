@@ -28,7 +28,7 @@ from dulwich.objects import Commit
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
 from drago.model.state import State
 from drago.model.validate import Validator
-from drago.render.plan import Limits, Plan, plan_configs
+from drago.render.configdiff import Limits, Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from drago.server.api.plans import PLAN_BYTES, PLAN_CHANGES, PLAN_NODES
+from drago.server.api.plan_summary import PLAN_BYTES, PLAN_CHANGES, PLAN_NODES
 from drago.server.app import create_app, open_context
 from drago.server.settings import Settings
 from drago.store import Identity

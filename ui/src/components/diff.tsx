@@ -1,6 +1,6 @@
 // A unified diff, one line per row, coloured by kind.
 
-import type { FileDiff } from "../types";
+import type { FileDiff } from "../api-types";
 
 function kind(line: string): string {
   if (line.startsWith("+++") || line.startsWith("---")) return "meta";

@@ -4,7 +4,7 @@
 import { ago, shortRev } from "../model";
 import { href } from "../router";
 import { REFRESH_SECONDS, useInterval, useLoad } from "../session-context";
-import type { Live } from "../types";
+import type { Live } from "../api-types";
 
 export function LiveBanner() {
   const live = useLoad("live", (c) => c.json<Live>("/live"));

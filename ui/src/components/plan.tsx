@@ -6,13 +6,13 @@
 
 import { useState } from "preact/hooks";
 
-import type { NodePlan, Plan } from "../types";
+import type { NodeDiffOut, PlanOut } from "../api-types";
 import { href } from "../router";
 
-type LoadNode = (node: string) => Promise<Plan | null>;
+type LoadNode = (node: string) => Promise<PlanOut | null>;
 
-export function PlanView({ plan, loadNode }: { plan: Plan | null | undefined; loadNode?: LoadNode }) {
-  const [full, setFull] = useState<Record<string, NodePlan>>({});
+export function PlanView({ plan, loadNode }: { plan: PlanOut | null | undefined; loadNode?: LoadNode }) {
+  const [full, setFull] = useState<Record<string, NodeDiffOut>>({});
   const [loading, setLoading] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (!plan) return <p class="muted">No plan.</p>;

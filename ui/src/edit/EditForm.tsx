@@ -6,7 +6,8 @@ import { useMemo, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { firstLine, shortRev } from "../model";
 import { useSession } from "../session-context";
-import type { Committed, Revision, WriteAnswer } from "../types";
+import type { Committed, RevisionOut } from "../api-types";
+import type { WriteAnswer } from "../types";
 import {
   applyValues,
   changedKeys,
@@ -51,7 +52,7 @@ export interface EditFormProps {
 interface Conflict {
   latest: Reread;
   latestValues: Values;
-  commits: Revision[];
+  commits: RevisionOut[];
 }
 
 export function EditForm(props: EditFormProps) {
@@ -101,8 +102,8 @@ export function EditForm(props: EditFormProps) {
   async function showConflict(reread: () => Promise<Reread>, path: string) {
     const latest = await reread();
     const history = await client
-      .json<{ revisions: Revision[] }>(`/revisions?path=${encodeURIComponent(path)}&limit=20`)
-      .catch(() => ({ revisions: [] as Revision[] }));
+      .json<{ revisions: RevisionOut[] }>(`/revisions?path=${encodeURIComponent(path)}&limit=20`)
+      .catch(() => ({ revisions: [] as RevisionOut[] }));
     const cut = history.revisions.findIndex((r) => r.id === base.revision);
     const commits = cut >= 0 ? history.revisions.slice(0, cut) : history.revisions.slice(0, 5);
     setConflict({ latest, latestValues: valuesOf(fields, latest.data), commits });

@@ -4,7 +4,7 @@
 import { useRef } from "preact/hooks";
 
 import { useSession } from "../session-context";
-import type { NetworkOut, NodeOut } from "../types";
+import type { NetworkOut, NodeOut } from "../api-types";
 import { EditForm } from "./EditForm";
 import type { FieldDef, Values } from "./fields";
 import { NETWORK_FIELDS } from "./editors";

@@ -2,7 +2,8 @@
 
 import { enc } from "../api";
 import { useSession } from "../session-context";
-import type { Committed, ConnectionSpec, NetworkOut, NodeOut, WriteAnswer } from "../types";
+import type { Committed, ConnectionSpec, NetworkOut, NodeOut } from "../api-types";
+import type { WriteAnswer } from "../types";
 import { EditForm } from "./EditForm";
 import type { FieldDef } from "./fields";
 
@@ -130,7 +131,7 @@ export function ConnectionEditor({
   const list = network.spec.connections ?? [];
   const position = index ?? list.length;
   const base = `/networks/${enc(network.name)}/connections`;
-  const connectionAt = (spec: { connections?: ConnectionSpec[] }): ConnectionSpec =>
+  const connectionAt = (spec: { connections?: ConnectionSpec[] | null }): ConnectionSpec =>
     spec.connections?.[position] ?? { between: ["", ""] };
   return (
     <EditForm

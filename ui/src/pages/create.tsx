@@ -4,7 +4,7 @@ import { Empty, ErrorNote, Loading, Page } from "../components/feedback";
 import { NetworkCreator, NodeCreator } from "../edit/creators";
 import { href, navigate } from "../router";
 import { useLoad, useSession } from "../session-context";
-import type { NetworkList } from "../types";
+import type { NetworkList } from "../api-types";
 
 export type Creatable = "node" | "network";
 

@@ -6,14 +6,14 @@ import { Empty, ErrorNote, Loading, Page, SignatureBadge } from "../components/f
 import { ago, dateTime, firstLine, shortRev } from "../model";
 import { href } from "../router";
 import { useLoad, useSession } from "../session-context";
-import type { Revision } from "../types";
+import type { RevisionOut } from "../api-types";
 
 const PAGE = 50;
 
 export function HistoryPage() {
   const { client } = useSession();
-  const first = useLoad("history", (c) => c.json<{ revisions: Revision[] }>(`/revisions?limit=${PAGE}`));
-  const [more, setMore] = useState<Revision[]>([]);
+  const first = useLoad("history", (c) => c.json<{ revisions: RevisionOut[] }>(`/revisions?limit=${PAGE}`));
+  const [more, setMore] = useState<RevisionOut[]>([]);
   const [end, setEnd] = useState(false);
   const [loadingMore, setLoadingMore] = useState(false);
 
@@ -26,7 +26,7 @@ export function HistoryPage() {
     if (!last) return;
     setLoadingMore(true);
     try {
-      const next = await client.json<{ revisions: Revision[] }>(
+      const next = await client.json<{ revisions: RevisionOut[] }>(
         `/revisions?limit=${PAGE}&before=${last.id}`,
       );
       setMore([...more, ...next.revisions]);

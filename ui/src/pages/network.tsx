@@ -9,7 +9,7 @@ import { ConnectionEditor, NetworkEditor } from "../edit/editors";
 import { healthOf, shortRev } from "../model";
 import { href } from "../router";
 import { useLoad, useSession } from "../session-context";
-import type { Committed, NetworkOut, StatusOverview } from "../types";
+import type { Committed, NetworkOut, StatusOverview } from "../api-types";
 
 type Editing = { what: "network" } | { what: "connection"; index: number | null } | null;
 

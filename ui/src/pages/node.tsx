@@ -8,7 +8,8 @@ import { NodeEditor } from "../edit/editors";
 import { ago, firstLine, healthOf, recencyOf, shortRev } from "../model";
 import { href } from "../router";
 import { useInterval, useLoad, useSession } from "../session-context";
-import type { Committed, NodeConfig, NodeOut, NodeStatus, Revision } from "../types";
+import type { Committed, NodeOut, NodeStatus, RevisionOut } from "../api-types";
+import type { NodeConfig } from "../types";
 import { Saved } from "./network";
 
 export function NodePage({ name }: { name: string }) {
@@ -21,7 +22,7 @@ export function NodePage({ name }: { name: string }) {
     c.json<NodeConfig>(`/nodes/${enc(name)}/config`),
   );
   const history = useLoad(`node-history:${name}:${node.data?.revision ?? ""}`, (c) =>
-    c.json<{ revisions: Revision[] }>(`/revisions?node=${enc(name)}&limit=20`),
+    c.json<{ revisions: RevisionOut[] }>(`/revisions?node=${enc(name)}&limit=20`),
   );
   const [editing, setEditing] = useState(false);
   const [saved, setSaved] = useState<Committed | null>(null);

@@ -4,7 +4,7 @@ import { Empty, ErrorNote, HealthBadge, Loading, Page, SignatureBadge } from "..
 import { ago, countHealth, type Counts, firstLine, HEALTH_LABEL, healthOf, shortRev } from "../model";
 import { href } from "../router";
 import { REFRESH_SECONDS, useInterval, useLoad, useSession } from "../session-context";
-import type { NetworkList, NodeList, NodeStatus, Revision, StatusOverview } from "../types";
+import type { NetworkList, NodeList, NodeStatus, RevisionOut, StatusOverview } from "../api-types";
 
 export function Overview() {
   const { canWrite } = useSession();
@@ -17,7 +17,7 @@ export function Overview() {
     return { networks: networks.networks, nodes: nodes.nodes };
   });
   const recent = useLoad("recent", (c) =>
-    c.json<{ revisions: Revision[] }>("/revisions?limit=6"),
+    c.json<{ revisions: RevisionOut[] }>("/revisions?limit=6"),
   );
   useInterval(() => {
     status.reload();

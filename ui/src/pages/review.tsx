@@ -9,7 +9,7 @@ import { PlanView } from "../components/plan";
 import { shortRev } from "../model";
 import { href, hrefPath, navigate } from "../router";
 import { useLoad, useSession } from "../session-context";
-import type { BranchList, Merged, Review } from "../types";
+import type { BranchList, MergeOut, ReviewOut } from "../api-types";
 
 function branchUrl(name: string, action: string): string {
   return `/branches/${name.split("/").map(enc).join("/")}/${action}`;
@@ -52,7 +52,7 @@ export function ReviewPage({ branch }: { branch: string | null }) {
 
 function BranchReview({ name, onMerged }: { name: string; onMerged: () => void }) {
   const { canWrite, client } = useSession();
-  const review = useLoad(`review:${name}`, (c) => c.json<Review>(branchUrl(name, "plan")));
+  const review = useLoad(`review:${name}`, (c) => c.json<ReviewOut>(branchUrl(name, "plan")));
   const [confirming, setConfirming] = useState(false);
   const [mergeError, setMergeError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -62,7 +62,7 @@ function BranchReview({ name, onMerged }: { name: string; onMerged: () => void }
     setBusy(true);
     try {
       // Merge exactly the head that was reviewed: a newer push answers 409.
-      const merged = await client.json<Merged>(branchUrl(name, "merge"), {
+      const merged = await client.json<MergeOut>(branchUrl(name, "merge"), {
         method: "POST",
         body: { head },
       });
@@ -122,7 +122,7 @@ function BranchReview({ name, onMerged }: { name: string; onMerged: () => void }
       <PlanView
         plan={r.plan}
         loadNode={(node) =>
-          client.json<Review>(`${branchUrl(name, "plan")}?node=${enc(node)}`).then((v) => v.plan)
+          client.json<ReviewOut>(`${branchUrl(name, "plan")}?node=${enc(node)}`).then((v) => v.plan)
         }
       />
       {canWrite && (

@@ -10,7 +10,7 @@ import { PlanView } from "../components/plan";
 import { dateTime, firstLine, shortRev } from "../model";
 import { href, navigate } from "../router";
 import { useLoad, useSession } from "../session-context";
-import type { Committed, RevisionDetail } from "../types";
+import type { Committed, RevisionDetail } from "../api-types";
 
 export function RevisionPage({ rev }: { rev: string }) {
   const { canWrite, client } = useSession();

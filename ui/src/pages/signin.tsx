@@ -3,7 +3,7 @@
 import { useState } from "preact/hooks";
 
 import { ApiError, Client } from "../api";
-import type { WhoAmI } from "../types";
+import type { WhoAmI } from "../api-types";
 
 export function SignIn({
   notice,

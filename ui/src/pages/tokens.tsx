@@ -7,7 +7,7 @@ import { Dialog } from "../components/dialog";
 import { Empty, ErrorNote, Loading, Page } from "../components/feedback";
 import { dateTime } from "../model";
 import { useLoad, useSession } from "../session-context";
-import type { Role, TokenCreated, TokenView } from "../types";
+import type { Role, TokenCreated, TokenView } from "../api-types";
 
 export function TokensPage() {
   const { client, me } = useSession();

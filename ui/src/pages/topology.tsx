@@ -9,7 +9,7 @@ import { ErrorNote, HealthBadge, Loading, Page } from "../components/feedback";
 import { edgesOf, HEALTH_LABEL, type Health, healthOf, pairHandshake, type Recency, recencyOf } from "../model";
 import { href, navigate } from "../router";
 import { useInterval, useLoad } from "../session-context";
-import type { NetworkOut, NodeList, NodeStatus, StatusOverview } from "../types";
+import type { NetworkOut, NodeList, NodeStatus, StatusOverview } from "../api-types";
 
 cytoscape.use(fcose);
 

@@ -13,18 +13,17 @@ nodes times their peers.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 
 from drago.errors import ConfigError, InvalidRequest
 from drago.model.names import name_problem
 from drago.model.state import State
 from drago.model.validate import Validator
-from drago.render.plan import Limits, plan_configs
+from drago.render.configdiff import Limits, plan_configs
 from drago.render.renderer import Renderer
 from drago.render.result import RenderResult
 from drago.server.api.common import Snapshot
+from drago.server.api.models import PlanOut
 from drago.server.context import ServerContext
 
 #: Most affected nodes a plan in an API answer lists (in name order).
@@ -73,7 +72,7 @@ def rendered(ctx: ServerContext, revision: str | None, renderer: Renderer) -> Re
 
 def plan_between(
     ctx: ServerContext, old: str | None, new: State, limits: Limits, validator: Validator
-) -> dict[str, Any] | None:
+) -> PlanOut | None:
     """What ``new`` changes per node against the state at revision ``old``, as a
     summary within ``limits``; None when ``old`` is not a valid state. ``validator``
     is the one that validated ``new`` (a dry run's view keeps its content to itself)."""
@@ -81,5 +80,4 @@ def plan_between(
     before = rendered(ctx, old, renderer)
     if before is None:
         return None
-    result: dict[str, Any] = plan_configs(before, renderer.render(new), limits).to_dict()
-    return result
+    return PlanOut.model_validate(plan_configs(before, renderer.render(new), limits).to_dict())

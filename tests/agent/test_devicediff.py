@@ -19,8 +19,8 @@ from drago.agent.changes import (
 )
 from drago.agent.desired import DesiredInterface, desired_interface
 from drago.agent.device import DeviceState, InterfaceState, LinkState, PeerState
+from drago.agent.devicediff import diff_device, diff_interface
 from drago.agent.keys import KeyPair
-from drago.agent.plan import plan, plan_interface
 from tests.agent.factory import PEER_KEYS, interface, peer
 
 OWN = KeyPair.generate()
@@ -66,7 +66,7 @@ def in_sync(desired: DesiredInterface) -> InterfaceState:
 
 def test_missing_interface_is_created_with_everything() -> None:
     desired = want(peer("fra-1", "192.0.2.1:51820", ("10.20.0.2/32", "192.168.10.0/24")))
-    changes = plan_interface(desired, None)
+    changes = diff_interface(desired, None)
     kinds = [type(c) for c in changes]
     assert kinds == [
         CreateInterface,
@@ -86,13 +86,13 @@ def test_missing_interface_is_created_with_everything() -> None:
 
 def test_matching_state_plans_nothing() -> None:
     desired = want(peer("fra-1"), peer("nyc-1", allowed=("10.20.0.3/32", "172.16.0.0/12")))
-    assert plan([desired], {desired.ifname: in_sync(desired)}) == []
+    assert diff_device([desired], {desired.ifname: in_sync(desired)}) == []
 
 
 def test_endpoint_change_is_one_printable_change() -> None:
     before = want(peer("fra-1", "1.2.3.4:51820"))
     after = want(peer("fra-1", "5.6.7.8:51820"))
-    changes = plan_interface(after, in_sync(before))
+    changes = diff_interface(after, in_sync(before))
     assert [str(c) for c in changes] == [
         "wg-backbone: peer fra-1: endpoint 1.2.3.4:51820 => 5.6.7.8:51820"
     ]
@@ -102,7 +102,7 @@ def test_endpoint_change_is_one_printable_change() -> None:
 def test_hostname_endpoint_is_compared_after_resolution() -> None:
     desired = want(peer("fra-1", "fra-1.example.net:51820"))
     assert desired.peers[0].endpoint == "198.51.100.7:51820"
-    assert plan_interface(desired, in_sync(desired)) == []
+    assert diff_interface(desired, in_sync(desired)) == []
 
 
 def test_unresolvable_endpoint_is_a_problem_not_a_change() -> None:
@@ -112,7 +112,7 @@ def test_unresolvable_endpoint_is_a_problem_not_a_change() -> None:
     assert problems == ["wg-backbone: peer fra-1: endpoint nowhere.invalid:51820: does not resolve"]
     # a peer without a desired endpoint keeps whatever endpoint it roamed to
     live = in_sync(want(peer("fra-1", "1.2.3.4:51820")))
-    assert plan_interface(desired, live) == []
+    assert diff_interface(desired, live) == []
 
 
 def test_peer_changes_touch_only_that_peer() -> None:
@@ -120,7 +120,7 @@ def test_peer_changes_touch_only_that_peer() -> None:
     after = want(
         peer("fra-1"), peer("nyc-1", allowed=("10.20.0.3/32", "10.9.0.0/24"), keepalive=None)
     )
-    changes = plan_interface(after, in_sync(before))
+    changes = diff_interface(after, in_sync(before))
     assert [type(c) for c in changes] == [SetPeerAllowedIps, SetPeerKeepalive, AddRoute]
     assert {c.public_key for c in changes if isinstance(c, SetPeerAllowedIps)} == {
         PEER_KEYS["nyc-1"].public_key
@@ -135,7 +135,7 @@ def test_removed_and_added_peers() -> None:
     before = want(peer("fra-1"), peer("nyc-1", allowed=("10.20.0.3/32",)))
     after = want(peer("fra-1"), peer("lon-1", allowed=("10.20.0.4/32",)))
     names = {PEER_KEYS["nyc-1"].public_key: "nyc-1"}
-    changes = plan([after], {after.ifname: in_sync(before)}, names=names)
+    changes = diff_device([after], {after.ifname: in_sync(before)}, names=names)
     assert [type(c) for c in changes] == [RemovePeer, AddPeer]
     assert str(changes[0]).startswith("wg-backbone: peer nyc-1: removed (")
 
@@ -152,7 +152,7 @@ def test_interface_settings_and_link() -> None:
             routes=frozenset({"10.77.0.0/16"}),
         ),
     )
-    changes = plan_interface(desired, live)
+    changes = diff_interface(desired, live)
     assert [str(c) for c in changes] == [
         "wg-backbone: listen port 51820 => 51821",
         "wg-backbone: mtu 1420 => 1380",
@@ -176,7 +176,7 @@ def test_foreign_key_on_device_is_replaced_and_never_printed_private() -> None:
     live = in_sync(desired)
     other = KeyPair.generate()
     live = InterfaceState(DeviceState(other.public_key, 51820, live.device.peers), live.link)
-    changes = plan_interface(desired, live)
+    changes = diff_interface(desired, live)
     assert changes == [SetPrivateKey("wg-backbone", "backbone", other.public_key, OWN.public_key)]
     text = str(changes[0])
     assert OWN.private_key not in text and OWN.public_key in text
@@ -185,6 +185,6 @@ def test_foreign_key_on_device_is_replaced_and_never_printed_private() -> None:
 def test_left_network_is_removed_only_when_present() -> None:
     desired = want(peer("fra-1"))
     actual = {desired.ifname: in_sync(desired), "wg-old": InterfaceState()}
-    changes = plan([desired], actual, remove=["wg-old", "wg-gone"])
+    changes = diff_device([desired], actual, remove=["wg-old", "wg-gone"])
     assert changes == [RemoveInterface("wg-old")]
     assert str(changes[0]) == "wg-old: remove interface (network left)"

@@ -2,7 +2,7 @@
 
 :func:`plan_configs` compares two mappings of node -> :class:`NodeConfig` and
 returns a :class:`Plan`: per node added / removed / changed with a list of
-:class:`Change` (each printable, e.g. ``peer nyc-1: endpoint 1.2.3.4:51820 =>
+:class:`ConfigChange` (each printable, e.g. ``peer nyc-1: endpoint 1.2.3.4:51820 =>
 5.6.7.8:51820``), plus how many nodes are unchanged. Nodes with equal hashes
 are skipped without comparing; given :class:`RenderResult` objects, their
 configs are only materialised for nodes whose hash differs, one at a time and
@@ -68,7 +68,7 @@ def show(value: Value) -> str:
 
 
 @dataclass(frozen=True)
-class Change:
+class ConfigChange:
     """One difference in one interface of a node's config."""
 
     interface: str
@@ -94,7 +94,7 @@ class Change:
 class NodePlan:
     node: str
     status: Status
-    changes: tuple[Change, ...]
+    changes: tuple[ConfigChange, ...]
     #: How many further changes a summary left out of ``changes``.
     omitted: int = 0
 
@@ -233,23 +233,23 @@ def _interface_summary(iface: InterfaceConfig) -> str:
     )
 
 
-def _whole_interface(iface: InterfaceConfig, added: bool) -> list[Change]:
+def _whole_interface(iface: InterfaceConfig, added: bool) -> list[ConfigChange]:
     net = iface.network
     if not added:
         text = f"interface removed ({_interface_summary(iface)})"
-        return [Change(net, "interface_removed", net, iface.ifname, None, text)]
+        return [ConfigChange(net, "interface_removed", net, iface.ifname, None, text)]
     text = f"interface added ({_interface_summary(iface)})"
-    changes = [Change(net, "interface_added", net, None, iface.ifname, text)]
+    changes = [ConfigChange(net, "interface_added", net, None, iface.ifname, text)]
     return changes + _peers_diff(net, (), iface.peers, (), iface.pending_peers)
 
 
-def _settings_diff(old: InterfaceConfig, new: InterfaceConfig) -> list[Change]:
+def _settings_diff(old: InterfaceConfig, new: InterfaceConfig) -> list[ConfigChange]:
     changes = []
     for key, words in _SETTINGS.items():
         before, after = _value(getattr(old, key)), _value(getattr(new, key))
         if before != after:
             text = f"{words} {show(before)} => {show(after)}"
-            changes.append(Change(new.network, "interface_changed", key, before, after, text))
+            changes.append(ConfigChange(new.network, "interface_changed", key, before, after, text))
     return changes
 
 
@@ -267,8 +267,8 @@ def _peers_diff(
     new_peers: Sequence[PeerConfig],
     old_pending: Sequence[PendingPeer],
     new_pending: Sequence[PendingPeer],
-) -> list[Change]:
-    changes: list[Change] = []
+) -> list[ConfigChange]:
+    changes: list[ConfigChange] = []
     before = {p.name: p for p in old_peers}
     after = {p.name: p for p in new_peers}
     for name in sorted(before.keys() | after.keys()):
@@ -276,10 +276,12 @@ def _peers_diff(
         if was is None and now is not None:
             allowed = list(now.allowed_ips)
             text = f"peer {name} added ({_peer_summary(now)})"
-            changes.append(Change(net, "peer_added", name, None, allowed, text))
+            changes.append(ConfigChange(net, "peer_added", name, None, allowed, text))
         elif now is None and was is not None:
             allowed = list(was.allowed_ips)
-            changes.append(Change(net, "peer_removed", name, allowed, None, f"peer {name} removed"))
+            changes.append(
+                ConfigChange(net, "peer_removed", name, allowed, None, f"peer {name} removed")
+            )
         elif was is not None and now is not None and was != now:
             for key, words in _PEER_FIELDS.items():
                 old_value, new_value = _value(getattr(was, key)), _value(getattr(now, key))
@@ -290,26 +292,28 @@ def _peers_diff(
                 else:
                     text = f"peer {name}: {words} {show(old_value)} => {show(new_value)}"
                 changes.append(
-                    Change(net, "peer_changed", name, {key: old_value}, {key: new_value}, text)
+                    ConfigChange(
+                        net, "peer_changed", name, {key: old_value}, {key: new_value}, text
+                    )
                 )
     pending_before = {p.name: p.reason for p in old_pending}
     pending_after = {p.name: p.reason for p in new_pending}
     for name in sorted(pending_before.keys() - pending_after.keys()):
         reason = pending_before[name]
         text = f"peer {name} no longer pending ({reason})"
-        changes.append(Change(net, "pending_removed", name, reason, None, text))
+        changes.append(ConfigChange(net, "pending_removed", name, reason, None, text))
     for name in sorted(pending_after.keys() - pending_before.keys()):
         reason = pending_after[name]
         text = f"peer {name} pending: {reason}"
-        changes.append(Change(net, "pending_added", name, None, reason, text))
+        changes.append(ConfigChange(net, "pending_added", name, None, reason, text))
     return changes
 
 
-def diff_configs(old: NodeConfig | None, new: NodeConfig | None) -> list[Change]:
+def diff_configs(old: NodeConfig | None, new: NodeConfig | None) -> list[ConfigChange]:
     """Every change from ``old`` to ``new`` (None: the node does not exist)."""
     before = {i.network: i for i in old.interfaces} if old is not None else {}
     after = {i.network: i for i in new.interfaces} if new is not None else {}
-    changes: list[Change] = []
+    changes: list[ConfigChange] = []
     for network in sorted(before.keys() | after.keys()):
         was, now = before.get(network), after.get(network)
         if was is None and now is not None:
@@ -386,7 +390,7 @@ def plan_configs(
 
 
 __all__ = [
-    "Change",
+    "ConfigChange",
     "Limits",
     "NodePlan",
     "Plan",

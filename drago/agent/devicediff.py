@@ -1,4 +1,4 @@
-"""``plan(desired, actual) -> list[Change]``: the pure diff at the heart of reconcile.
+"""``diff_device(desired, actual) -> list[DeviceChange]``: the pure diff at the heart of reconcile.
 
 Given the desired interfaces and what was read from the machine, list the
 smallest set of changes that makes the machine match. Unchanged peers produce
@@ -14,8 +14,8 @@ from drago.agent.changes import (
     AddAddress,
     AddPeer,
     AddRoute,
-    Change,
     CreateInterface,
+    DeviceChange,
     RemoveAddress,
     RemoveInterface,
     RemovePeer,
@@ -41,18 +41,18 @@ def _sorted(values: Collection[str]) -> list[str]:
     return sorted(values, key=address_sort_key)
 
 
-def plan_interface(
+def diff_interface(
     want: DesiredInterface,
     have: InterfaceState | None,
     names: Mapping[str, str] | None = None,
-) -> list[Change]:
+) -> list[DeviceChange]:
     """Changes for one interface; ``have`` None means it does not exist yet.
 
     ``names`` maps public keys of peers to remove to the names the last applied
     config gave them (for readable output only).
     """
     ifname = want.ifname
-    changes: list[Change] = []
+    changes: list[DeviceChange] = []
     if have is None:
         changes.append(CreateInterface(ifname, want.network))
         have = MISSING
@@ -107,20 +107,20 @@ def plan_interface(
     return changes
 
 
-def plan(
+def diff_device(
     desired: Sequence[DesiredInterface],
     actual: Mapping[str, InterfaceState],
     remove: Collection[str] = (),
     names: Mapping[str, str] | None = None,
-) -> list[Change]:
+) -> list[DeviceChange]:
     """Every change that turns ``actual`` into ``desired``.
 
     ``actual`` holds the interfaces that exist (missing ones are created);
     ``remove`` names owned interfaces that are no longer desired.
     """
-    changes: list[Change] = []
+    changes: list[DeviceChange] = []
     for want in desired:
-        changes.extend(plan_interface(want, actual.get(want.ifname), names))
+        changes.extend(diff_interface(want, actual.get(want.ifname), names))
     for ifname in sorted(remove):
         if ifname in actual:
             changes.append(RemoveInterface(ifname))

@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from drago.render import Renderer, render_state
-from drago.render.plan import Limits, plan_configs
+from drago.render.configdiff import Limits, plan_configs
 from tests.render.states import key_for, make_state
 
 NET = {
