@@ -94,10 +94,6 @@ class ServerContext:
     on_startup: list[Hook] = field(default_factory=list)
     #: Run at shutdown after long-polls are released, in reverse order.
     on_shutdown: list[Hook] = field(default_factory=list)
-    #: Whether a commit answers only once its node configs are rendered. False:
-    #: it answers as soon as the branch moved; the API reads the new revision at
-    #: once and the agents get it when the background render swaps it in.
-    wait_for_render: bool = False
     _commit_lock: anyio.Lock = field(default_factory=anyio.Lock, repr=False)
     #: Expensive request work (validation of request content, plans), a few at a time.
     heavy: WorkLimit = field(init=False, repr=False)
@@ -114,8 +110,9 @@ class ServerContext:
         return self.server_key.identity if self.server_key is not None else SERVER_IDENTITY
 
     async def start(self) -> None:
-        await self.live.refresh()
         self.live.start()
+        await self.live.refresh()
+        await self.live.settled()  # serve the head's configs from the first request
         for hook in self.on_startup:
             await hook()
 
@@ -140,8 +137,8 @@ class ServerContext:
         Raises ConfigError (nothing committed) when the result is invalid and
         Conflict when ``base`` is not the branch head. Returns the new revision,
         which is then the live state's accepted revision (the API reads it).
-        Its node configs are rendered before the answer, or in the background
-        when ``wait_for_render`` is off (``live.settled()`` waits for that).
+        Its node configs are rendered in the background (``live.settled()``
+        waits for that).
         """
         async with self._commit_lock:
             try:
@@ -157,11 +154,8 @@ class ServerContext:
                 raise
             outcome = "unchanged" if revision == head else "committed"
             self.metrics.commits.labels(outcome=outcome).inc()
-            if not self.wait_for_render:
-                if revision != head:
-                    self.live.accept(revision, state)
-            else:
-                await self.live.refresh(known=(revision, state))
+            if revision != head:
+                await self.live.advance(revision, state)
         return revision
 
     def checked_base(self, base: str | None) -> str | None:

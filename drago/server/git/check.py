@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from drago.errors import ConfigError, DragoError, NotFound, PushRejected
-from drago.model.state import SourceFile
+from drago.model.state import SourceFile, State
 from drago.model.validate import validate_files
 from drago.server.git.refnames import branch_problem
 from drago.signing import Signer, TrustedSigners, verify_commit
@@ -50,6 +50,8 @@ class Verdict:
     signers: tuple[Signer, ...] = ()
     #: the new tip failed validation (as opposed to a signature or policy problem)
     invalid: bool = False
+    #: the validated state of the new tip of the live branch (it goes live with it)
+    state: State | None = None
 
     @property
     def ok(self) -> bool:
@@ -107,12 +109,12 @@ class PushCheck:
 
     def check(self, update: RefUpdate) -> Verdict:
         try:
-            signers = self._check(update)
+            signers, state = self._check(update)
         except PushRejected as exc:
             return Verdict(update, exc.message, invalid=exc.details == "invalid")
-        return Verdict(update, None, signers)
+        return Verdict(update, None, signers, state=state)
 
-    def _check(self, update: RefUpdate) -> tuple[Signer, ...]:
+    def _check(self, update: RefUpdate) -> tuple[tuple[Signer, ...], State | None]:
         branch = update.branch
         if branch is None:
             raise PushRejected(f"only branches (refs/heads/*) can be pushed, not {update.ref}")
@@ -122,14 +124,14 @@ class PushCheck:
         if update.new is None:
             if branch == self._live:
                 raise PushRejected(f"the live branch {branch} cannot be deleted")
-            return ()
+            return (), None
         try:
             if self._reader.kind(update.new) != b"commit":
                 raise PushRejected(f"{short(update.new)} is not a commit")
         except NotFound:
             raise PushRejected(f"{short(update.new)} is missing from the push") from None
         if branch != self._live:
-            return ()
+            return (), None
         return self._check_live(update.new, update.old)
 
     def _in_history(self, sha: str, old: str) -> bool:
@@ -177,7 +179,7 @@ class PushCheck:
                 )
         return ordered
 
-    def _check_live(self, new: str, old: str | None) -> tuple[Signer, ...]:
+    def _check_live(self, new: str, old: str | None) -> tuple[tuple[Signer, ...], State]:
         # Only the live branch's own history is trusted: a commit that reached the
         # server through a review branch is checked like any other new commit.
         commits, fast_forward = self.new_commits(new, old)
@@ -196,12 +198,12 @@ class PushCheck:
             except DragoError as exc:
                 raise PushRejected(f"commit {short(sha)}: {exc.message}") from None
         try:
-            validate_files(self.files(new))
+            state = validate_files(self.files(new))
         except ConfigError as exc:
             raise PushRejected(
                 f"commit {short(new)}: invalid: {one_line(exc)}", details="invalid"
             ) from None
-        return tuple(signers)
+        return tuple(signers), state
 
     def _blob(self, sha: str) -> bytes:
         if self._known_blob is not None:

@@ -28,6 +28,7 @@ from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler
 
 from drago.errors import Conflict, DragoError, InvalidRequest, NotFound
+from drago.model.state import State
 from drago.server.git.check import PushCheck, RefUpdate, Verdict
 from drago.server.git.packsize import PackSizeGuard
 from drago.server.git.quarantine import Quarantine
@@ -53,6 +54,8 @@ class PushPolicy:
     max_inflated: int
     #: Ref updates that were applied, for the caller to act on after the response.
     applied: list[RefUpdate] = field(default_factory=list)
+    #: The live branch's new revision and its validated state, when the push moved it.
+    live: tuple[str, State] | None = None
     #: Verdicts of refused ref updates (for metrics).
     refused: list[Verdict] = field(default_factory=list)
 
@@ -183,6 +186,9 @@ class CheckedReceivePackHandler(ReceivePackHandler):
                 ]
             moved.append(update)
         self.policy.applied.extend(moved)
+        for verdict in verdicts:
+            if verdict.state is not None and verdict.update.new is not None:
+                self.policy.live = (verdict.update.new, verdict.state)
         for update in moved:
             log.info("push: %s %s -> %s", update.ref, update.old, update.new)
         return ["ok"] * len(verdicts)

@@ -75,6 +75,7 @@ class Review:
     plan: Plan | None = None
     conflict: str | None = None  # why the branch's changes do not apply to the live branch
     changes: Changes | None = None  # what a squash merge commits onto ``base``
+    state: State | None = None  # the validated result of the merge
 
     @property
     def valid(self) -> bool:
@@ -164,7 +165,9 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) 
             return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
         except Conflict as exc:
             return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
-        found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
+        found = Review(
+            branch, head, base, commits, up_to_date, changes=result.changes, state=result.state
+        )
         if plan is None:
             return found
         new = Renderer().render(result.state, head if up_to_date else None)
@@ -242,8 +245,9 @@ async def merge(
         raise InvalidRequest(f"{branch} brings no commits to {ctx.branch}: nothing to merge")
     ids = tuple(c.info.id for c in found.commits)
     if found.merge_mode == "fast-forward":
+        assert found.state is not None  # a valid review has it
         await anyio.to_thread.run_sync(_fast_forward, ctx, found)
-        await ctx.live.refresh()
+        await ctx.live.advance(found.head, found.state)
         return Merged("fast-forward", found.head, ids)
     assert found.changes is not None  # a valid review has them
     revision = await ctx.commit(

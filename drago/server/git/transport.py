@@ -124,8 +124,9 @@ async def _service(request: Request, service: Service) -> Response:
         for verdict in policy.refused:
             if verdict.invalid:
                 ctx.metrics.validation_failures.labels(source="push").inc()
-        if any(u.branch == ctx.branch for u in policy.applied):
-            await ctx.live.refresh()
+        if policy.live is not None:
+            await ctx.live.advance(*policy.live)
+            await ctx.live.settled()  # the push answers once its revision is served
 
     return ThreadedResponse(
         _run(ctx, _factory(service, policy), reader, None),
