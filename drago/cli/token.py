@@ -22,7 +22,7 @@ from drago.server.datadir import DataDir
 from drago.server.endpoint import Role
 from drago.server.runtime.db import Database
 from drago.server.runtime.tokens import SqliteTokenStore, check_token_fields, unknown_node
-from drago.store import Store
+from drago.store import GitStore
 
 
 def register(sub: Any) -> None:
@@ -76,7 +76,7 @@ def open_store(args: argparse.Namespace) -> SqliteTokenStore:
 
 def require_node(datadir: DataDir, branch: str, node: str) -> None:
     """NotFound unless ``nodes/<node>.toml`` is on the live branch (see ``unknown_node``)."""
-    with Store.open(datadir.repo, branch=branch) as store:
+    with GitStore.open(datadir.repo, branch=branch) as store:
         head = store.head()
         try:
             if head is None:

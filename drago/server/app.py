@@ -35,8 +35,8 @@ from drago.server.runtime.db import Database
 from drago.server.runtime.status import SqliteStatusStore
 from drago.server.runtime.tokens import SqliteTokenStore
 from drago.server.settings import Settings
-from drago.signing import ServerKey
-from drago.store import Store
+from drago.signing import ServerKey, Trust
+from drago.store import GitStore
 
 log = logging.getLogger("drago.server")
 
@@ -159,7 +159,7 @@ def open_context(settings: Settings) -> Opened:
     datadir = DataDir(settings.data)
     datadir.check_existing()
     created = not datadir.initialised
-    store = Store.open(datadir.repo, branch=settings.branch) if datadir.repo.is_dir() else None
+    store = GitStore.open(datadir.repo, branch=settings.branch) if datadir.repo.is_dir() else None
     files: list[SourceFile] | None = None
     if settings.init_from is not None:
         if store is None or store.head(settings.branch) is None:
@@ -169,10 +169,11 @@ def open_context(settings: Settings) -> Opened:
             log.warning("%s already has a history; ignoring --init-from", datadir.repo)
     datadir.ensure_root()
     if store is None:
-        store = Store.init(datadir.repo, branch=settings.branch)
+        store = GitStore.init(datadir.repo, branch=settings.branch)
     database = Database(datadir.database)
     tokens = SqliteTokenStore(database)
     metrics = Metrics()
+    server_key = ServerKey.load_or_create(datadir.server_key)
     ctx = ServerContext(
         settings=settings,
         datadir=datadir,
@@ -181,7 +182,8 @@ def open_context(settings: Settings) -> Opened:
         status=SqliteStatusStore(database),
         live=LiveState(store, metrics, branch=settings.branch),
         metrics=metrics,
-        server_key=ServerKey.load_or_create(datadir.server_key),
+        trust=Trust.load(datadir.allowed_signers, server_key),
+        server_key=server_key,
         database=database,
     )
     imported = None

@@ -1,7 +1,8 @@
 """Everything a request handler needs, in one object: ``request.app.state.ctx``.
 
-:class:`ServerContext` owns the store, the runtime stores, the live state, the
-server's signing key and the metrics, and is the one way to write the desired
+:class:`ServerContext` owns the store (the :class:`Store` protocol), the runtime
+stores, the live state, the trust (trusted signers), the server's signing key
+and the metrics, and is the one way to write the desired
 state through the server: :meth:`ServerContext.commit` validates, commits with
 compare-and-swap, and makes the new revision the accepted one (what the API
 reads); the live state renders it for the agents in the background.
@@ -31,6 +32,7 @@ from drago.server.runtime.status import StatusStore
 from drago.server.runtime.tokens import TokenStore
 from drago.server.settings import Settings
 from drago.server.worklimit import WorkLimit
+from drago.signing import Trust
 from drago.store import Identity, Store
 
 log = logging.getLogger("drago.server")
@@ -44,8 +46,8 @@ Hook = Callable[[], Awaitable[None]]
 class CommitSigner(Protocol):
     """What the context needs of ``drago.signing.ServerKey``."""
 
-    @property
-    def identity(self) -> Identity: ...
+    #: the committer email of the server's commits
+    principal: str
 
     def sign(self, payload: bytes) -> bytes: ...
 
@@ -88,6 +90,8 @@ class ServerContext:
     status: StatusStore
     live: LiveState
     metrics: Metrics
+    #: Who may sign commits of the live branch, and the check of a commit's signature.
+    trust: Trust
     server_key: CommitSigner | None = None
     database: Database | None = None
     #: Run at startup after the live state is loaded (e.g. the repository watcher).
@@ -107,7 +111,9 @@ class ServerContext:
 
     @property
     def server_identity(self) -> Identity:
-        return self.server_key.identity if self.server_key is not None else SERVER_IDENTITY
+        if self.server_key is None:
+            return SERVER_IDENTITY
+        return Identity(SERVER_IDENTITY.name, self.server_key.principal)
 
     async def start(self) -> None:
         self.live.start()

@@ -27,14 +27,13 @@ from dulwich.protocol import Protocol
 from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler
 
-from drago.errors import Conflict, DragoError, InvalidRequest, NotFound
+from drago.errors import Conflict, DragoError, NotFound
 from drago.model.state import State
 from drago.server.git.check import PushCheck, RefUpdate, Verdict
 from drago.server.git.packsize import PackSizeGuard
 from drago.server.git.quarantine import Quarantine
-from drago.signing import TrustedSigners
+from drago.signing import Trust
 from drago.store import Store
-from drago.store.objects import ObjectReader
 
 log = logging.getLogger("drago.server.git")
 
@@ -46,7 +45,7 @@ class PushPolicy:
     """What a receive-pack needs besides the protocol: the store and the rules."""
 
     store: Store
-    signers: TrustedSigners
+    trust: Trust
     live_branch: str
     max_input: int
     #: Largest object a push may bring, and most bytes all of them may inflate to.
@@ -58,22 +57,6 @@ class PushPolicy:
     live: tuple[str, State] | None = None
     #: Verdicts of refused ref updates (for metrics).
     refused: list[Verdict] = field(default_factory=list)
-
-
-class StoreHistory:
-    """The store's commit graph, whose generation numbers stay cached between pushes."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def has_commit(self, sha: str) -> bool:
-        try:
-            return self._store.resolve(sha) == sha
-        except (NotFound, InvalidRequest):
-            return False
-
-    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        return self._store.is_ancestor(ancestor, descendant)
 
 
 def _update(old: bytes, new: bytes, ref: bytes) -> RefUpdate:
@@ -141,11 +124,7 @@ class CheckedReceivePackHandler(ReceivePackHandler):
     def _decide(self, quarantine: Quarantine, updates: list[RefUpdate]) -> list[str]:
         policy = self.policy
         check = PushCheck(
-            ObjectReader(quarantine.store),
-            policy.signers,
-            live_branch=policy.live_branch,
-            known_blob=policy.store.read_blob,
-            history=StoreHistory(policy.store),
+            policy.store.view(quarantine.store), policy.trust, live_branch=policy.live_branch
         )
         verdicts = check.check_all(updates)
         rejected = [v for v in verdicts if not v.ok]

@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import anyio.to_thread
-from dulwich.objects import Commit
 
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
 from drago.model.memo import transient
@@ -33,14 +32,10 @@ from drago.render.plan import Limits, Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal
-from drago.signing import Signer, TrustedSigners, verify_commit
+from drago.signing import AllowedSigner, Trust
 from drago.store import CommitInfo, Store
 
 MergeMode = Literal["fast-forward", "squash"]
-
-
-def trusted_signers(ctx: ServerContext) -> TrustedSigners:
-    return TrustedSigners.load(ctx.datadir.allowed_signers, ctx.server_key)
 
 
 @dataclass(frozen=True)
@@ -48,7 +43,7 @@ class BranchCommit:
     """A commit the branch would bring to the live branch, with its signature status."""
 
     info: CommitInfo
-    signer: Signer | None
+    signer: AllowedSigner | None
     problem: str | None
 
     def as_dict(self) -> dict[str, object]:
@@ -115,14 +110,13 @@ def branch_head(store: Store, branch: str, live: str) -> str:
 
 
 def branch_commits(
-    store: Store, head: str, base: str | None, signers: TrustedSigners
+    store: Store, head: str, base: str | None, trust: Trust
 ) -> tuple[BranchCommit, ...]:
     found = []
     for sha in store.new_commits(head, exclude=[base] if base else []):
-        commit = store.repo[sha.encode("ascii")]
-        assert isinstance(commit, Commit)
+        commit = store.signed_commit(sha)
         try:
-            signer: Signer | None = verify_commit(commit.raw_without_sig(), commit.gpgsig, signers)
+            signer: AllowedSigner | None = trust.verify(commit.payload, commit.signature)
             problem = None
         except DragoError as exc:
             signer, problem = None, exc.message
@@ -155,7 +149,7 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) 
     store = ctx.store
     head = branch_head(store, branch, ctx.branch)
     base = store.head(ctx.branch)
-    commits = branch_commits(store, head, base, trusted_signers(ctx))
+    commits = branch_commits(store, head, base, ctx.trust)
     up_to_date = base is None or store.is_ancestor(base, head)
     # A review branch is anyone's push: keep nothing of it in the model's caches.
     with transient():
