@@ -14,7 +14,7 @@ from drago.server.api import PREFIX
 from drago.server.api.plans import NODE_QUERY, plan_limits
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
-from drago.server.git.review import merge, review
+from drago.server.review import merge, review
 
 
 class BranchOut(BaseModel):
