@@ -49,7 +49,7 @@ from drago.server.app import create_app, open_context  # noqa: E402
 from drago.server.context import ServerContext  # noqa: E402
 from drago.server.process import tune_gc  # noqa: E402
 from drago.server.settings import Settings  # noqa: E402
-from drago.store import Store  # noqa: E402
+from drago.store import GitStore  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:api -->", "<!-- /bench:api -->"
@@ -148,10 +148,10 @@ RENDER = "render (incremental, live refresh)"
 #: during the timed writes (wrapped for the benchmark only).
 STEPS: dict[str, tuple[object, str]] = {
     "validator (validate_changes)": (context_module, "validate_changes"),
-    "store: list the base tree (files)": (Store, "files"),
-    "store: commit (signed)": (Store, "commit"),
+    "store: list the base tree (files)": (GitStore, "files"),
+    "store: commit (signed)": (GitStore, "commit"),
     RENDER: (Renderer, "render"),
-    "API: read the file (read_file)": (Store, "read_file"),
+    "API: read the file (read_file)": (GitStore, "read_file"),
     "API: edit with tomlkit (documents.update)": (documents, "update"),
     "API: build the answer (node_out)": (nodes_api.NODES, "out"),
 }
