@@ -49,7 +49,7 @@ from drago.server.app import create_app, open_context  # noqa: E402
 from drago.server.context import ServerContext  # noqa: E402
 from drago.server.process import tune_gc  # noqa: E402
 from drago.server.settings import Settings  # noqa: E402
-from drago.store import Store  # noqa: E402
+from drago.store import GitStore  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:api -->", "<!-- /bench:api -->"
@@ -93,9 +93,10 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-#: How a write makes its revision live: ``ServerContext.wait_for_render``.
-MODES = {"answer": True, "background": False}
-MODE_TEXT = {"answer": "render, then answer", "background": "answer, render in background"}
+#: How a write makes its revision live: ``LiveState.advance`` answers at once and
+#: renders in the background ("rendered" measures until ``live.settled()``).
+MODES = {"background": False}
+MODE_TEXT = {"background": "answer, render in background"}
 
 
 @dataclass
@@ -147,10 +148,10 @@ RENDER = "render (incremental, live refresh)"
 #: during the timed writes (wrapped for the benchmark only).
 STEPS: dict[str, tuple[object, str]] = {
     "validator (validate_changes)": (Validator, "validate_changes"),
-    "store: list the base tree (files)": (Store, "files"),
-    "store: commit (signed)": (Store, "commit"),
+    "store: list the base tree (files)": (GitStore, "files"),
+    "store: commit (signed)": (GitStore, "commit"),
     RENDER: (Renderer, "render"),
-    "API: read the file (read_file)": (Store, "read_file"),
+    "API: read the file (read_file)": (GitStore, "read_file"),
     "API: edit with tomlkit (documents.update)": (documents, "update"),
     "API: build the answer (node_out)": (nodes_api.NODES, "out"),
 }
@@ -206,7 +207,6 @@ async def run(topology: str, mode: str, count: int, commits: int) -> Result:
         await opened.ctx.start()
         import_s = time.perf_counter() - started
         assert opened.bootstrap_secret is not None
-        opened.ctx.wait_for_render = MODES[mode]
         try:
             await api_writes(opened.ctx, opened.bootstrap_secret, 3)  # warm-up
             with measured_steps() as spent:
@@ -227,12 +227,10 @@ def report(results: list[Result], commits: int) -> str:
         " warm-up writes, in-process over httpx's ASGI transport (no network). Each write is the"
         " whole path: read the file, edit it with tomlkit, validate the resulting tree, commit"
         " (signed by the server key, compare-and-swap), make it live (incremental render of the"
-        " validated state) and answer with the node. Two ways to make it live"
-        " (`ServerContext.wait_for_render`): *render, then answer* renders the"
-        " node configs before answering; *answer, render in background* (the default)"
-        " answers once the"
-        " branch moved (the API reads the new revision at once) and renders in a background"
-        ' task. "Rendered" is the time from the request until the node configs of that'
+        " validated state) and answer with the node. The write answers once the branch"
+        " moved (`LiveState.advance`: the API reads the new revision at once) and the node"
+        ' configs are rendered in a background task. "Rendered" is the time from the'
+        " request until the node configs of that"
         " revision are served (agents are woken then); the next write starts after that.",
         "",
         "| repository | live | p50 | p99 | max | CPU per write (p50) | rendered (p50) | target |",

@@ -35,10 +35,7 @@ from git_clone import (
 )
 
 from drago.server.git.check import PushCheck, RefUpdate
-from drago.server.git.receive import StoreHistory
-from drago.server.git.review import trusted_signers
 from drago.signing import PublicKey
-from drago.store.objects import ObjectReader
 
 
 def git(env: dict[str, str], cwd: Path, *args: str) -> str:
@@ -65,7 +62,7 @@ def run(nodes: int, files: int, repeat: int) -> tuple[list[float], list[float]]:
         env = git_env(root)
         with drago_server(root / "data", root / "source") as (ctx, port, token):
             public, _ = PublicKey.from_line(key.with_suffix(".pub").read_text())
-            trusted_signers(ctx).add("bench@example.com", public)
+            ctx.trust.signers.add("bench@example.com", public)
             work = root / "work"
             git(env, root, "clone", "-q", f"http://x:{token}@127.0.0.1:{port}/repo.git", str(work))
             for round_ in range(repeat):
@@ -79,12 +76,10 @@ def run(nodes: int, files: int, repeat: int) -> tuple[list[float], list[float]]:
                 new = git(env, work, "rev-parse", "HEAD").strip()
                 git(env, work, "push", "-q", "origin", f"HEAD:refs/heads/bench-{round_}")
                 old = ctx.store.head("main")
+                # The pushed objects are in the repository (a review branch): a view
+                # of its object store reads them as a quarantine would.
                 check = PushCheck(
-                    ObjectReader(ctx.store.repo.object_store),
-                    trusted_signers(ctx),
-                    live_branch="main",
-                    known_blob=ctx.store.read_blob,
-                    history=StoreHistory(ctx.store),
+                    ctx.store.view(ctx.store.repo.object_store), ctx.trust, live_branch="main"
                 )
                 start = time.perf_counter()
                 verdict = check.check(RefUpdate("refs/heads/main", old, new))

@@ -12,10 +12,10 @@ the new one, and edits are serialised, so two at once both land.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
+from drago.cli.datadir import add_data_argument, open_data_directory
 from drago.errors import InvalidRequest
 from drago.server.datadir import DataDir
 from drago.signing import PublicKey, ServerKey, TrustedSigners
@@ -28,35 +28,24 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     add = actions.add_parser("add", help="trust an SSH public key for a principal (email)")
-    _data_argument(add)
+    add_data_argument(add)
     add.add_argument("--principal", required=True, help="who the key belongs to (email)")
     add.add_argument("pubkey", type=Path, help="the public key file (e.g. ~/.ssh/id_ed25519.pub)")
     add.set_defaults(run=run_add)
 
     remove = actions.add_parser("remove", help="stop trusting every key of a principal")
-    _data_argument(remove)
+    add_data_argument(remove)
     remove.add_argument("--principal", required=True)
     remove.set_defaults(run=run_remove)
 
     listing = actions.add_parser("list", help="print the trusted signers (allowed_signers format)")
-    _data_argument(listing)
+    add_data_argument(listing)
     listing.set_defaults(run=run_list)
 
 
-def _data_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, help="the server's data directory (or DRAGO_DATA)")
-
-
 def data_directory(args: argparse.Namespace) -> DataDir:
-    root = args.data or (Path(os.environ["DRAGO_DATA"]) if os.environ.get("DRAGO_DATA") else None)
-    if root is None:
-        raise InvalidRequest("no data directory: give --data DIR (or DRAGO_DATA)")
-    datadir = DataDir(root)
-    if not datadir.server_key.is_file():
-        raise InvalidRequest(
-            f"{root} is not a drago data directory (start `drago server --data {root}` once)"
-        )
-    return datadir
+    """The data directory, which must hold the server key (its first start made it)."""
+    return open_data_directory(args, ready=lambda datadir: datadir.server_key.is_file())
 
 
 def open_signers(datadir: DataDir) -> TrustedSigners:

@@ -32,9 +32,9 @@ def read_files(repo: Path, rev: str | None) -> tuple[list[SourceFile], str | Non
         raise InvalidRequest(f"{repo} is not a directory")
     if rev is None:
         return read_directory(repo), None
-    from drago.store import Store
+    from drago.store import GitStore
 
-    with Store.open(repo) as store:
+    with GitStore.open(repo) as store:
         commit = store.resolve(rev)
         return store.files(commit), commit
 

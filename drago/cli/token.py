@@ -11,18 +11,17 @@ writes wait for (WAL and a busy timeout), and a new token works at once.
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from pathlib import Path
 from typing import Any
 
-from drago.errors import InvalidRequest, NotFound
+from drago.cli.datadir import add_data_argument, open_data_directory
+from drago.errors import NotFound
 from drago.model.names import file_path
 from drago.server.datadir import DataDir
 from drago.server.endpoint import Role
 from drago.server.runtime.db import Database
 from drago.server.runtime.tokens import SqliteTokenStore, check_token_fields, unknown_node
-from drago.store import Store
+from drago.store import GitStore
 
 
 def register(sub: Any) -> None:
@@ -32,7 +31,7 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     create = actions.add_parser("create", help="create a token and print its secret")
-    _data_argument(create)
+    add_data_argument(create)
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument(
         "--node", help="the node a node token is bound to (nodes/NODE.toml must exist)"
@@ -45,29 +44,18 @@ def register(sub: Any) -> None:
     create.set_defaults(run=run_create)
 
     listing = actions.add_parser("list", help="list tokens (never their secrets)")
-    _data_argument(listing)
+    add_data_argument(listing)
     listing.set_defaults(run=run_list)
 
     revoke = actions.add_parser("revoke", help="revoke a token by id")
-    _data_argument(revoke)
+    add_data_argument(revoke)
     revoke.add_argument("id", help="token id (the part after drago_ in the secret)")
     revoke.set_defaults(run=run_revoke)
 
 
-def _data_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, help="the server's data directory (or DRAGO_DATA)")
-
-
 def open_datadir(args: argparse.Namespace) -> DataDir:
-    root = args.data or (Path(os.environ["DRAGO_DATA"]) if os.environ.get("DRAGO_DATA") else None)
-    if root is None:
-        raise InvalidRequest("no data directory: give --data DIR (or DRAGO_DATA)")
-    datadir = DataDir(root)
-    if not datadir.initialised:
-        raise InvalidRequest(
-            f"{root} is not a drago data directory (start `drago server --data {root}` once)"
-        )
-    return datadir
+    """The data directory, which must hold the repository and the database."""
+    return open_data_directory(args, ready=lambda datadir: datadir.initialised)
 
 
 def open_store(args: argparse.Namespace) -> SqliteTokenStore:
@@ -76,7 +64,7 @@ def open_store(args: argparse.Namespace) -> SqliteTokenStore:
 
 def require_node(datadir: DataDir, branch: str, node: str) -> None:
     """NotFound unless ``nodes/<node>.toml`` is on the live branch (see ``unknown_node``)."""
-    with Store.open(datadir.repo, branch=branch) as store:
+    with GitStore.open(datadir.repo, branch=branch) as store:
         head = store.head()
         try:
             if head is None:

@@ -36,8 +36,8 @@ from drago.server.runtime.db import Database
 from drago.server.runtime.status import SqliteStatusStore
 from drago.server.runtime.tokens import SqliteTokenStore
 from drago.server.settings import Settings
-from drago.signing import ServerKey
-from drago.store import Store
+from drago.signing import ServerKey, Trust
+from drago.store import GitStore
 
 log = logging.getLogger("drago.server")
 
@@ -162,7 +162,7 @@ def open_context(settings: Settings) -> Opened:
     created = not datadir.initialised
     validator = Validator()
     store = (
-        Store.open(datadir.repo, branch=settings.branch, validator=validator)
+        GitStore.open(datadir.repo, branch=settings.branch, validator=validator)
         if datadir.repo.is_dir()
         else None
     )
@@ -175,10 +175,11 @@ def open_context(settings: Settings) -> Opened:
             log.warning("%s already has a history; ignoring --init-from", datadir.repo)
     datadir.ensure_root()
     if store is None:
-        store = Store.init(datadir.repo, branch=settings.branch, validator=validator)
+        store = GitStore.init(datadir.repo, branch=settings.branch, validator=validator)
     database = Database(datadir.database)
     tokens = SqliteTokenStore(database)
     metrics = Metrics()
+    server_key = ServerKey.load_or_create(datadir.server_key)
     ctx = ServerContext(
         settings=settings,
         datadir=datadir,
@@ -189,7 +190,8 @@ def open_context(settings: Settings) -> Opened:
             store, metrics, branch=settings.branch, renderer=Renderer(validator=validator)
         ),
         metrics=metrics,
-        server_key=ServerKey.load_or_create(datadir.server_key),
+        trust=Trust.load(datadir.allowed_signers, server_key),
+        server_key=server_key,
         database=database,
         validator=validator,
     )

@@ -1,7 +1,8 @@
 """Everything a request handler needs, in one object: ``request.app.state.ctx``.
 
-:class:`ServerContext` owns the store, the runtime stores, the live state, the
-server's signing key and the metrics, and is the one way to write the desired
+:class:`ServerContext` owns the store (the :class:`Store` protocol), the runtime
+stores, the live state, the trust (trusted signers), the server's signing key
+and the metrics, and is the one way to write the desired
 state through the server: :meth:`ServerContext.commit` validates, commits with
 compare-and-swap, and makes the new revision the accepted one (what the API
 reads); the live state renders it for the agents in the background.
@@ -31,6 +32,7 @@ from drago.server.runtime.status import StatusStore
 from drago.server.runtime.tokens import TokenStore
 from drago.server.settings import Settings
 from drago.server.worklimit import WorkLimit
+from drago.signing import Trust
 from drago.store import Identity, Store
 
 log = logging.getLogger("drago.server")
@@ -44,8 +46,8 @@ Hook = Callable[[], Awaitable[None]]
 class CommitSigner(Protocol):
     """What the context needs of ``drago.signing.ServerKey``."""
 
-    @property
-    def identity(self) -> Identity: ...
+    #: the committer email of the server's commits
+    principal: str
 
     def sign(self, payload: bytes) -> bytes: ...
 
@@ -88,16 +90,14 @@ class ServerContext:
     status: StatusStore
     live: LiveState
     metrics: Metrics
+    #: Who may sign commits of the live branch, and the check of a commit's signature.
+    trust: Trust
     server_key: CommitSigner | None = None
     database: Database | None = None
     #: Run at startup after the live state is loaded (e.g. the repository watcher).
     on_startup: list[Hook] = field(default_factory=list)
     #: Run at shutdown after long-polls are released, in reverse order.
     on_shutdown: list[Hook] = field(default_factory=list)
-    #: Whether a commit answers only once its node configs are rendered. False:
-    #: it answers as soon as the branch moved; the API reads the new revision at
-    #: once and the agents get it when the background render swaps it in.
-    wait_for_render: bool = False
     #: The one validator of the server (shared with the store, the push check and
     #: the live state's renderer; see drago.model.validate).
     validator: Validator = field(default_factory=Validator)
@@ -114,11 +114,14 @@ class ServerContext:
 
     @property
     def server_identity(self) -> Identity:
-        return self.server_key.identity if self.server_key is not None else SERVER_IDENTITY
+        if self.server_key is None:
+            return SERVER_IDENTITY
+        return Identity(SERVER_IDENTITY.name, self.server_key.principal)
 
     async def start(self) -> None:
-        await self.live.refresh()
         self.live.start()
+        await self.live.refresh()
+        await self.live.settled()  # serve the head's configs from the first request
         for hook in self.on_startup:
             await hook()
 
@@ -143,8 +146,8 @@ class ServerContext:
         Raises ConfigError (nothing committed) when the result is invalid and
         Conflict when ``base`` is not the branch head. Returns the new revision,
         which is then the live state's accepted revision (the API reads it).
-        Its node configs are rendered before the answer, or in the background
-        when ``wait_for_render`` is off (``live.settled()`` waits for that).
+        Its node configs are rendered in the background (``live.settled()``
+        waits for that).
         """
         async with self._commit_lock:
             try:
@@ -160,11 +163,8 @@ class ServerContext:
                 raise
             outcome = "unchanged" if revision == head else "committed"
             self.metrics.commits.labels(outcome=outcome).inc()
-            if not self.wait_for_render:
-                if revision != head:
-                    self.live.accept(revision, state)
-            else:
-                await self.live.refresh(known=(revision, state))
+            if revision != head:
+                await self.live.advance(revision, state)
         return revision
 
     def checked_base(self, base: str | None) -> str | None:

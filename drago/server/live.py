@@ -6,16 +6,19 @@
   the API reads, so a writer reads its own write as soon as its commit returns;
 - the *rendered* one (``snapshot``): the config of every node, what agents get.
 
-:meth:`LiveState.refresh` re-reads the branch head; a new valid head is rendered
-(incrementally: the renderer caches per file) and swapped in atomically, then
-only the nodes whose hash changed are woken. An invalid head (a push that
-bypassed the checks, a hand-moved ref) is not served: the last valid revision
-stays live and ``problem`` says why.
+Every way the branch moves goes live through one entry,
+:meth:`LiveState.advance` ``(revision, state)``, with the state its caller
+already validated: an API commit, a push (the push check validated the new
+head), a fast-forward merge (the review validated it). The revision is the
+accepted one at once; a background worker renders it (incrementally: the
+renderer caches per file), off the write path, one render at a time, a burst
+rendered once at its newest revision, swaps it in atomically and wakes only
+the nodes whose hash changed. :meth:`LiveState.settled` waits for that render.
 
-A commit made through the server is :meth:`LiveState.accept`-ed (its state is
-already validated) and rendered by a background worker (:meth:`LiveState.start`),
-off the write path: one render at a time, and a burst of commits is rendered
-once, at its newest revision.
+Refs moved outside the server (the watcher, start-up) are followed by
+:meth:`LiveState.refresh`, which reads the head, validates it once and
+advances. An invalid head (a push that bypassed the checks, a hand-moved ref)
+is not served: the last valid revision stays live and ``problem`` says why.
 
 Long-polls cost one ``anyio.Event`` per node with waiters, shared by all of that
 node's waiters, and the waiter's own timeout: no task or timer per waiter beyond
@@ -100,16 +103,14 @@ class LiveState:
         self._branch = branch
         self._renderer = renderer or Renderer()
         self._snapshot = EMPTY
-        self._lock = anyio.Lock()
+        self._refresh_lock = anyio.Lock()
+        self._advance_lock = anyio.Lock()
         self._events: dict[str, anyio.Event] = {}
         self._waiters = 0
         self._closed = False
         self.problem: LiveProblem | None = None
-        # The accepted revision and state, and how many times one was accepted
-        # (a render only makes its own revision the accepted one when no newer
-        # commit was accepted meanwhile).
+        # The accepted revision and its validated state.
         self._accepted: tuple[str | None, State] = (None, EMPTY.state)
-        self._accepts = 0
         self._wake = anyio.Event()  # set: the accepted revision may need a render
         self._idle = anyio.Event()  # set: nothing is waiting for a render
         self._idle.set()
@@ -167,65 +168,82 @@ class LiveState:
         return self._snapshot.result.config(node)
 
     # -- changing --------------------------------------------------------------
-    async def refresh(self, known: tuple[str, State] | None = None) -> bool:
-        """Make the branch head live if it changed and is valid; True when it did.
+    async def advance(self, revision: str | None, state: State) -> bool:
+        """Make ``revision``, the branch head, the accepted revision and have it
+        rendered; False (nothing changes) when the head is no longer ``revision``.
 
-        ``known`` is a revision and its already validated state (a commit just
-        made through the server): when it is the head, it is not validated again.
+        The one way to go live: ``state`` is ``revision``'s state, already
+        validated by the caller (an API commit, the push check, a merge, or
+        :meth:`refresh`); it is not validated again. The API reads it as soon as
+        this returns; the worker renders it in the background (a burst of
+        revisions is rendered once, at the newest) and wakes only the nodes
+        whose config changed. :meth:`settled` waits for that render.
+
+        Whoever moved the branch past ``revision`` meanwhile advances to its own
+        revision (or the watcher refreshes), so an older revision never
+        replaces a newer one.
         """
-        async with self._lock:
-            accepts = self._accepts
+        async with self._advance_lock:
             head = await anyio.to_thread.run_sync(self._store.head, self._branch)
-            if head == self._snapshot.revision:
-                if accepts == self._accepts:  # e.g. a ref moved back by hand
-                    self._accepted = (head, self._snapshot.state)
-                self._clear_problem()
+            if head != revision:
+                return False
+            self._accepted = (revision, state)
+            self._clear_problem()  # the head is valid
+            if self._closed:
+                return True
+            if self._idle.is_set():
+                self._idle = anyio.Event()
+            self._wake.set()
+            self.start()
+            return True
+
+    async def refresh(self) -> bool:
+        """Follow the branch head after a ref moved outside the server (the
+        watcher, start-up); True when a new head was :meth:`advance`-d.
+
+        The head is validated here, once (the store caches validated trees). An
+        invalid head is not served: the accepted and rendered revisions stay and
+        ``problem`` says why, until the branch moves again.
+        """
+        async with self._refresh_lock:
+            head = await anyio.to_thread.run_sync(self._store.head, self._branch)
+            if head == self.revision:
+                self._clear_problem()  # e.g. a ref moved back by hand
                 return False
             if head is None:
-                if accepts == self._accepts:
-                    self._accepted = (None, EMPTY.state)
-                return self._swap(EMPTY)
-            if self.problem is not None and self.problem.revision == head:
+                state = EMPTY.state
+            elif self.problem is not None and self.problem.revision == head:
                 return False
-            started = time.perf_counter()
-            try:
-                state = known[1] if known is not None and known[0] == head else None
-                if state is None and self._accepted[0] == head:
-                    state = self._accepted[1]  # validated when it was accepted
-                snapshot = await anyio.to_thread.run_sync(self._build, head, state)
-            except DragoError as exc:
-                self.problem = LiveProblem(head, exc, time.time())
-                self._metrics.live_problem.set(1)
-                self._metrics.validation_failures.labels(source="live").inc()
-                log.error(
-                    "branch %s at %s is not valid, still serving %s: %s",
-                    self._branch,
-                    head[:12],
-                    (self.revision or "nothing")[:12],
-                    exc.message,
-                )
-                return False
-            self._metrics.render_seconds.observe(time.perf_counter() - started)
-            self._clear_problem()
-            if accepts == self._accepts:
-                self._accepted = (snapshot.revision, snapshot.state)
-            return self._swap(snapshot)
+            else:
+                try:
+                    state = await anyio.to_thread.run_sync(self._store.state, head)
+                except DragoError as exc:
+                    self._set_problem(head, exc)
+                    return False
+            return await self.advance(head, state)
+
+    def _set_problem(self, revision: str, exc: DragoError) -> None:
+        self.problem = LiveProblem(revision, exc, time.time())
+        self._metrics.live_problem.set(1)
+        self._metrics.validation_failures.labels(source="live").inc()
+        log.error(
+            "branch %s at %s is not valid, still serving %s: %s",
+            self._branch,
+            revision[:12],
+            (self.rendered_revision or "nothing")[:12],
+            exc.message,
+        )
 
     def _clear_problem(self) -> None:
-        self.problem = None
-        self._metrics.live_problem.set(0)
-
-    def accept(self, revision: str, state: State) -> None:
-        """Make ``revision`` (a commit just made, ``state`` its validated state)
-        the accepted revision at once, and have the worker render it."""
-        self._accepted = (revision, state)
-        self._accepts += 1
-        if self._idle.is_set() and not self._closed:
-            self._idle = anyio.Event()
-        self._wake.set()
+        if self.problem is not None:
+            self.problem = None
+            self._metrics.live_problem.set(0)
 
     def start(self) -> None:
-        """Start the background worker that renders accepted revisions."""
+        """Start the background worker that renders accepted revisions (once;
+        :meth:`advance` starts it too)."""
+        if self._closed:
+            return
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(
                 self._render_accepted(), name="drago-live-render"
@@ -240,7 +258,7 @@ class LiveState:
             await asyncio.wait([worker])
 
     async def settled(self) -> None:
-        """Wait until every accepted revision was rendered (or found invalid)."""
+        """Wait until every accepted revision was rendered (or failed to render)."""
         while not self._idle.is_set():
             await self._idle.wait()
 
@@ -249,20 +267,29 @@ class LiveState:
             await self._wake.wait()
             self._wake = anyio.Event()
             revision, state = self._accepted
-            known = (revision, state) if revision is not None else None
             try:
-                await self.refresh(known=known)
+                await self._render(revision, state)
             except Exception:  # the worker must outlive one failed render
                 log.exception("rendering revision %s failed", (revision or "none")[:12])
             if not self._wake.is_set():
                 self._idle.set()
 
-    def _build(self, revision: str, state: State | None) -> Snapshot:
-        if state is None:
-            state = self._store.state(revision)
-        return Snapshot(revision, state, self._renderer.render(state, revision))
+    async def _render(self, revision: str | None, state: State) -> None:
+        if revision == self._snapshot.revision:
+            return
+        if revision is None:
+            self._swap(EMPTY)
+            return
+        started = time.perf_counter()
+        try:
+            result = await anyio.to_thread.run_sync(self._renderer.render, state, revision)
+        except DragoError as exc:
+            self._set_problem(revision, exc)
+            return
+        self._metrics.render_seconds.observe(time.perf_counter() - started)
+        self._swap(Snapshot(revision, state, result))
 
-    def _swap(self, snapshot: Snapshot) -> bool:
+    def _swap(self, snapshot: Snapshot) -> None:
         old = self._snapshot.hashes
         new = snapshot.hashes
         changed = [n for n in old.keys() | new.keys() if old.get(n) != new.get(n)]
@@ -279,7 +306,6 @@ class LiveState:
             len(new),
             len(changed),
         )
-        return True
 
     # -- waiting ---------------------------------------------------------------
     async def wait_for_change(self, node: str, known_hash: str | None, timeout: float) -> bool:

@@ -1,9 +1,19 @@
-"""SSH signatures (SSHSIG): verify commits against trusted signers, sign the server's commits."""
+"""SSH signatures (SSHSIG): verify commits against trusted signers, sign the server's commits.
+
+Depends on nothing of drago but :mod:`drago.errors`.
+"""
 
 from drago.signing.keys import PublicKey
 from drago.signing.server_key import ServerKey
-from drago.signing.signers import Signer, TrustedSigners
+from drago.signing.signers import AllowedSigner, TrustedSigners
 from drago.signing.sshsig import SshSignature
-from drago.signing.verify import verify_commit
+from drago.signing.trust import Trust
 
-__all__ = ["PublicKey", "ServerKey", "Signer", "SshSignature", "TrustedSigners", "verify_commit"]
+__all__ = [
+    "AllowedSigner",
+    "PublicKey",
+    "ServerKey",
+    "SshSignature",
+    "Trust",
+    "TrustedSigners",
+]

@@ -17,7 +17,6 @@ from drago.signing import sshsig
 from drago.signing.armor import armor, dearmor
 from drago.signing.keys import ED25519, PublicKey
 from drago.signing.wire import Reader, string, uint32
-from drago.store import Identity
 
 LABEL = "OPENSSH PRIVATE KEY"
 AUTH_MAGIC = b"openssh-key-v1\0"
@@ -60,11 +59,6 @@ class ServerKey:
         finally:
             tmp.unlink()
         return key
-
-    @property
-    def identity(self) -> Identity:
-        """Committer of the server's commits."""
-        return Identity("drago server", self.principal)
 
     def sign(self, payload: bytes) -> bytes:
         """Armored SSHSIG over ``payload`` (namespace ``git``, sha512): a commit's gpgsig."""

@@ -33,7 +33,7 @@ class HasPublicKey(Protocol):
 
 
 @dataclass(frozen=True)
-class Signer:
+class AllowedSigner:
     """One trusted key and who it belongs to."""
 
     principals: tuple[str, ...]
@@ -114,7 +114,7 @@ def _timestamp(text: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if utc else parsed.astimezone(UTC)
 
 
-def parse_line(line: str) -> Signer | None:
+def parse_line(line: str) -> AllowedSigner | None:
     """One allowed_signers line; None for blanks, comments and CA lines."""
     text = line.strip()
     if not text or text.startswith("#"):
@@ -148,7 +148,7 @@ def parse_line(line: str) -> Signer | None:
             case _:
                 raise InvalidRequest(f"unknown option {name!r}")
     key = PublicKey.parse(rest[0], rest[1])
-    return Signer(principals, key, namespaces, after, before)
+    return AllowedSigner(principals, key, namespaces, after, before)
 
 
 class TrustedSigners:
@@ -159,7 +159,7 @@ class TrustedSigners:
         self.server_key = server_key
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
-        self._entries: tuple[Signer, ...] = ()
+        self._entries: tuple[AllowedSigner, ...] = ()
 
     @classmethod
     def load(cls, path: Path, server_key: HasPublicKey | None) -> TrustedSigners:
@@ -167,15 +167,15 @@ class TrustedSigners:
         signers.entries()
         return signers
 
-    def _server_entry(self) -> list[Signer]:
+    def _server_entry(self) -> list[AllowedSigner]:
         if self.server_key is None:
             return []
         key, principal = PublicKey.from_line(self.server_key.public_line())
-        return [Signer((principal or "drago-server",), key, ("git",), server=True)]
+        return [AllowedSigner((principal or "drago-server",), key, ("git",), server=True)]
 
-    def _read(self) -> tuple[Signer, ...]:
+    def _read(self) -> tuple[AllowedSigner, ...]:
         assert self.path is not None
-        entries: list[Signer] = []
+        entries: list[AllowedSigner] = []
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -198,7 +198,7 @@ class TrustedSigners:
             return None
         return (st.st_mtime_ns, st.st_size)
 
-    def file_entries(self) -> tuple[Signer, ...]:
+    def file_entries(self) -> tuple[AllowedSigner, ...]:
         """The signers of the file, re-read when it changed since the last call."""
         if self.path is None:
             return ()
@@ -209,13 +209,13 @@ class TrustedSigners:
                 self._stamp = stamp
             return self._entries
 
-    def entries(self) -> list[Signer]:
+    def entries(self) -> list[AllowedSigner]:
         """Every trusted signer: the server's key first, then the file's."""
         return [*self._server_entry(), *self.file_entries()]
 
     def find(
         self, key: PublicKey, *, namespace: str = "git", when: datetime | None = None
-    ) -> Signer | None:
+    ) -> AllowedSigner | None:
         moment = when or datetime.now(UTC)
         for signer in self.entries():
             if signer.key.blob == key.blob and signer.allows(namespace, moment):
@@ -227,12 +227,12 @@ class TrustedSigners:
 
     # Editing the file (the CLI): keep other lines and comments as they are.
 
-    def add(self, principal: str, key: PublicKey) -> Signer:
+    def add(self, principal: str, key: PublicKey) -> AllowedSigner:
         """Trust ``key`` for ``principal`` in the git namespace."""
         if not principal or any(c.isspace() or c in ',"' for c in principal):
             raise InvalidRequest(f"bad principal {principal!r}: no spaces, commas or quotes")
         path = self._require_path()
-        signer = Signer((principal,), key, ("git",))
+        signer = AllowedSigner((principal,), key, ("git",))
         for existing in self.file_entries():
             if existing.key.blob == key.blob and principal in existing.principals:
                 return existing

@@ -1,7 +1,17 @@
-"""The Git repository as drago's database, over dulwich."""
+"""The Git repository as drago's database, over dulwich: the :class:`Store` protocol
+and its implementation :class:`GitStore`."""
 
-from drago.store.commit import Signer
-from drago.store.records import CommitInfo, FileChange, Identity
-from drago.store.repository import Store
+from drago.store.commit import SignPayload
+from drago.store.protocol import Store
+from drago.store.records import CommitInfo, FileChange, Identity, SignedCommit
+from drago.store.repository import GitStore
 
-__all__ = ["CommitInfo", "FileChange", "Identity", "Signer", "Store"]
+__all__ = [
+    "CommitInfo",
+    "FileChange",
+    "GitStore",
+    "Identity",
+    "SignPayload",
+    "SignedCommit",
+    "Store",
+]

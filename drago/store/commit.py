@@ -10,7 +10,7 @@ from drago.errors import InvalidRequest, SignatureError
 from drago.store.records import Identity
 
 #: Makes the armored signature of a commit payload (the commit without gpgsig).
-Signer = Callable[[bytes], bytes]
+SignPayload = Callable[[bytes], bytes]
 
 
 def build_commit(
@@ -21,7 +21,7 @@ def build_commit(
     author: Identity,
     committer: Identity,
     timestamp: int,
-    sign: Signer | None = None,
+    sign: SignPayload | None = None,
 ) -> Commit:
     """A commit object; with ``sign``, its payload signed into the gpgsig header."""
     if not message.strip():

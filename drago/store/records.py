@@ -13,6 +13,17 @@ _FORBIDDEN = ("<", ">", "\n", "\r", "\0")
 
 
 @dataclass(frozen=True)
+class SignedCommit:
+    """What a commit's signature covers, and the signature (None: unsigned)."""
+
+    id: str
+    #: the commit object without its ``gpgsig`` header
+    payload: bytes
+    #: the ``gpgsig`` header's value
+    signature: bytes | None
+
+
+@dataclass(frozen=True)
 class Identity:
     """A Git author or committer, written as ``Name <email>``."""
 

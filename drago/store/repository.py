@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from dulwich.errors import NotGitRepository
+from dulwich.object_store import BaseObjectStore
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref, check_ref_format
 from dulwich.repo import Repo
@@ -18,16 +19,17 @@ from dulwich.repo import Repo
 from drago.errors import Conflict, InvalidRequest, NotFound
 from drago.model.state import SourceFile
 from drago.model.validate import Validator
-from drago.store.commit import Signer, build_commit
+from drago.store.commit import SignPayload, build_commit
 from drago.store.diff import diff_trees, unified_text_diff
 from drago.store.graph import CommitGraph
 from drago.store.history import commit_info, history
 from drago.store.objects import LRUCache, ObjectReader, tree_id
 from drago.store.paths import split_path
-from drago.store.records import CommitInfo, FileChange, Identity
+from drago.store.records import CommitInfo, FileChange, Identity, SignedCommit
 from drago.store.revisions import RevisionParser
 from drago.store.trees import FileLister, SourceLister, TreeWriter
 from drago.store.upstream import upstream_ref
+from drago.store.view import ObjectView
 
 if TYPE_CHECKING:
     from drago.model.state import State
@@ -35,8 +37,8 @@ if TYPE_CHECKING:
 _HEADS = "refs/heads/"
 
 
-class Store:
-    """A bare Git repository read and written through dulwich.
+class GitStore:
+    """A bare Git repository read and written through dulwich (the :class:`Store`).
 
     Reads are safe from many threads at once; commits and ref moves made
     through this object are serialized, and every ref move is a
@@ -81,7 +83,7 @@ class Store:
         branch: str = "main",
         clock: Callable[[], float] = time.time,
         validator: Validator | None = None,
-    ) -> Store:
+    ) -> GitStore:
         """Create a bare repository at ``path`` (made if missing) with HEAD on ``branch``."""
         _check_branch(branch)
         if (path / "HEAD").exists() or (path / ".git").exists():
@@ -98,7 +100,7 @@ class Store:
         branch: str = "main",
         clock: Callable[[], float] = time.time,
         validator: Validator | None = None,
-    ) -> Store:
+    ) -> GitStore:
         try:
             repo = Repo(str(path))
         except NotGitRepository:
@@ -108,7 +110,7 @@ class Store:
     def close(self) -> None:
         self.repo.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> GitStore:
         return self
 
     def __exit__(
@@ -180,6 +182,24 @@ class Store:
         the commit id they point to.
         """
         return list(self._sources.files(self._tree_of(rev)))
+
+    def has_commit(self, sha: str) -> bool:
+        """Whether ``sha`` (a full id) is a commit of this repository."""
+        try:
+            return self.resolve(sha) == sha
+        except (NotFound, InvalidRequest):
+            return False
+
+    def signed_commit(self, rev: str) -> SignedCommit:
+        """The payload a commit's signature covers, and the signature."""
+        sha = self.resolve(rev)
+        commit = self._reader.commit(sha)
+        return SignedCommit(sha, commit.raw_without_sig(), commit.gpgsig)
+
+    def view(self, objects: BaseObjectStore) -> ObjectView:
+        """A read-only view of ``objects`` (a push's quarantine, whose alternate is
+        this repository) that shares this store's caches."""
+        return ObjectView(objects, history=self, known_blob=self.read_blob)
 
     def read_blob(self, blob_id: str) -> bytes:
         return self._reader.blob(blob_id)
@@ -269,7 +289,7 @@ class Store:
         base: str | None,
         branch: str | None = None,
         committer: Identity | None = None,
-        sign: Signer | None = None,
+        sign: SignPayload | None = None,
         parents: Sequence[str] | None = None,
         allow_empty: bool = False,
     ) -> str:

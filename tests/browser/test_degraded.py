@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from drago.store import Identity, Store
+from drago.store import GitStore, Identity
 from tests.browser.conftest import Server
 from tests.browser.ui import open_page, shoot, sign_in
 
@@ -25,7 +25,7 @@ POLL_MS = 15_000
 
 
 def commit_behind_the_servers_back(server: Server, text: bytes | None, message: str) -> str:
-    with Store.open(server.bare_repo) as store:
+    with GitStore.open(server.bare_repo) as store:
         return store.commit(
             {BACKBONE: text},
             message=message,

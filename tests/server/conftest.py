@@ -14,6 +14,7 @@ from drago.server.app import Opened, create_app, open_context
 from drago.server.context import ServerContext
 from drago.server.endpoint import Role
 from drago.server.settings import Settings
+from tests.server.git.conftest import alice, git_server  # noqa: F401 (review tests push)
 
 
 @pytest.fixture

@@ -56,12 +56,14 @@ async def test_empty_until_refreshed(files: list[SourceFile]) -> None:
     source.add("r1", files)
     assert await live.refresh() is True
     assert await live.refresh() is False  # same head
+    await live.settled()
     assert live.revision == "r1"
     digest, document = live.document("fra-1")
     assert digest == live.require_hash("fra-1") == live.config("fra-1").hash
     assert b'"revision":"r1"' in document
     with pytest.raises(NotFound):
         live.require_hash("nope")
+    await live.stop()
 
 
 async def test_only_changed_nodes_are_woken(files: list[SourceFile]) -> None:
@@ -69,6 +71,7 @@ async def test_only_changed_nodes_are_woken(files: list[SourceFile]) -> None:
     live = LiveState(source, Metrics())
     source.add("r1", files)
     await live.refresh()
+    await live.settled()
     before = dict(live.snapshot.hashes)
     woken: dict[str, bool] = {}
 
@@ -83,9 +86,9 @@ async def test_only_changed_nodes_are_woken(files: list[SourceFile]) -> None:
                 await anyio.sleep(0.005)
             source.add("r2", replaced(files, "nodes/sgp-1.toml", "sgp-1.example", "sgp-9.example"))
             await live.refresh()
-            await anyio.sleep(0.05)
+            await live.settled()
             assert live.waiters == len(before) - 2  # fra-1 and nyc-1 woke
-            live.close()
+            await live.stop()
     assert {n for n, changed in woken.items() if changed} == {"fra-1", "nyc-1"}
 
 
@@ -97,6 +100,7 @@ async def test_invalid_head_keeps_serving_the_last_valid_revision(
     live = LiveState(source, metrics)
     source.add("good", files)
     await live.refresh()
+    await live.settled()
     source.add("bad", replaced(files, "nodes/fra-1.toml", "10.20.0.1/16", "10.99.0.1/16"))
     assert await live.refresh() is False
     assert live.revision == "good"
@@ -107,6 +111,7 @@ async def test_invalid_head_keeps_serving_the_last_valid_revision(
     source.add("fixed", files)
     assert await live.refresh() is True
     assert live.problem is None
+    await live.stop()
 
 
 async def test_wait_returns_at_once_when_hash_differs_or_closed(files: list[SourceFile]) -> None:
@@ -114,11 +119,12 @@ async def test_wait_returns_at_once_when_hash_differs_or_closed(files: list[Sour
     live = LiveState(source, Metrics())
     source.add("r1", files)
     await live.refresh()
+    await live.settled()
     assert await live.wait_for_change("fra-1", "stale", 10) is True
     current = live.require_hash("fra-1")
     with anyio.fail_after(1):
         assert await live.wait_for_change("fra-1", current, 0.05) is False
-        live.close()
+        await live.stop()
         assert await live.wait_for_change("fra-1", current, 10) is False
     assert live.waiters == 0
 
@@ -128,6 +134,7 @@ async def test_removed_node_wakes_its_waiters(files: list[SourceFile]) -> None:
     live = LiveState(source, Metrics())
     source.add("r1", files)
     await live.refresh()
+    await live.settled()
     known = live.require_hash("laptop-ben")
     result: list[bool] = []
 
@@ -141,5 +148,7 @@ async def test_removed_node_wakes_its_waiters(files: list[SourceFile]) -> None:
                 await anyio.sleep(0.005)
             source.add("r2", [f for f in files if f.path != "nodes/laptop-ben.toml"])
             await live.refresh()
+            await live.settled()
     assert result == [True]
     assert live.hash_of("laptop-ben") is None
+    await live.stop()

@@ -1,4 +1,4 @@
-"""Rendering off the write path: ``ServerContext.wait_for_render = False``."""
+"""Rendering off the write path: ``LiveState.advance`` and its background worker."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ Started = tuple[list[SourceFile], FakeSource, LiveState]
 
 @pytest.fixture
 def background(harness: Harness) -> Iterator[Harness]:
-    harness.ctx.wait_for_render = False
     yield harness
 
 
@@ -96,7 +95,6 @@ async def test_a_burst_of_commits_ends_with_the_last_revision_rendered(
 
 
 async def test_stop_leaves_no_render_task(harness: Harness) -> None:
-    harness.ctx.wait_for_render = False
     assert len(render_tasks()) == 1
     await edit(harness.ctx, "nodes/sgp-1.toml", "sgp-1.example.net", "sgp-2.example.net")
     await harness.ctx.live.stop()
@@ -112,8 +110,9 @@ async def started(
     source = FakeSource()
     source.add("r1", files)
     live = LiveState(source, Metrics())
-    await live.refresh()
     live.start()
+    await live.refresh()
+    await live.settled()
     try:
         yield files, source, live
     finally:
@@ -127,7 +126,7 @@ async def test_accepted_revision_is_read_before_the_render(
     changed = replaced(files, "nodes/sgp-1.toml", "sgp-1.example", "sgp-5.example")
     source.add("r2", changed)
     state = Validator().validate_files(changed)
-    live.accept("r2", state)
+    assert await live.advance("r2", state) is True
     assert live.revision == "r2" and live.state is state
     assert live.rendered_revision == "r1"  # the worker has not run yet
     with anyio.fail_after(5):
@@ -146,3 +145,14 @@ async def test_an_invalid_external_head_is_not_served(
     assert await live.refresh() is False
     assert live.problem is not None and live.problem.revision == "bad"
     assert live.revision == live.rendered_revision == "r1"
+
+
+async def test_a_revision_that_is_no_longer_the_head_does_not_go_live(
+    started: Started,
+) -> None:
+    files, source, live = started
+    source.add("r2", files)  # the branch moved on (e.g. a push after this commit)
+    assert await live.advance("r1b", Validator().validate_files(files)) is False
+    assert live.revision == "r1"
+    assert await live.refresh() is True
+    assert live.revision == "r2"

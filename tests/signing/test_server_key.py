@@ -19,8 +19,7 @@ def test_created_once_0600_and_reloaded(tmp_path: Path) -> None:
     again = ServerKey.load_or_create(path)
     assert again.public_line() == first.public_line()
     assert first.public_line().endswith(" drago-server@localhost")
-    assert first.identity.name == "drago server"
-    assert first.identity.email == "drago-server@localhost"
+    assert first.principal == "drago-server@localhost"
 
 
 def test_ssh_keygen_reads_the_key_file(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from dulwich.objects import Commit
 
-from drago.errors import NotFound, SignatureError
-from drago.signing import PublicKey, ServerKey, TrustedSigners, verify_commit
+from drago.errors import NotFound
+from drago.signing import PublicKey, ServerKey, TrustedSigners
 from drago.signing.signers import parse_line
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL65/5eZIJNtQAzfSZcuHB1pUhqvw9hyLeyysEpbdRBd"
@@ -94,22 +94,6 @@ def signed_commit(key: ServerKey, message: bytes = b"change\n") -> Commit:
     commit.message = message
     commit.gpgsig = key.sign(commit.as_raw_string()).rstrip(b"\n")
     return commit
-
-
-def test_verify_commit(tmp_path: Path) -> None:
-    server = ServerKey.generate(principal="srv@x.org")
-    stranger = ServerKey.generate()
-    signers = TrustedSigners.load(tmp_path / "allowed", server)
-    good = signed_commit(server)
-    assert verify_commit(good.raw_without_sig(), good.gpgsig, signers).server
-    bad = signed_commit(stranger)
-    with pytest.raises(SignatureError, match="is not a trusted signer"):
-        verify_commit(bad.raw_without_sig(), bad.gpgsig, signers)
-    with pytest.raises(SignatureError, match="unsigned commit"):
-        verify_commit(good.raw_without_sig(), None, signers)
-    tampered = good.raw_without_sig().replace(b"change", b"chang3")
-    with pytest.raises(SignatureError, match="does not verify"):
-        verify_commit(tampered, good.gpgsig, signers)
 
 
 def test_public_key_lines() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drago.store import Identity, Store
+from drago.store import GitStore, Identity
 
 ANN = Identity("Ann Example", "ann@example.net")
 BOB = Identity("Bob Builder", "bob@example.org")
@@ -62,13 +62,13 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.init(tmp_path / "repo.git", clock=Clock()) as store:
+def store(tmp_path: Path) -> Iterator[GitStore]:
+    with GitStore.init(tmp_path / "repo.git", clock=Clock()) as store:
         yield store
 
 
 @pytest.fixture
-def seeded(store: Store) -> tuple[Store, str]:
+def seeded(store: GitStore) -> tuple[GitStore, str]:
     """A store with one commit of three files."""
     first = store.commit(
         {"networks/backbone.toml": NETWORK, "nodes/fra-1.toml": NODE_A, "nodes/nyc-1.toml": NODE_B},

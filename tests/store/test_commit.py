@@ -7,12 +7,12 @@ import pytest
 
 from drago.errors import Conflict, InvalidRequest, NotFound
 from drago.model.state import MODE_EXEC, MODE_FILE
-from drago.store import Identity, Store
+from drago.store import GitStore, Identity
 from tests.store.conftest import ANN, BOB, NODE_A, NODE_B, T0, Git
 
 
 def test_init_creates_a_bare_repository_with_head_on_the_branch(tmp_path: Path, git: Git) -> None:
-    with Store.init(tmp_path / "r.git", branch="live") as store:
+    with GitStore.init(tmp_path / "r.git", branch="live") as store:
         assert store.head() is None
         assert store.branches() == {}
         assert store.branch == "live"
@@ -23,16 +23,16 @@ def test_init_creates_a_bare_repository_with_head_on_the_branch(tmp_path: Path, 
 
 
 def test_init_refuses_an_existing_repository_and_open_a_missing_one(tmp_path: Path) -> None:
-    Store.init(tmp_path / "r.git").close()
+    GitStore.init(tmp_path / "r.git").close()
     with pytest.raises(Conflict):
-        Store.init(tmp_path / "r.git")
+        GitStore.init(tmp_path / "r.git")
     with pytest.raises(NotFound):
-        Store.open(tmp_path / "nothing")
-    with Store.open(tmp_path / "r.git") as store:
+        GitStore.open(tmp_path / "nothing")
+    with GitStore.open(tmp_path / "r.git") as store:
         assert store.path == tmp_path / "r.git"
 
 
-def test_commits_pass_git_fsck_and_show_in_git_log(seeded: tuple[Store, str], git: Git) -> None:
+def test_commits_pass_git_fsck_and_show_in_git_log(seeded: tuple[GitStore, str], git: Git) -> None:
     store, first = seeded
     second = store.commit(
         {"nodes/fra-1.toml": NODE_B},
@@ -56,7 +56,7 @@ def test_commits_pass_git_fsck_and_show_in_git_log(seeded: tuple[Store, str], gi
     assert tree == ["networks/backbone.toml", "nodes/fra-1.toml", "nodes/nyc-1.toml"]
 
 
-def test_a_stale_base_raises_conflict_and_leaves_the_ref(seeded: tuple[Store, str]) -> None:
+def test_a_stale_base_raises_conflict_and_leaves_the_ref(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     second = store.commit({"nodes/a.toml": b"x"}, message="a", author=ANN, base=first)
     with pytest.raises(Conflict) as caught:
@@ -68,7 +68,7 @@ def test_a_stale_base_raises_conflict_and_leaves_the_ref(seeded: tuple[Store, st
     assert store.head() == second
 
 
-def test_commits_on_other_branches_leave_the_main_branch(seeded: tuple[Store, str]) -> None:
+def test_commits_on_other_branches_leave_the_main_branch(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     with pytest.raises(Conflict):
         store.commit({"nodes/x.toml": b"x"}, message="x", author=ANN, base=first, branch="topic")
@@ -81,7 +81,7 @@ def test_commits_on_other_branches_leave_the_main_branch(seeded: tuple[Store, st
     assert store.history("new")[0].parents == ()
 
 
-def test_deletions_and_empty_folders_disappear(seeded: tuple[Store, str], git: Git) -> None:
+def test_deletions_and_empty_folders_disappear(seeded: tuple[GitStore, str], git: Git) -> None:
     store, first = seeded
     second = store.commit(
         {"nodes/fra-1.toml": None, "nodes/nyc-1.toml": None},
@@ -98,7 +98,7 @@ def test_deletions_and_empty_folders_disappear(seeded: tuple[Store, str], git: G
     assert store.head() == second
 
 
-def test_an_empty_change_set_returns_the_base_unless_allowed(seeded: tuple[Store, str]) -> None:
+def test_an_empty_change_set_returns_the_base_unless_allowed(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     assert store.commit({}, message="nothing", author=ANN, base=first) == first
     same = store.commit({"nodes/fra-1.toml": NODE_A}, message="same", author=ANN, base=first)
@@ -112,14 +112,14 @@ def test_an_empty_change_set_returns_the_base_unless_allowed(seeded: tuple[Store
 @pytest.mark.parametrize(
     "path", ["", "/etc/passwd", "a//b", "nodes/", "../x", "nodes/./x", "a\\b", ".git/config"]
 )
-def test_bad_paths_are_invalid_requests(seeded: tuple[Store, str], path: str) -> None:
+def test_bad_paths_are_invalid_requests(seeded: tuple[GitStore, str], path: str) -> None:
     store, first = seeded
     with pytest.raises(InvalidRequest):
         store.commit({path: b"x"}, message="bad", author=ANN, base=first)
     assert store.head() == first
 
 
-def test_files_and_folders_do_not_clash(seeded: tuple[Store, str]) -> None:
+def test_files_and_folders_do_not_clash(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     for changes in (
         {"nodes": b"x"},
@@ -133,7 +133,7 @@ def test_files_and_folders_do_not_clash(seeded: tuple[Store, str]) -> None:
 
 
 def test_unchanged_subtrees_keep_their_ids_and_modes_are_kept(
-    seeded: tuple[Store, str], git: Git
+    seeded: tuple[GitStore, str], git: Git
 ) -> None:
     store, _ = seeded
     gitdir = str(store.path)
@@ -155,7 +155,7 @@ def test_unchanged_subtrees_keep_their_ids_and_modes_are_kept(
     }
 
 
-def test_bad_messages_and_identities_are_refused(seeded: tuple[Store, str]) -> None:
+def test_bad_messages_and_identities_are_refused(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     with pytest.raises(InvalidRequest):
         store.commit({"a": b"x"}, message="  \n", author=ANN, base=first)
@@ -168,7 +168,7 @@ def test_bad_messages_and_identities_are_refused(seeded: tuple[Store, str]) -> N
     assert store.head() == first
 
 
-def test_concurrent_commits_on_the_same_base_exactly_one_wins(seeded: tuple[Store, str]) -> None:
+def test_concurrent_commits_on_the_same_base_exactly_one_wins(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     results: list[str] = []
     conflicts: list[Conflict] = []
@@ -194,10 +194,10 @@ def test_concurrent_commits_on_the_same_base_exactly_one_wins(seeded: tuple[Stor
 
 
 def test_two_store_objects_on_one_repository_cannot_overwrite_each_other(
-    seeded: tuple[Store, str],
+    seeded: tuple[GitStore, str],
 ) -> None:
     store, first = seeded
-    with Store.open(store.path) as other:
+    with GitStore.open(store.path) as other:
         mine = store.commit({"nodes/a.toml": b"a"}, message="a", author=ANN, base=first)
         with pytest.raises(Conflict):
             other.commit({"nodes/b.toml": b"b"}, message="b", author=ANN, base=first)
@@ -208,7 +208,7 @@ def test_two_store_objects_on_one_repository_cannot_overwrite_each_other(
 
 
 def test_a_one_file_commit_writes_one_blob_the_trees_on_its_path_and_the_commit(
-    seeded: tuple[Store, str],
+    seeded: tuple[GitStore, str],
 ) -> None:
     store, first = seeded
     wide = store.commit(
@@ -224,7 +224,7 @@ def test_a_one_file_commit_writes_one_blob_the_trees_on_its_path_and_the_commit(
     assert len(written) == 4  # blob, nodes/ tree, root tree, commit
 
 
-def test_deleting_every_file_commits_the_empty_tree(seeded: tuple[Store, str], git: Git) -> None:
+def test_deleting_every_file_commits_the_empty_tree(seeded: tuple[GitStore, str], git: Git) -> None:
     store, first = seeded
     empty = store.commit(
         {"networks/backbone.toml": None, "nodes/fra-1.toml": None, "nodes/nyc-1.toml": None},
@@ -238,7 +238,7 @@ def test_deleting_every_file_commits_the_empty_tree(seeded: tuple[Store, str], g
     assert [f.path for f in store.files(first_again)] == ["a.toml"]
 
 
-def test_parents_must_be_commits_of_this_repository(seeded: tuple[Store, str]) -> None:
+def test_parents_must_be_commits_of_this_repository(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     with pytest.raises(NotFound):
         store.commit({"a": b"a"}, message="m", author=ANN, base=first, parents=[first, "1" * 40])

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from drago.store import FileChange, Store
+from drago.store import FileChange, GitStore
 from tests.store.conftest import ANN, NETWORK, NODE_A, NODE_B
 
 
-def test_diff_lists_added_modified_and_deleted_files(seeded: tuple[Store, str]) -> None:
+def test_diff_lists_added_modified_and_deleted_files(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     second = store.commit(
         {"nodes/fra-1.toml": NODE_B, "nodes/nyc-1.toml": None, "keys/fra-1.toml": b"k"},
@@ -31,7 +31,7 @@ def test_diff_lists_added_modified_and_deleted_files(seeded: tuple[Store, str]) 
     ]
 
 
-def test_diff_from_nothing_lists_every_file(seeded: tuple[Store, str]) -> None:
+def test_diff_from_nothing_lists_every_file(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     changes = store.diff(None, first)
     assert [(c.path, c.status, c.old_blob) for c in changes] == [
@@ -43,7 +43,7 @@ def test_diff_from_nothing_lists_every_file(seeded: tuple[Store, str]) -> None:
 
 
 def test_a_file_replaced_by_a_folder_is_a_deletion_and_additions(
-    seeded: tuple[Store, str],
+    seeded: tuple[GitStore, str],
 ) -> None:
     store, first = seeded
     second = store.commit({"networks/backbone.toml": None}, message="m", author=ANN, base=first)
@@ -60,7 +60,7 @@ def test_a_file_replaced_by_a_folder_is_a_deletion_and_additions(
     ]
 
 
-def test_unified_diff_of_one_file(seeded: tuple[Store, str]) -> None:
+def test_unified_diff_of_one_file(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     second = store.commit(
         {"nodes/fra-1.toml": NODE_A.replace(b"10.20.0.1", b"10.20.0.9"), "nodes/x": b"no newline"},

@@ -3,12 +3,12 @@ from __future__ import annotations
 import pytest
 
 from drago.errors import Conflict, InvalidRequest, NotFound
-from drago.store import Store
+from drago.store import GitStore
 from tests.store.conftest import ANN, BOB, T0
 
 
 @pytest.fixture
-def line(seeded: tuple[Store, str]) -> tuple[Store, list[str]]:
+def line(seeded: tuple[GitStore, str]) -> tuple[GitStore, list[str]]:
     """Four commits: seed, change fra-1, add a network, delete nyc-1."""
     store, first = seeded
     second = store.commit({"nodes/fra-1.toml": b"changed\n"}, message="two", author=BOB, base=first)
@@ -17,7 +17,7 @@ def line(seeded: tuple[Store, str]) -> tuple[Store, list[str]]:
     return store, [first, second, third, fourth]
 
 
-def test_history_is_newest_first_with_limit_and_skip(line: tuple[Store, list[str]]) -> None:
+def test_history_is_newest_first_with_limit_and_skip(line: tuple[GitStore, list[str]]) -> None:
     store, ids = line
     assert [c.id for c in store.history()] == ids[::-1]
     assert [c.id for c in store.history(limit=2)] == [ids[3], ids[2]]
@@ -31,7 +31,7 @@ def test_history_is_newest_first_with_limit_and_skip(line: tuple[Store, list[str
         store.history(limit=-1)
 
 
-def test_history_of_a_path_or_folder(line: tuple[Store, list[str]]) -> None:
+def test_history_of_a_path_or_folder(line: tuple[GitStore, list[str]]) -> None:
     store, ids = line
     assert [c.id for c in store.history(path="nodes/fra-1.toml")] == [ids[1], ids[0]]
     assert [c.id for c in store.history(path="nodes/nyc-1.toml")] == [ids[3], ids[0]]
@@ -40,13 +40,13 @@ def test_history_of_a_path_or_folder(line: tuple[Store, list[str]]) -> None:
     assert store.history(path="keys/none.toml") == []
 
 
-def test_history_of_an_unborn_branch_is_empty(store: Store) -> None:
+def test_history_of_an_unborn_branch_is_empty(store: GitStore) -> None:
     assert store.history() == []
     with pytest.raises(NotFound):
         store.resolve("HEAD")
 
 
-def test_commit_info_lists_changed_paths(line: tuple[Store, list[str]]) -> None:
+def test_commit_info_lists_changed_paths(line: tuple[GitStore, list[str]]) -> None:
     store, ids = line
     assert store.commit_info(ids[0]).paths == (
         "networks/backbone.toml",
@@ -59,7 +59,7 @@ def test_commit_info_lists_changed_paths(line: tuple[Store, list[str]]) -> None:
     assert info.signature is None
 
 
-def test_resolve_forms(line: tuple[Store, list[str]]) -> None:
+def test_resolve_forms(line: tuple[GitStore, list[str]]) -> None:
     store, ids = line
     store.repo.refs[b"refs/tags/v1"] = ids[1].encode()
     assert store.resolve(ids[2]) == ids[2]
@@ -78,7 +78,7 @@ def test_resolve_forms(line: tuple[Store, list[str]]) -> None:
 
 
 @pytest.mark.parametrize("rev", ["nothing", "main~9", "HEAD^2", "0000000", "abc", "deadbeef"])
-def test_unknown_revisions_are_not_found(line: tuple[Store, list[str]], rev: str) -> None:
+def test_unknown_revisions_are_not_found(line: tuple[GitStore, list[str]], rev: str) -> None:
     store, _ = line
     with pytest.raises((NotFound, InvalidRequest)) as caught:
         store.resolve(rev)
@@ -89,20 +89,20 @@ def test_unknown_revisions_are_not_found(line: tuple[Store, list[str]], rev: str
     "rev",
     ["", "main~x", "main^^x", " main", "main:foo", "../config", "refs/../HEAD", "main@{1}"],
 )
-def test_malformed_revisions_are_refused(line: tuple[Store, list[str]], rev: str) -> None:
+def test_malformed_revisions_are_refused(line: tuple[GitStore, list[str]], rev: str) -> None:
     store, _ = line
     with pytest.raises((NotFound, InvalidRequest)):
         store.resolve(rev)
 
 
-def test_a_tree_sha_is_not_a_commit(line: tuple[Store, list[str]]) -> None:
+def test_a_tree_sha_is_not_a_commit(line: tuple[GitStore, list[str]]) -> None:
     store, ids = line
     tree = store.repo[ids[0].encode()].tree.decode()
     with pytest.raises(NotFound):
         store.resolve(tree)
 
 
-def test_ancestry_and_new_commits(line: tuple[Store, list[str]]) -> None:
+def test_ancestry_and_new_commits(line: tuple[GitStore, list[str]]) -> None:
     store, ids = line
     assert store.is_ancestor(ids[0], ids[3])
     assert store.is_ancestor(ids[3], ids[3])
@@ -124,7 +124,7 @@ def test_ancestry_and_new_commits(line: tuple[Store, list[str]]) -> None:
     assert not store.is_ancestor(fork, ids[3])
 
 
-def test_set_and_delete_branches_compare_and_swap(line: tuple[Store, list[str]]) -> None:
+def test_set_and_delete_branches_compare_and_swap(line: tuple[GitStore, list[str]]) -> None:
     store, ids = line
     store.set_branch("review", ids[1], old=None)
     with pytest.raises(Conflict):

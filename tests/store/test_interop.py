@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from drago.store import Store
+from drago.store import GitStore
 from tests.store.conftest import ANN, BOB, NODE_A, T0, Git
 
 
-def _clone(git: Git, store: Store) -> Path:
+def _clone(git: Git, store: GitStore) -> Path:
     clone = store.path.parent / "clone"
     git("clone", "-q", str(store.path), str(clone))
     return clone
@@ -27,7 +27,7 @@ def _git_commit(git: Git, clone: Path, path: str, content: str, message: str) ->
 
 @pytest.mark.parametrize("unpack_limit", ["100", "1"], ids=["loose", "packed"])
 def test_commits_pushed_with_git_are_read_by_an_open_store(
-    seeded: tuple[Store, str], git: Git, unpack_limit: str
+    seeded: tuple[GitStore, str], git: Git, unpack_limit: str
 ) -> None:
     store, first = seeded
     assert len(store.files("main")) == 3  # the store has read (and cached) the old state
@@ -59,14 +59,14 @@ def test_commits_pushed_with_git_are_read_by_an_open_store(
 
 
 def test_the_store_keeps_reading_after_git_gc_repacks_everything(
-    seeded: tuple[Store, str], git: Git
+    seeded: tuple[GitStore, str], git: Git
 ) -> None:
     store, first = seeded
     second = store.commit({"nodes/a.toml": b"a"}, message="a", author=ANN, base=first)
     git("--git-dir", str(store.path), "gc", "-q", "--prune=now")
     assert not any((store.path / "objects").glob("??/*"))
     assert (store.path / "packed-refs").exists()
-    with Store.open(store.path) as fresh:
+    with GitStore.open(store.path) as fresh:
         assert fresh.head() == second
         assert fresh.read_file(first, "nodes/fra-1.toml") == NODE_A
     clone = _clone(git, store)
@@ -81,7 +81,7 @@ def test_the_store_keeps_reading_after_git_gc_repacks_everything(
     assert git("--git-dir", str(store.path), "rev-parse", "main").strip() == third
 
 
-def test_merge_commits_made_with_git_are_walked(seeded: tuple[Store, str], git: Git) -> None:
+def test_merge_commits_made_with_git_are_walked(seeded: tuple[GitStore, str], git: Git) -> None:
     store, first = seeded
     clone = _clone(git, store)
     git("checkout", "-q", "-b", "side", cwd=clone)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 
-from drago.store import Identity, Store
+from drago.store import GitStore, Identity
 from drago.store.objects import LRUCache
 from tests.store.conftest import ANN
 
@@ -30,7 +30,7 @@ def test_identities_from_history_are_parsed_leniently() -> None:
     assert str(ANN) == "Ann Example <ann@example.net>"
 
 
-def test_reads_from_many_threads_while_commits_land(seeded: tuple[Store, str]) -> None:
+def test_reads_from_many_threads_while_commits_land(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     errors: list[BaseException] = []
     done = threading.Event()

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drago.errors import InvalidRequest, NotFound
-from drago.store import Store
+from drago.store import GitStore
 from tests.store.conftest import ANN
 
 _paths = st.sampled_from(
@@ -36,7 +36,7 @@ def _apply(model: dict[str, bytes], changes: dict[str, bytes | None]) -> dict[st
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_changes, min_size=1, max_size=5))
 def test_files_match_a_dict_model(steps: list[dict[str, bytes | None]]) -> None:
-    with tempfile.TemporaryDirectory() as tmp, Store.init(Path(tmp) / "r.git") as store:
+    with tempfile.TemporaryDirectory() as tmp, GitStore.init(Path(tmp) / "r.git") as store:
         model: dict[str, bytes] = {}
         head: str | None = None
         for changes in steps:

@@ -9,12 +9,12 @@ import pytest
 from dulwich.file import FileLocked
 from dulwich.objects import Blob
 
-from drago.store import Store
+from drago.store import GitStore
 from drago.store.recovery import remove_leftovers, stale_locks
 from tests.store.conftest import ANN, NODE_A, Git
 
 
-def plant_leftovers(store: Store, blob: Blob) -> list[Path]:
+def plant_leftovers(store: GitStore, blob: Blob) -> list[Path]:
     """What a SIGKILL leaves at the worst instants of a commit and of a pack write."""
     repo = store.path
     sha = blob.id.decode()
@@ -36,14 +36,16 @@ def plant_leftovers(store: Store, blob: Blob) -> list[Path]:
     return planted
 
 
-def test_a_stale_ref_lock_blocks_every_commit(seeded: tuple[Store, str]) -> None:
+def test_a_stale_ref_lock_blocks_every_commit(seeded: tuple[GitStore, str]) -> None:
     store, first = seeded
     (store.path / "refs" / "heads" / "main.lock").write_text("")
     with pytest.raises(FileLocked):
         store.commit({"nodes/a.toml": NODE_A + b"#\n"}, message="m", author=ANN, base=first)
 
 
-def test_remove_leftovers_clears_them_and_nothing_else(seeded: tuple[Store, str], git: Git) -> None:
+def test_remove_leftovers_clears_them_and_nothing_else(
+    seeded: tuple[GitStore, str], git: Git
+) -> None:
     store, first = seeded
     blob = Blob.from_string(NODE_A + b"# written again\n")
     planted = plant_leftovers(store, blob)
@@ -63,7 +65,7 @@ def test_remove_leftovers_clears_them_and_nothing_else(seeded: tuple[Store, str]
 
 
 def test_remove_leftovers_on_a_clean_repository_removes_nothing(
-    seeded: tuple[Store, str],
+    seeded: tuple[GitStore, str],
 ) -> None:
     store, _ = seeded
     assert remove_leftovers(store.path) == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from drago.errors import InvalidRequest, NotFound
-from drago.store import Store
+from drago.store import GitStore
 from drago.store.upstream import map_refspec
 from tests.store.conftest import Git
 
@@ -23,7 +23,7 @@ def _commit(git: Git, repo: Path, name: str) -> None:
 
 
 @pytest.fixture
-def clone(tmp_path: Path, git: Git) -> Iterator[tuple[Store, Path]]:
+def clone(tmp_path: Path, git: Git) -> Iterator[tuple[GitStore, Path]]:
     """A clone of an origin with main, a feature branch and tags, then local work:
     main two commits ahead of origin/main, a branch tracking origin/feature, one
     tracking a local branch, one without upstream, and a tag and branch of the same name."""
@@ -48,7 +48,7 @@ def clone(tmp_path: Path, git: Git) -> Iterator[tuple[Store, Path]]:
     git("tag", "same", "HEAD~3", cwd=repo)
     git("pack-refs", "--all", cwd=repo)  # packed refs as well as loose ones
     git("tag", "loose", "HEAD", cwd=repo)
-    with Store.open(repo) as store:
+    with GitStore.open(repo) as store:
         yield store, repo
 
 
@@ -68,12 +68,12 @@ REVISIONS = [
 
 
 @pytest.mark.parametrize("rev", REVISIONS)
-def test_resolves_like_git(clone: tuple[Store, Path], git: Git, rev: str) -> None:
+def test_resolves_like_git(clone: tuple[GitStore, Path], git: Git, rev: str) -> None:
     store, repo = clone
     assert store.resolve(rev) == _rev_parse(git, repo, rev)
 
 
-def test_full_and_short_shas_like_git(clone: tuple[Store, Path], git: Git) -> None:
+def test_full_and_short_shas_like_git(clone: tuple[GitStore, Path], git: Git) -> None:
     store, repo = clone
     sha = _rev_parse(git, repo, "origin/feature")
     for rev in (sha, sha[:7], sha[:12], sha[:7].upper(), f"{sha[:7]}~1"):
@@ -93,7 +93,7 @@ def test_full_and_short_shas_like_git(clone: tuple[Store, Path], git: Git) -> No
     ],
 )
 def test_fails_where_git_fails(
-    clone: tuple[Store, Path], git: Git, rev: str, error: type[Exception]
+    clone: tuple[GitStore, Path], git: Git, rev: str, error: type[Exception]
 ) -> None:
     store, repo = clone
     with pytest.raises(error):
@@ -103,10 +103,10 @@ def test_fails_where_git_fails(
         assert subprocess.run(verify, cwd=repo, env=git.env, capture_output=True).returncode != 0
 
 
-def test_detached_head_has_no_upstream(clone: tuple[Store, Path], git: Git) -> None:
+def test_detached_head_has_no_upstream(clone: tuple[GitStore, Path], git: Git) -> None:
     _, repo = clone
     git("switch", "-q", "--detach", "HEAD~1", cwd=repo)
-    with Store.open(repo) as detached:
+    with GitStore.open(repo) as detached:
         assert detached.resolve("HEAD") == _rev_parse(git, repo, "HEAD")
         with pytest.raises(InvalidRequest, match="HEAD does not point to a branch"):
             detached.resolve("@{u}")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from dulwich.objects import Commit
 
-from drago.store import Identity, Store
+from drago.store import GitStore, Identity
 from tests.store.conftest import ANN, Git
 
 
 def test_the_signature_lands_in_gpgsig_over_the_unsigned_payload(
-    seeded: tuple[Store, str],
+    seeded: tuple[GitStore, str],
 ) -> None:
     store, first = seeded
     payloads: list[bytes] = []
@@ -35,7 +35,7 @@ def test_the_signature_lands_in_gpgsig_over_the_unsigned_payload(
 
 
 def test_git_verifies_a_commit_signed_with_ssh_keygen(
-    seeded: tuple[Store, str], git: Git, tmp_path: Path
+    seeded: tuple[GitStore, str], git: Git, tmp_path: Path
 ) -> None:
     store, first = seeded
     key = tmp_path / "signer"

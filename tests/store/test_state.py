@@ -10,18 +10,18 @@ from drago.errors import ConfigError
 from drago.model.directory import read_directory
 from drago.model.state import MODE_SUBMODULE, MODE_SYMLINK
 from drago.model.validate import Validator
-from drago.store import Store
+from drago.store import GitStore
 from tests.store.conftest import ANN, Git
 
 
 @pytest.fixture
-def example(store: Store, example_repo: Path) -> tuple[Store, str]:
+def example(store: GitStore, example_repo: Path) -> tuple[GitStore, str]:
     files = {f.path: f.data for f in read_directory(example_repo)}
     return store, store.commit(files, message="Import the example", author=ANN, base=None)
 
 
 def test_state_equals_the_state_of_the_directory(
-    example: tuple[Store, str], example_repo: Path
+    example: tuple[GitStore, str], example_repo: Path
 ) -> None:
     store, head = example
     state = store.state("main")
@@ -35,7 +35,9 @@ def test_state_equals_the_state_of_the_directory(
     assert store.state(head) is state
 
 
-def test_a_change_that_keeps_the_tree_reuses_the_cached_state(example: tuple[Store, str]) -> None:
+def test_a_change_that_keeps_the_tree_reuses_the_cached_state(
+    example: tuple[GitStore, str],
+) -> None:
     store, head = example
     state = store.state(head)
     marker = store.commit({}, message="marker", author=ANN, base=head, allow_empty=True)
@@ -43,7 +45,7 @@ def test_a_change_that_keeps_the_tree_reuses_the_cached_state(example: tuple[Sto
 
 
 def test_an_invalid_revision_raises_config_error_naming_the_file(
-    example: tuple[Store, str],
+    example: tuple[GitStore, str],
 ) -> None:
     store, head = example
     broken = store.commit(
@@ -56,7 +58,7 @@ def test_an_invalid_revision_raises_config_error_naming_the_file(
 
 
 def test_symlinks_pushed_with_git_are_listed_with_their_mode_and_rejected(
-    example: tuple[Store, str], git: Git
+    example: tuple[GitStore, str], git: Git
 ) -> None:
     store, _ = example
     clone = store.path.parent / "clone"
@@ -73,7 +75,7 @@ def test_symlinks_pushed_with_git_are_listed_with_their_mode_and_rejected(
 
 
 def test_submodules_are_listed_without_content_and_rejected(
-    example: tuple[Store, str], git: Git
+    example: tuple[GitStore, str], git: Git
 ) -> None:
     store, head = example
     clone = store.path.parent / "clone"

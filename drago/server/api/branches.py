@@ -15,7 +15,7 @@ from drago.server.api.common import context
 from drago.server.api.models import PlanOut, ProblemOut
 from drago.server.api.plan_summary import NODE_QUERY, plan_limits
 from drago.server.endpoint import Principal, endpoint, parse_body
-from drago.server.git.review import merge, review
+from drago.server.review import merge, review
 
 
 class BranchOut(BaseModel):

@@ -38,17 +38,16 @@ from drago.server.api.models import (
     RevisionOut,
 )
 from drago.server.api.plan_summary import NODE_QUERY, plan_between, plan_limits
-from drago.server.api.signatures import signature_status, trusted_signers
+from drago.server.api.signatures import signature_status
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
-from drago.signing import TrustedSigners
 from drago.store import CommitInfo
 
 TAGS = ("revisions",)
 MAX_LIMIT = 1000
 
 
-def revision_out(ctx: ServerContext, info: CommitInfo, signers: TrustedSigners) -> RevisionOut:
+def revision_out(ctx: ServerContext, info: CommitInfo) -> RevisionOut:
     return RevisionOut(
         id=info.id,
         parents=list(info.parents),
@@ -57,7 +56,7 @@ def revision_out(ctx: ServerContext, info: CommitInfo, signers: TrustedSigners) 
         time=info.author_time,
         message=info.message,
         paths=list(info.paths or ()),
-        signature=signature_status(ctx, info, signers),
+        signature=signature_status(ctx, info),
     )
 
 
@@ -118,8 +117,7 @@ async def list_revisions(request: Request, principal: Principal | None) -> Respo
         if start is None:
             return []
         found = _history(ctx, start, paths, limit, 1 if before else 0)
-        signers = trusted_signers(ctx)
-        return [revision_out(ctx, info, signers) for info in found]
+        return [revision_out(ctx, info) for info in found]
 
     revisions = await in_thread(read)
     return json_response(RevisionList(revisions=revisions))
@@ -154,7 +152,7 @@ async def get_revision(request: Request, principal: Principal | None) -> Respons
             plan = plan_between(ctx, parent, ctx.store.state(info.id), limits, ctx.validator)
         except ConfigError as exc:
             problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
-        base = revision_out(ctx, info, trusted_signers(ctx))
+        base = revision_out(ctx, info)
         return RevisionDetail(**base.model_dump(), files=files, plan=plan, problems=problems)
 
     detail = await ctx.heavy.run("the revision", read)

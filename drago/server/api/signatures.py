@@ -10,31 +10,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from dulwich.objects import Commit
-
 from drago.errors import SignatureError
 from drago.server.context import ServerContext
-from drago.signing import ServerKey, TrustedSigners, verify_commit
 from drago.store import CommitInfo
 
 SignatureStatus = Literal["server", "verified", "unverified", "unsigned"]
 
 
-def trusted_signers(ctx: ServerContext) -> TrustedSigners:
-    key = ctx.server_key if isinstance(ctx.server_key, ServerKey) else None
-    return TrustedSigners.load(ctx.datadir.allowed_signers, key)
-
-
-def signature_status(
-    ctx: ServerContext, info: CommitInfo, signers: TrustedSigners
-) -> SignatureStatus:
+def signature_status(ctx: ServerContext, info: CommitInfo) -> SignatureStatus:
     if info.signature is None:
         return "unsigned"
-    commit = ctx.store.repo[info.id.encode("ascii")]
-    if not isinstance(commit, Commit):
-        return "unverified"
+    commit = ctx.store.signed_commit(info.id)
     try:
-        signer = verify_commit(commit.raw_without_sig(), info.signature, signers)
+        signer = ctx.trust.verify(commit.payload, commit.signature)
     except SignatureError:
         return "unverified"
     return "server" if signer.server else "verified"

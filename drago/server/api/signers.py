@@ -10,7 +10,6 @@ from starlette.routing import BaseRoute, Route
 from drago.server.api import PREFIX
 from drago.server.api.common import context
 from drago.server.endpoint import Principal, endpoint
-from drago.server.git.review import trusted_signers
 
 
 class SignerOut(BaseModel):
@@ -31,8 +30,7 @@ class SignerList(BaseModel):
 @endpoint("read", "List trusted signers and the server key", response=SignerList, tags=("git",))
 async def list_signers(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
-    signers = trusted_signers(ctx)
-    entries = signers.entries()
+    entries = ctx.trust.entries()
     body = SignerList(
         server_key=ctx.server_key.public_line() if ctx.server_key is not None else None,
         signers=[SignerOut.model_validate(s.as_dict()) for s in entries],

@@ -5,24 +5,22 @@ only moves forward, is never deleted, every commit the push brings to it
 carries a trusted SSH signature, and its new tip passes the validator. Other
 branches (review branches) take anything and are never live.
 
-The check reads objects through an :class:`ObjectReader` over the quarantine,
-so it sees the pushed objects before they enter the repository.
+The check reads objects through the store's view of the quarantine
+(:meth:`Store.view`), so it sees the pushed objects before they enter the
+repository, and checks signatures with the server's :class:`Trust`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from drago.errors import ConfigError, DragoError, NotFound, PushRejected
-from drago.model.state import SourceFile
+from drago.model.state import State
 from drago.model.validate import Validator
 from drago.server.git.refnames import branch_problem
-from drago.signing import Signer, TrustedSigners, verify_commit
-from drago.store.graph import CommitGraph
-from drago.store.objects import ObjectReader, tree_id
-from drago.store.trees import FileLister
+from drago.signing import AllowedSigner, Trust
+from drago.store.view import ObjectView
 
 HEADS = "refs/heads/"
 ZERO = "0" * 40
@@ -47,9 +45,11 @@ class Verdict:
 
     update: RefUpdate
     reason: str | None = None
-    signers: tuple[Signer, ...] = ()
+    signers: tuple[AllowedSigner, ...] = ()
     #: the new tip failed validation (as opposed to a signature or policy problem)
     invalid: bool = False
+    #: the validated state of the new tip of the live branch (it goes live with it)
+    state: State | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,42 +67,28 @@ def one_line(error: ConfigError) -> str:
     return f"{first} (and {more} more)" if more > 0 else first
 
 
-class History(Protocol):
-    """The repository's own commit graph (cached across pushes), e.g. the store."""
-
-    def has_commit(self, sha: str) -> bool: ...
-
-    def is_ancestor(self, ancestor: str, descendant: str) -> bool: ...
-
-
 class PushCheck:
     """Decides each ref update of one push.
 
-    With ``history`` (the repository's own, cached commit graph) the walk for
-    the live branch stops at the first commits of its existing history, so a
+    Whether a commit is in the live branch's history is asked of the
+    repository's own, cached commit graph (through the view), so the walk for
+    the live branch stops at the first commits of its existing history and a
     push costs what it brings, not the length of the history.
     """
 
     def __init__(
         self,
-        reader: ObjectReader,
-        signers: TrustedSigners,
+        objects: ObjectView,
+        trust: Trust,
         *,
         live_branch: str,
-        known_blob: Callable[[str], bytes] | None = None,
-        history: History | None = None,
         validator: Validator | None = None,
     ) -> None:
-        """``known_blob`` reads blobs the repository already has (cached by the store);
-        blobs it does not know (NotFound) are read from ``reader``. ``validator``:
-        the server's (a pushed head usually goes live next), else one of its own."""
+        """``validator``: the server's (a pushed head usually goes live next), else one
+        of its own."""
         self._validator = validator if validator is not None else Validator()
-        self._reader = reader
-        self._known_blob = known_blob
-        self._history = history
-        self._graph = CommitGraph(reader)
-        self._lister = FileLister(reader)
-        self._signers = signers
+        self._objects = objects
+        self._trust = trust
         self._live = live_branch
 
     def check_all(self, updates: Sequence[RefUpdate]) -> list[Verdict]:
@@ -110,12 +96,12 @@ class PushCheck:
 
     def check(self, update: RefUpdate) -> Verdict:
         try:
-            signers = self._check(update)
+            signers, state = self._check(update)
         except PushRejected as exc:
             return Verdict(update, exc.message, invalid=exc.details == "invalid")
-        return Verdict(update, None, signers)
+        return Verdict(update, None, signers, state=state)
 
-    def _check(self, update: RefUpdate) -> tuple[Signer, ...]:
+    def _check(self, update: RefUpdate) -> tuple[tuple[AllowedSigner, ...], State | None]:
         branch = update.branch
         if branch is None:
             raise PushRejected(f"only branches (refs/heads/*) can be pushed, not {update.ref}")
@@ -125,23 +111,15 @@ class PushCheck:
         if update.new is None:
             if branch == self._live:
                 raise PushRejected(f"the live branch {branch} cannot be deleted")
-            return ()
+            return (), None
         try:
-            if self._reader.kind(update.new) != b"commit":
+            if self._objects.kind(update.new) != b"commit":
                 raise PushRejected(f"{short(update.new)} is not a commit")
         except NotFound:
             raise PushRejected(f"{short(update.new)} is missing from the push") from None
         if branch != self._live:
-            return ()
+            return (), None
         return self._check_live(update.new, update.old)
-
-    def _in_history(self, sha: str, old: str) -> bool:
-        """Whether ``sha`` is ``old`` or one of its ancestors."""
-        if sha == old:
-            return True
-        if self._history is not None:
-            return self._history.has_commit(sha) and self._history.is_ancestor(sha, old)
-        return self._graph.is_ancestor(sha, old)
 
     def new_commits(self, new: str, old: str | None) -> tuple[list[str], bool]:
         """Commits reachable from ``new`` but not from ``old``, parents first, and
@@ -151,11 +129,11 @@ class PushCheck:
         stack, seen = [new], {new}
         while stack:
             sha = stack.pop()
-            if old is not None and self._in_history(sha, old):
+            if old is not None and self._objects.in_history(sha, old):
                 reached = reached or sha == old
                 continue
             found.add(sha)
-            for parent in self._graph.parents(sha):
+            for parent in self._objects.parents(sha):
                 if parent not in seen:
                     seen.add(parent)
                     stack.append(parent)
@@ -176,11 +154,11 @@ class PushCheck:
                     continue
                 stack.append((sha, True))
                 stack.extend(
-                    (p, False) for p in self._graph.parents(sha) if p in commits and p not in done
+                    (p, False) for p in self._objects.parents(sha) if p in commits and p not in done
                 )
         return ordered
 
-    def _check_live(self, new: str, old: str | None) -> tuple[Signer, ...]:
+    def _check_live(self, new: str, old: str | None) -> tuple[tuple[AllowedSigner, ...], State]:
         # Only the live branch's own history is trusted: a commit that reached the
         # server through a review branch is checked like any other new commit.
         commits, fast_forward = self.new_commits(new, old)
@@ -191,32 +169,15 @@ class PushCheck:
             )
         signers = []
         for sha in commits:
-            commit = self._reader.commit(sha)
+            commit = self._objects.signed_commit(sha)
             try:
-                signers.append(
-                    verify_commit(commit.raw_without_sig(), commit.gpgsig, self._signers)
-                )
+                signers.append(self._trust.verify(commit.payload, commit.signature))
             except DragoError as exc:
                 raise PushRejected(f"commit {short(sha)}: {exc.message}") from None
         try:
-            self._validator.validate_files(self.files(new))
+            state = self._validator.validate_files(self._objects.files(new))
         except ConfigError as exc:
             raise PushRejected(
                 f"commit {short(new)}: invalid: {one_line(exc)}", details="invalid"
             ) from None
-        return tuple(signers)
-
-    def _blob(self, sha: str) -> bytes:
-        if self._known_blob is not None:
-            try:
-                return self._known_blob(sha)
-            except NotFound:
-                pass
-        return self._reader.blob(sha)
-
-    def files(self, commit: str) -> list[SourceFile]:
-        files = []
-        for path, entry in self._lister.files(tree_id(self._reader.commit(commit))):
-            data = b"" if entry.is_submodule else self._blob(entry.sha)
-            files.append(SourceFile(path=path, data=data, mode=entry.mode, blob_id=entry.sha))
-        return files
+        return tuple(signers), state

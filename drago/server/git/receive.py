@@ -27,14 +27,14 @@ from dulwich.protocol import Protocol
 from dulwich.refs import Ref
 from dulwich.server import Backend, ReceivePackHandler
 
-from drago.errors import Conflict, DragoError, InvalidRequest, NotFound
+from drago.errors import Conflict, DragoError, NotFound
+from drago.model.state import State
 from drago.model.validate import Validator
 from drago.server.git.check import PushCheck, RefUpdate, Verdict
 from drago.server.git.packsize import PackSizeGuard
 from drago.server.git.quarantine import Quarantine
-from drago.signing import TrustedSigners
+from drago.signing import Trust
 from drago.store import Store
-from drago.store.objects import ObjectReader
 
 log = logging.getLogger("drago.server.git")
 
@@ -46,7 +46,7 @@ class PushPolicy:
     """What a receive-pack needs besides the protocol: the store and the rules."""
 
     store: Store
-    signers: TrustedSigners
+    trust: Trust
     live_branch: str
     max_input: int
     #: Largest object a push may bring, and most bytes all of them may inflate to.
@@ -54,25 +54,11 @@ class PushPolicy:
     max_inflated: int
     #: Ref updates that were applied, for the caller to act on after the response.
     applied: list[RefUpdate] = field(default_factory=list)
+    #: The live branch's new revision and its validated state, when the push moved it.
+    live: tuple[str, State] | None = None
     #: Verdicts of refused ref updates (for metrics).
     refused: list[Verdict] = field(default_factory=list)
     validator: Validator = field(default_factory=Validator)
-
-
-class StoreHistory:
-    """The store's commit graph, whose generation numbers stay cached between pushes."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def has_commit(self, sha: str) -> bool:
-        try:
-            return self._store.resolve(sha) == sha
-        except (NotFound, InvalidRequest):
-            return False
-
-    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        return self._store.is_ancestor(ancestor, descendant)
 
 
 def _update(old: bytes, new: bytes, ref: bytes) -> RefUpdate:
@@ -140,11 +126,9 @@ class CheckedReceivePackHandler(ReceivePackHandler):
     def _decide(self, quarantine: Quarantine, updates: list[RefUpdate]) -> list[str]:
         policy = self.policy
         check = PushCheck(
-            ObjectReader(quarantine.store),
-            policy.signers,
+            policy.store.view(quarantine.store),
+            policy.trust,
             live_branch=policy.live_branch,
-            known_blob=policy.store.read_blob,
-            history=StoreHistory(policy.store),
             validator=policy.validator,
         )
         verdicts = check.check_all(updates)
@@ -186,6 +170,9 @@ class CheckedReceivePackHandler(ReceivePackHandler):
                 ]
             moved.append(update)
         self.policy.applied.extend(moved)
+        for verdict in verdicts:
+            if verdict.state is not None and verdict.update.new is not None:
+                self.policy.live = (verdict.update.new, verdict.state)
         for update in moved:
             log.info("push: %s %s -> %s", update.ref, update.old, update.new)
         return ["ok"] * len(verdicts)

@@ -26,7 +26,6 @@ from drago.server.errors import drago_error_response
 from drago.server.git.auth import SERVICES, Service, authorize_git
 from drago.server.git.receive import CheckedReceivePackHandler, PushPolicy
 from drago.server.git.streams import ThreadedResponse, ThreadReader, ThreadWriter
-from drago.signing import TrustedSigners
 
 PREFIX = "/repo.git"
 
@@ -43,7 +42,7 @@ def _error(exc: DragoError) -> Response:
 def _policy(ctx: ServerContext) -> PushPolicy:
     return PushPolicy(
         store=ctx.store,
-        signers=TrustedSigners.load(ctx.datadir.allowed_signers, ctx.server_key),
+        trust=ctx.trust,
         live_branch=ctx.branch,
         max_input=ctx.settings.max_push,
         max_object=ctx.settings.max_push_object,
@@ -125,8 +124,9 @@ async def _service(request: Request, service: Service) -> Response:
         for verdict in policy.refused:
             if verdict.invalid:
                 ctx.metrics.validation_failures.labels(source="push").inc()
-        if any(u.branch == ctx.branch for u in policy.applied):
-            await ctx.live.refresh()
+        if policy.live is not None:
+            await ctx.live.advance(*policy.live)
+            await ctx.live.settled()  # the push answers once its revision is served
 
     return ThreadedResponse(
         _run(ctx, _factory(service, policy), reader, None),

@@ -8,19 +8,16 @@ import pytest
 
 from drago.model.directory import read_directory
 from drago.server.git.check import PushCheck, RefUpdate
-from drago.server.git.receive import StoreHistory
-from drago.signing import ServerKey, TrustedSigners
-from drago.store import Identity, Store
-from drago.store.objects import ObjectReader
+from drago.signing import ServerKey, Trust, TrustedSigners
+from drago.store import GitStore, Identity
 
 AUTHOR = Identity("Anna", "anna@example.com")
 FRA = "nodes/fra-1.toml"
 
 
 class Repo:
-    def __init__(self, path: Path, example: Path, *, with_history: bool) -> None:
-        self.store = Store.init(path)
-        self.with_history = with_history
+    def __init__(self, path: Path, example: Path) -> None:
+        self.store = GitStore.init(path)
         self.key = ServerKey.generate(principal="srv@example.com")
         files = read_directory(example)
         self.base = self.commit({f.path: f.data for f in files}, base=None)
@@ -46,19 +43,20 @@ class Repo:
         return sha
 
     def check(self, ref: str, old: str | None, new: str | None) -> str | None:
-        signers = TrustedSigners(None, self.key)
-        check = PushCheck(
-            ObjectReader(self.store.repo.object_store),
-            signers,
+        return self.push_check().check(RefUpdate(ref, old, new)).reason
+
+    def push_check(self) -> PushCheck:
+        """The check over a view of the repository's own objects (as of a quarantine)."""
+        return PushCheck(
+            self.store.view(self.store.repo.object_store),
+            Trust(TrustedSigners(None, self.key)),
             live_branch="main",
-            history=StoreHistory(self.store) if self.with_history else None,
         )
-        return check.check(RefUpdate(ref, old, new)).reason
 
 
-@pytest.fixture(params=[True, False], ids=["store-history", "push-graph"])
-def repo(tmp_path: Path, example_repo: Path, request: pytest.FixtureRequest) -> Repo:
-    return Repo(tmp_path / "repo.git", example_repo, with_history=request.param)
+@pytest.fixture
+def repo(tmp_path: Path, example_repo: Path) -> Repo:
+    return Repo(tmp_path / "repo.git", example_repo)
 
 
 def edited(repo: Repo, text: bytes = b"\n# edit\n") -> dict[str, bytes | None]:
@@ -113,12 +111,7 @@ def test_rewrites_deletion_and_odd_refs(repo: Repo) -> None:
 def test_new_commits_are_parents_first_and_stop_at_the_live_history(repo: Repo) -> None:
     first = repo.commit(edited(repo), base=repo.base, sign=False)
     second = repo.commit(edited(repo, b"\n# two\n"), base=first, sign=False)
-    check = PushCheck(
-        ObjectReader(repo.store.repo.object_store),
-        TrustedSigners(None, repo.key),
-        live_branch="main",
-        history=StoreHistory(repo.store) if repo.with_history else None,
-    )
+    check = repo.push_check()
     assert check.new_commits(second, repo.base) == ([first, second], True)
     assert check.new_commits(second, first) == ([second], True)
     assert check.new_commits(first, second) == ([], False)

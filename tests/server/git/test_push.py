@@ -56,6 +56,7 @@ def test_signed_push_is_accepted_and_live(
     sha = head(alice, work)
     assert git_server.ctx.store.head("main") == sha
     assert git_server.ctx.live.revision == sha
+    assert git_server.ctx.live.rendered_revision == sha  # the push answers once it is served
     assert no_quarantine_left(git_server)
 
 

@@ -10,8 +10,7 @@ import pytest
 
 from drago.errors import Conflict
 from drago.server.endpoint import Principal, Role
-from drago.server.git import transport
-from drago.signing import PublicKey, Signer, TrustedSigners
+from drago.signing import AllowedSigner, PublicKey, Trust, TrustedSigners
 from drago.store import Identity
 from tests.server.git.conftest import GitServer
 from tests.server.git.gitenv import GitUser
@@ -31,7 +30,7 @@ def test_push_loses_to_an_api_commit_made_while_it_is_checked(
 
         def find(
             self, key: PublicKey, *, namespace: str = "git", when: datetime | None = None
-        ) -> Signer | None:
+        ) -> AllowedSigner | None:
             if not api_commits:
                 base = store.head("main")
                 api_commits.append(
@@ -44,7 +43,9 @@ def test_push_loses_to_an_api_commit_made_while_it_is_checked(
                 )
             return super().find(key, namespace=namespace, when=when)
 
-    monkeypatch.setattr(transport, "TrustedSigners", RacingSigners)
+    ctx = git_server.ctx
+    racing = RacingSigners.load(ctx.datadir.allowed_signers, ctx.server_key)
+    monkeypatch.setattr(ctx, "trust", Trust(racing))
     work = tmp_path / "work"
     alice.git("clone", "-q", git_server.url(git_server.admin), str(work))
     target = work / "nodes" / "fra-1.toml"

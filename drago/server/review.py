@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import anyio.to_thread
-from dulwich.objects import Commit
 
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
 from drago.model.state import State
@@ -32,14 +31,10 @@ from drago.render.configdiff import Limits, Plan, plan_configs
 from drago.render.renderer import Renderer
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal
-from drago.signing import Signer, TrustedSigners, verify_commit
+from drago.signing import AllowedSigner, Trust
 from drago.store import CommitInfo, Store
 
 MergeMode = Literal["fast-forward", "squash"]
-
-
-def trusted_signers(ctx: ServerContext) -> TrustedSigners:
-    return TrustedSigners.load(ctx.datadir.allowed_signers, ctx.server_key)
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ class BranchCommit:
     """A commit the branch would bring to the live branch, with its signature status."""
 
     info: CommitInfo
-    signer: Signer | None
+    signer: AllowedSigner | None
     problem: str | None
 
     def as_dict(self) -> dict[str, object]:
@@ -74,6 +69,7 @@ class Review:
     plan: Plan | None = None
     conflict: str | None = None  # why the branch's changes do not apply to the live branch
     changes: Changes | None = None  # what a squash merge commits onto ``base``
+    state: State | None = None  # the validated result of the merge
 
     @property
     def valid(self) -> bool:
@@ -113,14 +109,13 @@ def branch_head(store: Store, branch: str, live: str) -> str:
 
 
 def branch_commits(
-    store: Store, head: str, base: str | None, signers: TrustedSigners
+    store: Store, head: str, base: str | None, trust: Trust
 ) -> tuple[BranchCommit, ...]:
     found = []
     for sha in store.new_commits(head, exclude=[base] if base else []):
-        commit = store.repo[sha.encode("ascii")]
-        assert isinstance(commit, Commit)
+        commit = store.signed_commit(sha)
         try:
-            signer: Signer | None = verify_commit(commit.raw_without_sig(), commit.gpgsig, signers)
+            signer: AllowedSigner | None = trust.verify(commit.payload, commit.signature)
             problem = None
         except DragoError as exc:
             signer, problem = None, exc.message
@@ -156,7 +151,7 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) 
     store = ctx.store
     head = branch_head(store, branch, ctx.branch)
     base = store.head(ctx.branch)
-    commits = branch_commits(store, head, base, trusted_signers(ctx))
+    commits = branch_commits(store, head, base, ctx.trust)
     up_to_date = base is None or store.is_ancestor(base, head)
     # A review branch is anyone's push: keep nothing of its squash in the server's caches.
     validator = ctx.validator.dry()
@@ -166,7 +161,9 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) 
         return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
     except Conflict as exc:
         return Review(branch, head, base, commits, up_to_date, conflict=exc.message)
-    found = Review(branch, head, base, commits, up_to_date, changes=result.changes)
+    found = Review(
+        branch, head, base, commits, up_to_date, changes=result.changes, state=result.state
+    )
     if plan is None:
         return found
     new = Renderer(validator=validator).render(result.state, head if up_to_date else None)
@@ -244,8 +241,9 @@ async def merge(
         raise InvalidRequest(f"{branch} brings no commits to {ctx.branch}: nothing to merge")
     ids = tuple(c.info.id for c in found.commits)
     if found.merge_mode == "fast-forward":
+        assert found.state is not None  # a valid review has it
         await anyio.to_thread.run_sync(_fast_forward, ctx, found)
-        await ctx.live.refresh()
+        await ctx.live.advance(found.head, found.state)
         return Merged("fast-forward", found.head, ids)
     assert found.changes is not None  # a valid review has them
     revision = await ctx.commit(
