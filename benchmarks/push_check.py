@@ -78,8 +78,12 @@ def run(nodes: int, files: int, repeat: int) -> tuple[list[float], list[float]]:
                 old = ctx.store.head("main")
                 # The pushed objects are in the repository (a review branch): a view
                 # of its object store reads them as a quarantine would.
+                # With the server's validator, as receive-pack checks a push.
                 check = PushCheck(
-                    ctx.store.view(ctx.store.repo.object_store), ctx.trust, live_branch="main"
+                    ctx.store.view(ctx.store.repo.object_store),
+                    ctx.trust,
+                    live_branch="main",
+                    validator=ctx.validator,
                 )
                 start = time.perf_counter()
                 verdict = check.check(RefUpdate("refs/heads/main", old, new))
