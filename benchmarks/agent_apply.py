@@ -161,9 +161,10 @@ def measure(ifname: str, peers: int, rounds: int) -> None:
                 changes = reconciler.plan(config).changes
                 device_only = [c for c in changes if type(c).__name__ in device_kinds]
                 start = time.perf_counter()
-                errors = apply_changes(device_only, backend, links, lambda n: own.private_key)
+                applied = apply_changes(device_only, backend, links, lambda n: own.private_key)
                 uapi.append(time.perf_counter() - start)
-                assert not errors and len(backend.read(ifname).peers) == peers
+                assert not applied.errors and not applied.refused, applied
+                assert len(backend.read(ifname).peers) == peers
 
                 device.start()
                 start = time.perf_counter()
