@@ -44,7 +44,7 @@ def test_gzip_body_is_never_inflated_far_past_the_limit() -> None:
     assert len(bomb) < MIB  # one chunk of the request
 
     async def main() -> None:
-        reader = ThreadReader(chunks(bomb), gzip=True, limit=MIB)
+        reader = ThreadReader(chunks(bomb), gzip=True, limit=MIB, timeout=10)
         with pytest.raises(PayloadTooLarge):
             await anyio.to_thread.run_sync(read_all, reader)
 
@@ -63,7 +63,7 @@ def test_gzip_body_up_to_the_limit_is_read_whole() -> None:
 
     async def main() -> bytes:
         halves = packed[: len(packed) // 2], packed[len(packed) // 2 :]
-        reader = ThreadReader(chunks(*halves), gzip=True, limit=len(data))
+        reader = ThreadReader(chunks(*halves), gzip=True, limit=len(data), timeout=10)
         return await anyio.to_thread.run_sync(read_all, reader)
 
     assert anyio.run(main) == data
