@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import time
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
@@ -12,9 +13,17 @@ import anyio
 import anyio.to_thread
 import httpx
 import pytest
+from starlette.types import Message
 
 from drago.errors import PayloadTooLarge
-from drago.server.git.streams import MALFORMED, ThreadReader
+from drago.server.git.streams import (
+    BATCH,
+    MALFORMED,
+    ThreadedResponse,
+    ThreadReader,
+    ThreadWriter,
+)
+from drago.server.git.turns import GitTurns
 from tests.server.git.conftest import GitServer
 
 MIB = 1 << 20
@@ -120,3 +129,38 @@ def test_gzip_bomb_push_is_refused_as_too_large(git_server: GitServer) -> None:
     )
     assert response.status_code == 413, response.text
     assert response.json()["error"]["details"] == {"limit_bytes": git_server.ctx.settings.max_push}
+
+
+def test_a_client_that_takes_no_answer_is_dropped_and_its_thread_freed() -> None:
+    turns = GitTurns(1, wait=0)
+    written: list[int] = []
+
+    def work(writer: ThreadWriter) -> None:
+        for _ in range(64):  # 4 MiB: more than the batches the stream holds
+            writer.write(bytes(BATCH))
+            written.append(BATCH)
+
+    messages: list[Message] = []
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+        if message["type"] == "http.response.body":
+            await anyio.sleep_forever()  # the client reads nothing more
+
+    async def receive() -> Message:
+        await anyio.sleep_forever()
+        raise AssertionError
+
+    async def main() -> None:
+        response = ThreadedResponse(
+            work, media_type="application/x-git-upload-pack-result", turns=turns, timeout=0.3
+        )
+        with anyio.fail_after(5):
+            await response({"type": "http"}, receive, send)
+
+    started = time.monotonic()
+    anyio.run(main)
+    assert time.monotonic() - started < 3
+    assert turns.busy == 0
+    assert sum(written) < 64 * BATCH  # the work ended early, its thread freed
+    assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
