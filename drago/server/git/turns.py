@@ -41,10 +41,14 @@ class GitTurns:
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """Hold a turn, waiting at most ``wait`` seconds; Busy when none came."""
-        held = False
-        with anyio.move_on_after(self.wait):
-            await self._turns.acquire()
-            held = True
+        held = True
+        try:
+            self._turns.acquire_nowait()
+        except anyio.WouldBlock:
+            held = False
+            with anyio.move_on_after(self.wait):
+                await self._turns.acquire()
+                held = True
         if not held:
             raise Busy(
                 f"the server is busy: {self.concurrency} git requests are running"

@@ -49,3 +49,22 @@ async def test_git_work_runs_in_its_own_threads_and_waits_briefly_for_a_turn() -
     assert turns.busy == 0
     async with turns.turn():  # turns are given back
         assert await turns.run(lambda: 7) == 7
+
+
+async def test_a_free_turn_is_taken_even_without_waiting() -> None:
+    turns = GitTurns(1, wait=0)
+    refused: list[Busy] = []
+
+    async def another() -> None:
+        try:
+            async with turns.turn():
+                pass
+        except Busy as exc:
+            refused.append(exc)
+
+    async with turns.turn():
+        assert turns.busy == 1
+        async with anyio.create_task_group() as group:
+            group.start_soon(another)
+    assert len(refused) == 1
+    assert turns.busy == 0
