@@ -219,8 +219,9 @@ class ThreadedResponse(Response):
                 await send_in_time(self._start(error.status_code, error.raw_headers))
                 await send_in_time({"type": "http.response.body", "body": error.body})
                 return
-            if self.after is not None:
-                await self.after()
+            finally:
+                if self.after is not None:
+                    await self.after()  # also for a dropped client: a push went through
             await send_in_time({"type": "http.response.body", "body": b"", "more_body": False})
         except Stalled:
             # The answer cannot be ended cleanly: the server closes the connection.

@@ -141,6 +141,7 @@ def test_a_client_that_takes_no_answer_is_dropped_and_its_thread_freed() -> None
             written.append(BATCH)
 
     messages: list[Message] = []
+    afterwards: list[int] = []
 
     async def send(message: Message) -> None:
         messages.append(message)
@@ -152,8 +153,15 @@ def test_a_client_that_takes_no_answer_is_dropped_and_its_thread_freed() -> None
         raise AssertionError
 
     async def main() -> None:
+        async def after() -> None:
+            afterwards.append(turns.busy)
+
         response = ThreadedResponse(
-            work, media_type="application/x-git-upload-pack-result", turns=turns, timeout=0.3
+            work,
+            media_type="application/x-git-receive-pack-result",
+            turns=turns,
+            timeout=0.3,
+            after=after,
         )
         with anyio.fail_after(5):
             await response({"type": "http"}, receive, send)
@@ -165,3 +173,4 @@ def test_a_client_that_takes_no_answer_is_dropped_and_its_thread_freed() -> None
     assert 0 < sum(written) < 64 * BATCH  # the work ended early, its thread freed
     assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
     assert messages[0]["status"] == 200
+    assert afterwards == [0]  # what a push did still takes effect, after the turn ended
