@@ -96,6 +96,12 @@ class PayloadTooLarge(DragoError):
     code = "payload_too_large"
 
 
+class RequestTimeout(DragoError):
+    """The client stopped sending its request body for longer than the server waits."""
+
+    code = "request_timeout"
+
+
 class Busy(DragoError):
     """The server runs as many expensive requests as it allows; retry later."""
 

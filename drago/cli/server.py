@@ -47,6 +47,12 @@ def register(sub: Any) -> None:
     parser.add_argument("--max-wait", type=float, help="longest long-poll in seconds (60)")
     parser.add_argument("--max-body", type=int, help="largest API request body in bytes")
     parser.add_argument("--max-push", type=int, help="largest git push body in bytes")
+    parser.add_argument("--max-fetch", type=int, help="largest git clone/fetch body in bytes")
+    parser.add_argument("--git-concurrency", type=int, help="git requests served at once (8)")
+    parser.add_argument("--git-wait", type=float, help="wait for a git turn, then 503 (10 s)")
+    parser.add_argument(
+        "--git-io-timeout", type=float, help="drop a git client stalled this long (30 s)"
+    )
     parser.add_argument("--tls-cert", type=Path, help="TLS certificate (PEM)")
     parser.add_argument("--tls-key", type=Path, help="TLS private key (PEM)")
     parser.add_argument("--public-url", help="URL to print for people (behind a proxy)")
@@ -56,7 +62,8 @@ def register(sub: Any) -> None:
 
 
 FLAG_NAMES = (
-    "data", "listen", "init_from", "branch", "max_wait", "max_body", "max_push",
+    "data", "listen", "init_from", "branch", "max_wait", "max_body", "max_push", "max_fetch",
+    "git_concurrency", "git_wait", "git_io_timeout",
     "tls_cert", "tls_key", "public_url", "log_format", "shutdown_timeout",
 )  # fmt: skip
 

@@ -45,22 +45,31 @@ GIT_PREFIX = "/repo.git"
 
 
 class BodyLimitMiddleware:
-    """413 for request bodies over the limit (declared or streamed); git pushes get their own."""
+    """413 for request bodies over the limit (declared or streamed); git pushes and
+    git fetches (clone, fetch) get their own."""
 
-    def __init__(self, app: ASGIApp, *, limit: int, push_limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, push_limit: int, fetch_limit: int) -> None:
         self.app = app
         self.limit = limit
         self.push_limit = push_limit
+        self.fetch_limit = fetch_limit
+
+    def _limit(self, path: str) -> tuple[int, str]:
+        if path == GIT_PREFIX + "/git-upload-pack":
+            return self.fetch_limit, "max_fetch"
+        if path.startswith(GIT_PREFIX + "/"):
+            return self.push_limit, "max_push"
+        return self.limit, "max_body"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        limit = self.push_limit if path.startswith(GIT_PREFIX + "/") else self.limit
+        limit, setting = self._limit(path)
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                response = drago_error_response(too_large(limit))
+                response = drago_error_response(too_large(limit, setting))
                 await response(scope, receive, send)
                 return
         received = 0
@@ -71,7 +80,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise too_large(limit)
+                    raise too_large(limit, setting)
             return message
 
         await self.app(scope, limited_receive, send)
@@ -104,9 +113,9 @@ class NoSniffMiddleware:
         await self.app(scope, receive, send_nosniff)
 
 
-def too_large(limit: int) -> PayloadTooLarge:
+def too_large(limit: int, setting: str) -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"request body larger than {limit} bytes", details={"limit_bytes": limit}
+        f"request body larger than {limit} bytes ({setting})", details={"limit_bytes": limit}
     )
 
 
@@ -131,13 +140,20 @@ def create_app(ctx: ServerContext) -> Starlette:
         middleware=[
             Middleware(RequestLogMiddleware, style=settings.log_format, metrics=ctx.metrics),
             Middleware(NoSniffMiddleware),
-            Middleware(BodyLimitMiddleware, limit=settings.max_body, push_limit=settings.max_push),
+            Middleware(
+                BodyLimitMiddleware,
+                limit=settings.max_body,
+                push_limit=settings.max_push,
+                fetch_limit=settings.max_fetch,
+            ),
         ],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
     app.state.ctx = ctx
     app.state.recheck = TokenRecheck(ctx.tokens)  # held long-polls re-check their tokens
+    # git work gets threads of its own, never the pool token checks and commits need
+    app.state.git_turns = git.GitTurns(settings.git_concurrency, settings.git_wait)
     return app
 
 

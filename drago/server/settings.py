@@ -35,6 +35,9 @@ class Settings(BaseModel):
     max_wait: float = Field(60.0, gt=0, description="upper bound of ?wait= for long-polls (s)")
     max_body: int = Field(1 << 20, gt=0, description="largest accepted API request body (bytes)")
     max_push: int = Field(256 << 20, gt=0, description="largest accepted git push body (bytes)")
+    max_fetch: int = Field(
+        4 << 20, gt=0, description="largest accepted clone/fetch request body (bytes)"
+    )
     max_push_object: int = Field(
         1 << 20, gt=0, description="largest object a push may bring, inflated (bytes)"
     )
@@ -51,6 +54,15 @@ class Settings(BaseModel):
     )
     heavy_queue: int = Field(
         8, ge=0, description="expensive requests that may wait for a turn; beyond: 503"
+    )
+    git_concurrency: int = Field(
+        8, gt=0, description="git requests (clone, fetch, push) served at once, each a thread"
+    )
+    git_wait: float = Field(
+        10.0, ge=0, description="how long a git request waits for a turn; then 503 (s)"
+    )
+    git_io_timeout: float = Field(
+        30.0, gt=0, description="longest wait for a git client to send or take data (s)"
     )
     tls_cert: Path | None = Field(None, description="TLS certificate (PEM); needs tls_key")
     tls_key: Path | None = Field(None, description="TLS private key (PEM)")

@@ -13,6 +13,7 @@ import anyio.to_thread
 from drago.server.context import ServerContext
 from drago.server.git.quarantine import sweep
 from drago.server.git.transport import routes
+from drago.server.git.turns import GitTurns
 from drago.server.git.watcher import RefWatcher
 
 log = logging.getLogger("drago.server.git")
@@ -36,4 +37,4 @@ def install_watcher(ctx: ServerContext) -> RefWatcher:
     return watcher
 
 
-__all__ = ["RefWatcher", "install_watcher", "routes"]
+__all__ = ["GitTurns", "RefWatcher", "install_watcher", "routes"]

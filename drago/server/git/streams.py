@@ -4,9 +4,14 @@
 when ``Content-Encoding: gzip``, counted against a limit after inflating, and
 never inflated more than one byte past it); :class:`ThreadWriter`
 lets it write the response in batches; :class:`ThreadedResponse` runs the
-blocking work in a thread and streams what it writes as it writes it; a
-request that fails before any output gets the API's JSON error (400 for a
-malformed request, without a traceback in the log).
+blocking work in one of git's own threads (:mod:`drago.server.git.turns`) and
+streams what it writes as it writes it; a request that fails before any output
+gets the API's JSON error (400 for a malformed request, without a traceback in
+the log).
+
+Every wait on the client has a deadline (``git_io_timeout``): a body chunk
+that does not come in time ends the work with 408, an answer the client does
+not take in time drops the request; either way the thread is freed.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from dulwich.errors import GitProtocolError
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from drago.errors import DragoError, InvalidRequest, PayloadTooLarge
+from drago.errors import Busy, DragoError, InvalidRequest, PayloadTooLarge, RequestTimeout
 from drago.server.errors import drago_error_response, error_response
+from drago.server.git.turns import GitTurns
 
 log = logging.getLogger("drago.server.git")
 
@@ -34,19 +40,37 @@ BATCH = 64 << 10
 class ThreadReader:
     """The request body, read from a worker thread started by anyio."""
 
-    def __init__(self, chunks: AsyncIterator[bytes], *, gzip: bool, limit: int) -> None:
+    def __init__(
+        self,
+        chunks: AsyncIterator[bytes],
+        *,
+        gzip: bool,
+        limit: int,
+        timeout: float,
+        what: str = "push",
+        setting: str = "max_push",
+    ) -> None:
         self._chunks = chunks
         self._inflate = zlib.decompressobj(wbits=31) if gzip else None
         self._limit = limit
+        self._timeout = timeout
+        self._what = what
+        self._setting = setting
         self._seen = 0
         self._buffer = bytearray()
         self._eof = False
 
     async def _next(self) -> bytes | None:
         try:
-            return await self._chunks.__anext__()
+            with anyio.fail_after(self._timeout):
+                return await self._chunks.__anext__()
         except StopAsyncIteration:
             return None
+        except TimeoutError:
+            raise RequestTimeout(
+                f"no request data for {self._timeout:g} s (git_io_timeout)",
+                details={"timeout_seconds": self._timeout},
+            ) from None
 
     def _fill(self) -> None:
         chunk = anyio.from_thread.run(self._next)
@@ -75,7 +99,7 @@ class ThreadReader:
         self._seen += len(data)
         if self._seen > self._limit:
             raise PayloadTooLarge(
-                f"push larger than the limit of {self._limit} bytes (max_push)",
+                f"{self._what} larger than the limit of {self._limit} bytes ({self._setting})",
                 details={"limit_bytes": self._limit},
             )
         self._buffer += data
@@ -139,10 +163,16 @@ def failure_response(exc: BaseException) -> Response:
     return error_response(500, "internal_error", "internal server error (see the server log)")
 
 
+class Stalled(Exception):
+    """The client did not take part of the answer within the deadline."""
+
+
 class ThreadedResponse(Response):
     """An ASGI response whose body a blocking function writes from a worker thread.
 
-    ``after`` runs once the work is done, before the response ends (a client
+    The work waits for a turn of ``turns`` (503 when none comes) and runs in its
+    threads; each send to the client has ``timeout`` seconds. ``after`` runs once
+    the work is done and its turn given back, before the response ends (a client
     waiting for the end of the response sees its effects).
     """
 
@@ -151,10 +181,14 @@ class ThreadedResponse(Response):
         work: Work,
         *,
         media_type: str,
+        turns: GitTurns,
+        timeout: float,
         after: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(media_type=media_type)
         self.work = work
+        self.turns = turns
+        self.timeout = timeout
         self.after = after
         self.stream_headers = [
             (b"content-type", media_type.encode("latin-1")),
@@ -168,6 +202,36 @@ class ThreadedResponse(Response):
         return {"type": "http.response.start", "status": status, "headers": headers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_in_time(message: Message) -> None:
+            try:
+                with anyio.fail_after(self.timeout):
+                    await send(message)
+            except TimeoutError:
+                raise Stalled from None
+
+        try:
+            try:
+                async with self.turns.turn():
+                    await self._stream(send_in_time)
+            except Busy as exc:
+                log.info("git request refused: %s", exc.message)
+                error = drago_error_response(exc)
+                await send_in_time(self._start(error.status_code, error.raw_headers))
+                await send_in_time({"type": "http.response.body", "body": error.body})
+                return
+            finally:
+                if self.after is not None:
+                    await self.after()  # also for a dropped client: a push went through
+            await send_in_time({"type": "http.response.body", "body": b"", "more_body": False})
+        except Stalled:
+            # The answer cannot be ended cleanly: the server closes the connection.
+            log.info(
+                "git client took no data for %g s (git_io_timeout): request dropped",
+                self.timeout,
+            )
+
+    async def _stream(self, send: Send) -> None:
+        """Run the work, sending what it writes; its error if it fails before any output."""
         sender, receiver = anyio.create_memory_object_stream[bytes](16)
         failure: list[BaseException] = []
 
@@ -179,19 +243,25 @@ class ThreadedResponse(Response):
         async def worker() -> None:
             async with sender:
                 try:
-                    await anyio.to_thread.run_sync(run)
+                    await self.turns.run(run)
                 except Exception as exc:
                     failure.append(exc)
 
         started = False
+        stalled = False
         async with anyio.create_task_group() as group:
             group.start_soon(worker)
-            async with receiver:
-                async for chunk in receiver:
-                    if not started:
-                        await send(self._start(200, self.stream_headers))
-                        started = True
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            async with receiver:  # closed on a stall: the thread's next write fails
+                try:
+                    async for chunk in receiver:
+                        if not started:
+                            started = True
+                            await send(self._start(200, self.stream_headers))
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                except Stalled:
+                    stalled = True
+        if stalled:
+            raise Stalled
         if not started and not failure:
             await send(self._start(200, self.stream_headers))
         elif failure:
@@ -199,6 +269,3 @@ class ThreadedResponse(Response):
             if not started:
                 await send(self._start(error.status_code, error.raw_headers))
                 await send({"type": "http.response.body", "body": error.body, "more_body": True})
-        if self.after is not None:
-            await self.after()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -4,8 +4,11 @@
 ``POST /repo.git/git-upload-pack``                                    clone and fetch
 ``POST /repo.git/git-receive-pack``                                   push (checked)
 
-Each request runs one dulwich handler (``stateless_rpc``) in a worker thread
-over a fresh view of the bare repository; request and response stream.
+Each request runs one dulwich handler (``stateless_rpc``) in one of git's own
+worker threads (``app.state.git_turns``, see :mod:`drago.server.git.turns`)
+over a fresh view of the bare repository; request and response stream. A
+clone or fetch request (wants and haves; git negotiates in rounds) may be at
+most ``max_fetch`` bytes, a push ``max_push``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from drago.server.errors import drago_error_response
 from drago.server.git.auth import SERVICES, Service, authorize_git
 from drago.server.git.receive import CheckedReceivePackHandler, PushPolicy
 from drago.server.git.streams import ThreadedResponse, ThreadReader, ThreadWriter
+from drago.server.git.turns import GitTurns
 
 PREFIX = "/repo.git"
 
@@ -37,6 +41,11 @@ def _error(exc: DragoError) -> Response:
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="drago", charset="UTF-8"'
     return response
+
+
+def _turns(request: Request) -> GitTurns:
+    turns: GitTurns = request.app.state.git_turns
+    return turns
 
 
 def _policy(ctx: ServerContext) -> PushPolicy:
@@ -99,6 +108,8 @@ async def info_refs(request: Request) -> Response:
     return ThreadedResponse(
         _run(ctx, _factory(checked, policy), None, banner),
         media_type=f"application/x-{checked}-advertisement",
+        turns=_turns(request),
+        timeout=ctx.settings.git_io_timeout,
     )
 
 
@@ -113,8 +124,15 @@ async def _service(request: Request, service: Service) -> Response:
             raise InvalidRequest(f"unsupported Content-Encoding {encoding}")
     except DragoError as exc:
         return _error(exc)
+    settings = ctx.settings
+    fetch = service == "git-upload-pack"
     reader = ThreadReader(
-        request.stream(), gzip=encoding in ("gzip", "x-gzip"), limit=ctx.settings.max_push
+        request.stream(),
+        gzip=encoding in ("gzip", "x-gzip"),
+        limit=settings.max_fetch if fetch else settings.max_push,
+        timeout=settings.git_io_timeout,
+        what="fetch request" if fetch else "push",
+        setting="max_fetch" if fetch else "max_push",
     )
     policy = _policy(ctx) if service == "git-receive-pack" else None
 
@@ -131,6 +149,8 @@ async def _service(request: Request, service: Service) -> Response:
     return ThreadedResponse(
         _run(ctx, _factory(service, policy), reader, None),
         media_type=f"application/x-{service}-result",
+        turns=_turns(request),
+        timeout=settings.git_io_timeout,
         after=after,
     )
 

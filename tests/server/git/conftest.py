@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
 from drago.server.app import create_app, open_context
 from drago.server.context import ServerContext
@@ -25,6 +28,7 @@ class GitServer:
     admin: str
     reader: str
     node: str
+    app: Starlette
 
     def url(self, token: str | None = None) -> str:
         auth = f"x:{token}@" if token else ""
@@ -56,21 +60,30 @@ def serve(ctx: ServerContext) -> tuple[uvicorn.Server, threading.Thread, int]:
     return server, thread, port
 
 
-@pytest.fixture
-def git_server(tmp_path: Path, example_repo: Path) -> Iterator[GitServer]:
-    settings = Settings(data=tmp_path / "data", init_from=example_repo, max_push=8 << 20)
-    opened = open_context(settings)
+@contextlib.contextmanager
+def running_git_server(data: Path, example_repo: Path, **settings: Any) -> Iterator[GitServer]:
+    """A server on a free port over a new data directory, with these settings."""
+    options: dict[str, Any] = {"max_push": 8 << 20, **settings}
+    opened = open_context(Settings(data=data, init_from=example_repo, **options))
     ctx = opened.ctx
     assert opened.bootstrap_secret is not None
     _, reader = ctx.tokens.create(Role.reader, name="reader", email="reader@example.com")
     _, node = ctx.tokens.create(Role.node, node="fra-1")
     server, thread, port = serve(ctx)
     try:
-        yield GitServer(ctx, port, opened.bootstrap_secret, reader, node)
+        app = server.config.app
+        assert isinstance(app, Starlette)
+        yield GitServer(ctx, port, opened.bootstrap_secret, reader, node, app)
     finally:
         server.should_exit = True
         thread.join(10)
         ctx.store.close()
+
+
+@pytest.fixture
+def git_server(tmp_path: Path, example_repo: Path) -> Iterator[GitServer]:
+    with running_git_server(tmp_path / "data", example_repo) as server:
+        yield server
 
 
 @pytest.fixture

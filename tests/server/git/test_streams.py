@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import time
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
@@ -12,9 +13,17 @@ import anyio
 import anyio.to_thread
 import httpx
 import pytest
+from starlette.types import Message
 
 from drago.errors import PayloadTooLarge
-from drago.server.git.streams import MALFORMED, ThreadReader
+from drago.server.git.streams import (
+    BATCH,
+    MALFORMED,
+    ThreadedResponse,
+    ThreadReader,
+    ThreadWriter,
+)
+from drago.server.git.turns import GitTurns
 from tests.server.git.conftest import GitServer
 
 MIB = 1 << 20
@@ -44,7 +53,7 @@ def test_gzip_body_is_never_inflated_far_past_the_limit() -> None:
     assert len(bomb) < MIB  # one chunk of the request
 
     async def main() -> None:
-        reader = ThreadReader(chunks(bomb), gzip=True, limit=MIB)
+        reader = ThreadReader(chunks(bomb), gzip=True, limit=MIB, timeout=10)
         with pytest.raises(PayloadTooLarge):
             await anyio.to_thread.run_sync(read_all, reader)
 
@@ -63,7 +72,7 @@ def test_gzip_body_up_to_the_limit_is_read_whole() -> None:
 
     async def main() -> bytes:
         halves = packed[: len(packed) // 2], packed[len(packed) // 2 :]
-        reader = ThreadReader(chunks(*halves), gzip=True, limit=len(data))
+        reader = ThreadReader(chunks(*halves), gzip=True, limit=len(data), timeout=10)
         return await anyio.to_thread.run_sync(read_all, reader)
 
     assert anyio.run(main) == data
@@ -120,3 +129,48 @@ def test_gzip_bomb_push_is_refused_as_too_large(git_server: GitServer) -> None:
     )
     assert response.status_code == 413, response.text
     assert response.json()["error"]["details"] == {"limit_bytes": git_server.ctx.settings.max_push}
+
+
+def test_a_client_that_takes_no_answer_is_dropped_and_its_thread_freed() -> None:
+    turns = GitTurns(1, wait=0)
+    written: list[int] = []
+
+    def work(writer: ThreadWriter) -> None:
+        for _ in range(64):  # 4 MiB: more than the batches the stream holds
+            writer.write(bytes(BATCH))
+            written.append(BATCH)
+
+    messages: list[Message] = []
+    afterwards: list[int] = []
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+        if message["type"] == "http.response.body":
+            await anyio.sleep_forever()  # the client reads nothing more
+
+    async def receive() -> Message:
+        await anyio.sleep_forever()
+        raise AssertionError
+
+    async def main() -> None:
+        async def after() -> None:
+            afterwards.append(turns.busy)
+
+        response = ThreadedResponse(
+            work,
+            media_type="application/x-git-receive-pack-result",
+            turns=turns,
+            timeout=0.3,
+            after=after,
+        )
+        with anyio.fail_after(5):
+            await response({"type": "http"}, receive, send)
+
+    started = time.monotonic()
+    anyio.run(main)
+    assert time.monotonic() - started < 3
+    assert turns.busy == 0
+    assert 0 < sum(written) < 64 * BATCH  # the work ended early, its thread freed
+    assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
+    assert messages[0]["status"] == 200
+    assert afterwards == [0]  # what a push did still takes effect, after the turn ended
