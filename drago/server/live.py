@@ -123,8 +123,9 @@ class LiveState:
         self._idle = anyio.Event()  # set: nothing is waiting for a render
         self._idle.set()
         self._worker: asyncio.Task[None] | None = None
-        #: Run by :meth:`advance` once the new revision is accepted, in order; a
-        #: hook that fails is logged and does not stop the advance.
+        #: Run by :meth:`advance` once the new revision is accepted (its render
+        #: started), in order, before advance returns; a hook that fails is
+        #: logged and does not stop the advance.
         self.on_advance: list[AdvanceHook] = []
 
     # -- reading ---------------------------------------------------------------
@@ -200,17 +201,16 @@ class LiveState:
                 return False
             self._accepted = (revision, state)
             self._clear_problem()  # the head is valid
+            if not self._closed:  # the render starts while the hooks run
+                if self._idle.is_set():
+                    self._idle = anyio.Event()
+                self._wake.set()
+                self.start()
             for hook in self.on_advance:
                 try:
                     await hook(revision, state)
                 except Exception:  # the revision is live whatever a hook does
                     log.exception("advancing to %s: a hook failed", (revision or "none")[:12])
-            if self._closed:
-                return True
-            if self._idle.is_set():
-                self._idle = anyio.Event()
-            self._wake.set()
-            self.start()
             return True
 
     async def refresh(self) -> bool:
