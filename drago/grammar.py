@@ -17,7 +17,8 @@ Python's ``re`` and Rust's ``regex`` (no look-around) and are matched whole
 (``fullmatch`` / ``^...$``; Rust's ``$`` never matches before a final newline).
 
 Free text (``description``, comment lines) may hold spaces but no control, format or
-separator character (:func:`check_text`).
+separator character (:func:`check_text`). Commit messages may span lines and hold
+tabs, but no other control character (:func:`check_message`).
 """
 
 from __future__ import annotations
@@ -132,6 +133,39 @@ def check_text(value: str, max_length: int = MAX_TEXT) -> str:
     return value
 
 
+#: Characters a commit message may not hold: control characters (C0 but newline and
+#: tab, DEL, C1: terminal escapes among them), line and paragraph separators and the
+#: bidirectional controls (text that reads differently from what it is).
+_MESSAGE_REFUSED: Final = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+)
+
+
+def message_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a commit message's text, or None."""
+    bad = _MESSAGE_REFUSED.search(value)
+    if bad is None:
+        return None
+    return (
+        f"character {bad[0]!r} is not allowed in a commit message: no control,"
+        " line separator or bidirectional control characters (newline and tab are fine)"
+    )
+
+
+def check_message(value: str) -> str:
+    """A commit message (pydantic's form: ValueError with the reason)."""
+    problem = message_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def escape_message_text(value: str) -> str:
+    """``value`` with every character :func:`message_problem` refuses written as its
+    escape (``\\x1b``): for quoting text from elsewhere (a pushed commit's summary)."""
+    return _MESSAGE_REFUSED.sub(lambda m: ascii(m[0])[1:-1], value)
+
+
 def require_text(what: str, value: object) -> str:
     """Writers' form of :func:`check_text` (comment lines)."""
     if not isinstance(value, str) or len(value) > MAX_TEXT or not is_safe_text(value):
@@ -239,11 +273,14 @@ __all__ = [
     "anchored",
     "check_endpoint_host",
     "check_host",
+    "check_message",
     "check_public_key",
     "check_text",
+    "escape_message_text",
     "is_safe_text",
     "key_bytes",
     "matches",
+    "message_problem",
     "parse_cidr_text",
     "parse_ip",
     "require",

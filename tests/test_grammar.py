@@ -227,3 +227,13 @@ def test_require_refuses_what_does_not_match() -> None:
     for bad in (True, 0, 10, "5", 5.0):
         with pytest.raises(UnsafeValue):
             grammar.require_int("port", bad, 1, 9)
+
+
+def test_commit_messages_refuse_control_characters_but_newline_and_tab() -> None:
+    message_problem, escape_message_text = grammar.message_problem, grammar.escape_message_text
+    assert message_problem("subject\n\n\tbody, ünïcode and emoji \U0001f600") is None
+    for ch in [*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)), "\u2028", "\u202e"]:
+        if ch not in "\n\t":
+            assert message_problem(f"a{ch}b") is not None, repr(ch)
+            assert message_problem(escape_message_text(f"a{ch}b")) is None
+    assert escape_message_text("x\x1b[2K") == "x\\x1b[2K"

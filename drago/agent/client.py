@@ -82,13 +82,27 @@ def parse_config(body: bytes, served: str | None = None) -> NodeConfig:
         ) from None
 
 
+#: How much of a server's error text the agent keeps (it is logged and reported).
+MAX_SERVER_TEXT = 500
+
+
+def server_text(text: object) -> str:
+    """Text the server sent, safe to log: printable text as it is, anything else
+    (a line break, a terminal escape, an invisible character) as a quoted Python
+    literal with those characters escaped; at most :data:`MAX_SERVER_TEXT` characters."""
+    value = str(text)
+    if len(value) > MAX_SERVER_TEXT:
+        value = value[: MAX_SERVER_TEXT - 3] + "..."
+    return value if value.isprintable() else repr(value)
+
+
 def _error(response: httpx.Response) -> DragoError:
     message = f"server answered {response.status_code}"
     details: Any = None
     try:
         body = response.json()
         error = body["error"]
-        message = f"{message}: {error['message']}"
+        message = f"{message}: {server_text(error['message'])}"
         details = error.get("details")
     except (ValueError, KeyError, TypeError):
         pass
@@ -125,16 +139,27 @@ class HttpClient:
         try:
             response = self._http.request(method, API + path, **kwargs)
         except httpx.HTTPError as exc:
-            raise ServerUnavailable(f"cannot reach the server: {exc}") from None
+            raise ServerUnavailable(f"cannot reach the server: {server_text(exc)}") from None
+        except httpx.InvalidURL as exc:  # a path from outside the grammar: never sent
+            raise InvalidRequest(
+                f"refusing to ask for {server_text(path)}: {server_text(exc)}"
+            ) from None
         if response.status_code >= 400:
             raise _error(response)
         return response
 
     def whoami(self) -> str:
-        body = self._request("GET", "/whoami").json()
+        try:
+            body = self._request("GET", "/whoami").json()
+        except ValueError:  # not JSON
+            raise ServerUnavailable("the server's answer to whoami is not JSON") from None
         node = body.get("node") if isinstance(body, dict) else None
         if not isinstance(node, str) or not node:
             raise Forbidden("this token does not belong to a node (create one with --role node)")
+        if not grammar.matches(grammar.NAME, node):
+            # It goes into every URL path the agent asks for, and into its log.
+            shown = node if len(node) <= 80 else node[:77] + "..."
+            raise Forbidden(f"the server named this token's node {shown!r}: not a node name")
         return node
 
     def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:

@@ -29,7 +29,7 @@ from drago.server.live import LiveState
 from drago.server.metrics import Metrics
 from drago.server.runtime.db import Database
 from drago.server.runtime.status import StatusStore
-from drago.server.runtime.tokens import TokenStore
+from drago.server.runtime.tokens import TokenStore, revoke_tokens_of_missing_nodes
 from drago.server.settings import Settings
 from drago.server.worklimit import WorkLimit
 from drago.signing import Trust
@@ -107,6 +107,29 @@ class ServerContext:
 
     def __post_init__(self) -> None:
         self.heavy = WorkLimit(self.settings.heavy_requests, self.settings.heavy_queue)
+        self.live.on_advance.append(self._revoke_tokens_of_missing_nodes)
+
+    async def _revoke_tokens_of_missing_nodes(self, revision: str | None, state: State) -> None:
+        """Revoke every node token whose node is not in the live ``revision``.
+
+        A deleted node's token would otherwise be a dormant credential for whoever
+        later adds a node of that name (a new machine). Every advance checks all
+        node tokens, not only the nodes this revision removed: a node deleted
+        while the server was down, or a token created while its node was being
+        deleted, is caught by the next advance too. No revision (an empty or
+        deleted branch) revokes nothing.
+        """
+        if revision is None:
+            return
+        for info in await anyio.to_thread.run_sync(
+            revoke_tokens_of_missing_nodes, self.tokens, state.nodes.keys()
+        ):
+            log.warning(
+                "revoked token %s of node %r: the node is not in the live revision %s",
+                info.id,
+                info.node,
+                revision[:12],
+            )
 
     @property
     def branch(self) -> str:

@@ -31,6 +31,7 @@ from drago.errors import (
     Unauthorized,
     UnsafeValue,
 )
+from drago.server.logs import logfmt_value
 
 log = logging.getLogger("drago.server")
 
@@ -117,7 +118,10 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Method and path are the client's: written as the access log writes them
+    # (quoted when not plain printable text), so they cannot forge a line.
+    method, path = logfmt_value(request.method), logfmt_value(request.scope["path"])
+    log.error("unexpected error on %s %s", method, path, exc_info=exc)
     return error_response(500, "internal_error", "internal server error (see the server log)")
 
 

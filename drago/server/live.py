@@ -20,6 +20,11 @@ Refs moved outside the server (the watcher, start-up) are followed by
 advances. An invalid head (a push that bypassed the checks, a hand-moved ref)
 is not served: the last valid revision stays live and ``problem`` says why.
 
+Whoever must act on what a new revision no longer has registers an
+:data:`AdvanceHook` in :attr:`LiveState.on_advance` (the server context revokes
+the tokens of removed nodes there): it runs on every advance, whichever way the
+branch moved.
+
 Long-polls cost one ``anyio.Event`` per node with waiters, shared by all of that
 node's waiters, and the waiter's own timeout: no task or timer per waiter beyond
 the wait itself.
@@ -30,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -88,6 +93,9 @@ class LiveProblem:
 
 EMPTY = Snapshot(None, State(), RenderResult(None, {}, {}, {}))
 
+#: Called by :meth:`LiveState.advance` with the new accepted revision and its state.
+AdvanceHook = Callable[[str | None, State], Awaitable[None]]
+
 
 class LiveState:
     def __init__(
@@ -115,6 +123,10 @@ class LiveState:
         self._idle = anyio.Event()  # set: nothing is waiting for a render
         self._idle.set()
         self._worker: asyncio.Task[None] | None = None
+        #: Run by :meth:`advance` once the new revision is accepted (its render
+        #: started), in order, before advance returns; a hook that fails is
+        #: logged and does not stop the advance.
+        self.on_advance: list[AdvanceHook] = []
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -189,12 +201,16 @@ class LiveState:
                 return False
             self._accepted = (revision, state)
             self._clear_problem()  # the head is valid
-            if self._closed:
-                return True
-            if self._idle.is_set():
-                self._idle = anyio.Event()
-            self._wake.set()
-            self.start()
+            if not self._closed:  # the render starts while the hooks run
+                if self._idle.is_set():
+                    self._idle = anyio.Event()
+                self._wake.set()
+                self.start()
+            for hook in self.on_advance:
+                try:
+                    await hook(revision, state)
+                except Exception:  # the revision is live whatever a hook does
+                    log.exception("advancing to %s: a hook failed", (revision or "none")[:12])
             return True
 
     async def refresh(self) -> bool:

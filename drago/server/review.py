@@ -25,6 +25,7 @@ from typing import Literal
 import anyio.to_thread
 
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
+from drago.grammar import escape_message_text
 from drago.model.state import State
 from drago.model.validate import Validator
 from drago.render.configdiff import Limits, Plan, plan_configs
@@ -185,7 +186,12 @@ class Merged:
 
 def squash_message(branch: str, commits: Sequence[BranchCommit]) -> str:
     lines = [f"Merge review branch {branch} (squashed)", ""]
-    lines += [f"- {c.info.id[:7]} {c.info.summary} ({c.info.author})" for c in commits]
+    # Pushed summaries may hold any character: quoted so the server can commit them.
+    lines += [
+        f"- {c.info.id[:7]} {escape_message_text(c.info.summary)}"
+        f" ({escape_message_text(str(c.info.author))})"
+        for c in commits
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dulwich.objects import Commit, ObjectID
 
 from drago.errors import InvalidRequest, SignatureError
+from drago.grammar import message_problem
 from drago.store.records import Identity
 
 #: Makes the armored signature of a commit payload (the commit without gpgsig).
@@ -26,8 +27,9 @@ def build_commit(
     """A commit object; with ``sign``, its payload signed into the gpgsig header."""
     if not message.strip():
         raise InvalidRequest("the commit message is empty")
-    if "\0" in message:
-        raise InvalidRequest("the commit message contains a NUL byte")
+    problem = message_problem(message)  # a NUL byte too
+    if problem is not None:
+        raise InvalidRequest(problem)
     commit = Commit()
     commit.tree = ObjectID(tree.encode("ascii"))
     commit.parents = [ObjectID(p.encode("ascii")) for p in parents]

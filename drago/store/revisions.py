@@ -18,7 +18,10 @@ from drago.errors import InvalidRequest, NotFound
 from drago.store.graph import CommitGraph
 from drago.store.objects import ObjectReader
 
-_SUFFIX_RE = re.compile(r"\^\{(?:commit)?\}|([~^])(\d*)")
+#: ``~N``/``^N`` take at most 9 ASCII digits: a longer count is no revision anyone
+#: means (and int() refuses numbers of more than 4,300 digits).
+_SUFFIX_RE = re.compile(r"\^\{(?:commit)?\}|([~^])([0-9]{0,9})")
+_LONG_COUNT_RE = re.compile(r"[~^][0-9]{10}")
 _HEX_RE = re.compile(r"\A[0-9a-f]{4,40}\Z")
 _UPSTREAM_RE = re.compile(r"\A(.*)@\{(?:u|upstream)\}\Z", re.IGNORECASE)
 #: git's dwim rules for a short ref name, in git's order.
@@ -62,6 +65,11 @@ class RevisionParser:
         cut = min((i for i in (rev.find("~"), rev.find("^")) if i >= 0), default=len(rev))
         sha = self._base(rev[:cut], rev)
         suffix = rev[cut:]
+        if _LONG_COUNT_RE.search(suffix):
+            shown = rev if len(rev) <= 60 else rev[:60] + "..."
+            raise InvalidRequest(
+                f"invalid revision {shown!r}: a ~N or ^N count has at most 9 digits"
+            )
         position = 0
         for match in _SUFFIX_RE.finditer(suffix):
             if match.start() != position:

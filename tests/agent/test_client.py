@@ -6,7 +6,15 @@ import httpx
 import pytest
 
 from drago.agent.client import HttpClient, parse_config
-from drago.errors import ConfigRefused, Forbidden, NotFound, ServerUnavailable, Unauthorized
+from drago.errors import (
+    ConfigRefused,
+    DragoError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    ServerUnavailable,
+    Unauthorized,
+)
 from drago.render.config import ENVELOPE_KEYS, canonical_json, sha256_hex
 from tests.agent.factory import standard
 
@@ -107,3 +115,63 @@ def test_a_damaged_config_is_refused() -> None:
     document["hash"] = "0" * 64
     with pytest.raises(ConfigRefused, match="does not match the content"):
         parse_config(json.dumps(document).encode())
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ber-gw\n", "n1/../../tokens?x=", "BER-GW", "ber gw", "a" * 64, "ber\x1b[2K"],
+    ids=["newline", "path", "upper", "space", "too-long", "esc"],
+)
+def test_a_node_name_outside_the_grammar_is_refused(name: str) -> None:
+    """The name goes into URL paths and the log: a DragoError, never httpx.InvalidURL."""
+    seen: list[str] = []
+
+    def hostile(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json={"node": name})
+
+    c = HttpClient("http://drago.test", "t", transport=httpx.MockTransport(hostile))
+    with pytest.raises(Forbidden, match="not a node name") as caught:
+        c.whoami()
+    assert caught.value.message.isprintable()
+    assert seen == ["/api/v1/whoami"]
+
+
+def test_a_path_httpx_refuses_is_a_drago_error() -> None:
+    c = client()
+    with pytest.raises(InvalidRequest, match="refusing to ask for"):
+        c.config("ber-gw\n", None, 0)
+
+
+def test_whoami_that_is_not_json_is_a_drago_error() -> None:
+    answer = httpx.MockTransport(lambda request: httpx.Response(200, content=b"<html>"))
+    with pytest.raises(ServerUnavailable, match="not JSON"):
+        HttpClient("http://drago.test", "t", transport=answer).whoami()
+
+
+@pytest.mark.parametrize("status", [400, 403, 503])
+def test_server_error_text_is_escaped(status: int) -> None:
+    """A server's message cannot forge an agent log line or send a terminal escape."""
+    text = "bad\nINFO:drago.agent:node n1 in sync\x1b[2K"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json={"error": {"code": "x", "message": text}})
+
+    c = HttpClient("http://drago.test", "t", transport=httpx.MockTransport(answer))
+    with pytest.raises(DragoError) as caught:
+        c.report_status("ber-gw", {})
+    message = caught.value.message
+    assert message.isprintable()
+    assert message == f"server answered {status}: {text!r}"
+    plain = httpx.MockTransport(
+        lambda request: httpx.Response(403, json={"error": {"code": "x", "message": "not yours"}})
+    )
+    with pytest.raises(Forbidden) as caught:
+        HttpClient("http://drago.test", "t", transport=plain).report_status("ber-gw", {})
+    assert caught.value.message == "server answered 403: not yours"
+    long = httpx.MockTransport(
+        lambda request: httpx.Response(400, json={"error": {"code": "x", "message": "y" * 10_000}})
+    )
+    with pytest.raises(InvalidRequest) as caught:
+        HttpClient("http://drago.test", "t", transport=long).report_status("ber-gw", {})
+    assert len(caught.value.message) < 600

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from drago.agent.backends.fake import FakeHost
 from drago.agent.backoff import Backoff
 from drago.agent.cache import ConfigCache
+from drago.agent.client import HttpClient
 from drago.agent.endpoints import Endpoints
 from drago.agent.keys import KeyStore
 from drago.agent.loop import Agent, Timing
@@ -425,3 +427,36 @@ def test_a_refused_config_without_a_hash_is_asked_for_again_after_a_backoff(
     agent.run(stop)
     assert delays == [0.5]
     assert server.polls[2][0] == standard().hash
+
+
+def test_run_outlives_a_hostile_node_name_and_server_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """whoami naming a node outside the grammar and error text with a line break and an
+    escape: the agent logs them escaped, retries, and syncs once the server is sane."""
+    answers = iter(["n1\n", "n1/../../tokens?x=", "ber-gw"])
+    config = standard()
+    paths: list[str] = []
+    stop = threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        if request.url.path == "/api/v1/whoami":
+            return httpx.Response(200, json={"node": next(answers)})
+        if len([p for p in paths if p.endswith("/config")]) == 1:
+            message = "bad\nINFO:drago.agent:node n1 in sync\x1b[2K"
+            return httpx.Response(400, json={"error": {"code": "x", "message": message}})
+        stop.set()
+        return httpx.Response(200, content=config.to_json(), headers={"ETag": f'"{config.hash}"'})
+
+    agent, _, _, _, _ = make_agent(tmp_path, [])
+    agent.client = HttpClient("http://drago.test", "t", transport=httpx.MockTransport(handler))
+    delays = record_waits(stop)
+    with caplog.at_level("INFO", logger="drago.agent"):
+        agent.run(stop)
+    assert agent.node == "ber-gw"
+    assert agent.config == config
+    assert delays == [0.5, 1.0, 2.0]  # two refused names, one refused request
+    assert all("\n" not in p and ".." not in p for p in paths)
+    for record in caplog.records:
+        assert record.getMessage().isprintable(), record.getMessage()

@@ -89,3 +89,55 @@ async def test_node_tokens_only_for_nodes_that_exist(harness: Harness) -> None:
         "/api/v1/tokens", headers=h.auth(h.admin), json={"role": "node", "node": "muc-1"}
     )
     assert ok.status_code == 201, ok.text
+
+
+NEW_NODE = {"name": "tmp-x", "spec": {"interfaces": {"backbone": {"address": "10.20.9.9/16"}}}}
+
+
+async def test_deleting_a_node_revokes_its_tokens(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deleted node's token must not work for a new node of the same name."""
+    h = harness
+    admin = h.auth(h.admin)
+    assert (await h.client.post("/api/v1/nodes", headers=admin, json=NEW_NODE)).status_code == 201
+    old = h.token(Role.node, "tmp-x")
+    other = h.token(Role.node, "fra-1")
+    assert (await h.client.get("/api/v1/whoami", headers=h.auth(old))).status_code == 200
+    with caplog.at_level("WARNING", logger="drago.server"):
+        deleted = await h.client.request("DELETE", "/api/v1/nodes/tmp-x", headers=admin, json={})
+    assert deleted.status_code == 200
+    assert (await h.client.get("/api/v1/whoami", headers=h.auth(old))).status_code == 401
+    assert [t.node for t in h.ctx.tokens.list()].count("tmp-x") == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("revoked token" in m and "'tmp-x'" in m for m in warnings), warnings
+    # The same name again (a new machine): the old token stays dead.
+    assert (await h.client.post("/api/v1/nodes", headers=admin, json=NEW_NODE)).status_code == 201
+    assert (await h.client.get("/api/v1/whoami", headers=h.auth(old))).status_code == 401
+    key = "mJ5nX8h0yXh6Y0c1d3k3S0pZQ1V0b0x6bGQ5b3h3b2k="
+    put = await h.client.put(
+        "/api/v1/nodes/tmp-x/keys/backbone", headers=h.auth(old), json={"public_key": key}
+    )
+    assert put.status_code == 401
+    # Tokens of nodes that stay are untouched.
+    assert (await h.client.get("/api/v1/whoami", headers=h.auth(other))).status_code == 200
+
+
+async def test_a_node_removed_outside_the_server_loses_its_tokens(harness: Harness) -> None:
+    """The watcher's path (a push straight into the repository) revokes too."""
+    h = harness
+    ctx = h.ctx
+    secret = h.token(Role.node, "sgp-1")
+    head = ctx.live.revision
+    assert head is not None
+    ctx.store.commit(
+        {"nodes/sgp-1.toml": None, "keys/sgp-1.toml": None},
+        message="remove sgp-1",
+        author=ctx.server_identity,
+        committer=ctx.server_identity,
+        base=head,
+        branch=ctx.branch,
+    )
+    assert await ctx.live.refresh()
+    assert ctx.live.problem is None
+    assert (await h.client.get("/api/v1/whoami", headers=h.auth(secret))).status_code == 401

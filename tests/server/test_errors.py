@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from starlette.requests import Request
 
 from drago.errors import Busy, ConfigError, Conflict, DragoError, Forbidden, NotFound, Problem
-from drago.server.errors import status_of
+from drago.server.errors import handle_unexpected, status_of
 from tests.server.conftest import Harness
 
 pytestmark = pytest.mark.anyio
@@ -70,3 +71,20 @@ async def test_streamed_oversized_body_is_413(harness: Harness) -> None:
     )
     assert r.status_code == 413
     assert shape(r.json())["code"] == "payload_too_large"
+
+
+async def test_unexpected_error_log_quotes_the_path(caplog: pytest.LogCaptureFixture) -> None:
+    """The path is the client's: it must not put an ESC or a second line into the log."""
+    path = "/api/v1/x\x1b[2K\nINFO fake line"
+    scope = {"type": "http", "method": "GET", "path": path, "headers": []}
+    with caplog.at_level("ERROR", logger="drago.server"):
+        answer = await handle_unexpected(Request(scope), RuntimeError("boom"))
+    assert answer.status_code == 500
+    [record] = [r for r in caplog.records if r.name == "drago.server"]
+    line = record.getMessage()
+    assert line == 'unexpected error on GET "/api/v1/x\\u001b[2K\\nINFO fake line"'
+    assert line.isprintable()
+    plain = {"type": "http", "method": "GET", "path": "/api/v1/x", "headers": []}
+    with caplog.at_level("ERROR", logger="drago.server"):
+        await handle_unexpected(Request(plain), RuntimeError("boom"))
+    assert caplog.records[-1].getMessage() == "unexpected error on GET /api/v1/x"

@@ -152,3 +152,26 @@ async def test_removed_node_wakes_its_waiters(files: list[SourceFile]) -> None:
     assert result == [True]
     assert live.hash_of("laptop-ben") is None
     await live.stop()
+
+
+async def test_advance_runs_its_hooks_and_a_failing_hook_stops_nothing(
+    files: list[SourceFile],
+) -> None:
+    source = FakeSource()
+    live = LiveState(source, Metrics())
+    seen: list[tuple[str | None, frozenset[str]]] = []
+
+    async def failing(revision: str | None, state: State) -> None:
+        raise RuntimeError("boom")
+
+    async def recording(revision: str | None, state: State) -> None:
+        seen.append((revision, frozenset(state.nodes)))
+
+    live.on_advance += [failing, recording]
+    source.add("r1", files)
+    assert await live.refresh() is True
+    await live.settled()
+    assert live.rendered_revision == "r1"
+    assert seen == [("r1", frozenset(live.state.nodes))]
+    assert "fra-1" in seen[0][1]
+    await live.stop()

@@ -250,3 +250,15 @@ def test_parents_must_be_commits_of_this_repository(seeded: tuple[GitStore, str]
     assert store.commit_info(merge).parents == (first, side)
     assert store.is_ancestor(side, "main")
     assert store.resolve("main^2") == side
+
+
+@pytest.mark.parametrize("message", ["a\0b", "esc\x1b[2K", "cr\r", "del\x7f", "c1\x85", "ls\u2028"])
+def test_control_characters_in_a_message_are_refused(
+    seeded: tuple[GitStore, str], message: str
+) -> None:
+    """The last line of defence: whatever the caller, no terminal escape in a commit."""
+    store, first = seeded
+    with pytest.raises(InvalidRequest, match="commit message"):
+        store.commit({"nodes/fra-1.toml": NODE_B}, message=message, author=BOB, base=first)
+    assert store.head() == first
+    store.commit({"nodes/fra-1.toml": NODE_B}, message="ok\n\n\tbody", author=BOB, base=first)

@@ -127,3 +127,24 @@ def test_detached_head_has_no_upstream(clone: tuple[GitStore, Path], git: Git) -
 )
 def test_fetch_refspecs_map_like_git(spec: str, ref: str, tracking: str | None) -> None:
     assert map_refspec(spec, ref) == tracking
+
+
+@pytest.mark.parametrize(
+    "rev",
+    ["HEAD~" + "9" * 4400, "HEAD^" + "1" * 5000, "HEAD~1234567890", "HEAD~1~0000000001"],
+    ids=["tilde-4400-digits", "caret-5000-digits", "tilde-10-digits", "second-step-10-digits"],
+)
+def test_counts_of_more_than_9_digits_are_invalid_requests(
+    clone: tuple[GitStore, Path], rev: str
+) -> None:
+    store, _ = clone
+    with pytest.raises(InvalidRequest, match="at most 9 digits") as caught:
+        store.resolve(rev)
+    assert len(caught.value.message) < 200
+
+
+def test_counts_are_ascii_digits(clone: tuple[GitStore, Path]) -> None:
+    store, _ = clone
+    with pytest.raises(InvalidRequest):
+        store.resolve("HEAD~\u0663")  # ARABIC-INDIC DIGIT THREE: int() would read 3
+    assert store.resolve("HEAD~000000001") == store.resolve("HEAD~1")

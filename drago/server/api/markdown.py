@@ -26,7 +26,9 @@ description is served at `/api/v1/openapi.json` (OpenAPI 3.1).
   `{"field", "message"}`. Values are never coerced: `"listen_port": "51820"`, `1420.0` for an
   integer or `true` for a number are refused, not converted. An empty body reads as `{}`.
 - **Writes** are one Git commit each, authored by the token's name and email. The commit message
-  is the body's optional `message`, or a default such as `api: update nodes/fra-1.toml`.
+  is the body's optional `message`, or a default such as `api: update nodes/fra-1.toml`; it
+  may span lines and hold tabs, but a control character (ESC, CR, ...), line separator or
+  bidirectional control in it is a 422 naming `message`.
   Send `If-Match: <revision>` (the `revision` or `ETag` of what you read) to get 409 instead of
   writing on top of changes you have not seen; without it the server applies the change to the
   current head (re-reading and retrying if another write wins the race). A write that changes

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from drago.grammar import check_message
 from drago.model.schema import Name
 from drago.render.configdiff import Kind as ChangeKind
 from drago.render.configdiff import Status as NodeStatusWord
@@ -26,8 +27,10 @@ class _Body(BaseModel):
 
 # -- writes ---------------------------------------------------------------------------
 class _Write(_Body):
-    message: str | None = Field(
-        None, max_length=10_000, description="commit message (a default names the file)"
+    message: Annotated[str, AfterValidator(check_message)] | None = Field(
+        None,
+        max_length=10_000,
+        description="commit message (a default names the file)",
     )
 
 

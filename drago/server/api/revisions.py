@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.errors import ConfigError, Conflict, InvalidRequest
+from drago.grammar import escape_message_text
 from drago.model.names import file_path
 from drago.server.api import PREFIX
 from drago.server.api.common import (
@@ -189,7 +190,8 @@ async def revert_revision(request: Request, principal: Principal | None) -> Resp
             inverse[item.path] = ctx.store.read_blob(item.old_blob) if item.old_blob else None
         return inverse
 
-    default = f'Revert "{info.summary}"\n\nThis reverts commit {info.id}.'
+    summary = escape_message_text(info.summary)  # a pushed commit's: any character
+    default = f'Revert "{summary}"\n\nThis reverts commit {info.id}.'
     done = await write(request, principal, change, message=message_or(body.message, default))
     return json_response(done, status=201, revision=done.revision)
 

@@ -105,6 +105,18 @@ def unknown_node(node: str) -> NotFound:
     )
 
 
+def revoke_tokens_of_missing_nodes(tokens: TokenStore, nodes: Collection[str]) -> list[TokenInfo]:
+    """Revoke the node tokens bound to a node not in ``nodes``; the revoked ones."""
+    revoked = []
+    for info in tokens.list():
+        if info.node is not None and info.node not in nodes:
+            try:
+                revoked.append(tokens.revoke(info.id))
+            except NotFound:  # revoked meanwhile
+                continue
+    return revoked
+
+
 def default_identity(role: Role, node: str | None, token_id: str) -> tuple[str, str]:
     """Name and email for a token created without them."""
     if role is Role.node and node:

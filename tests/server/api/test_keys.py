@@ -106,3 +106,34 @@ async def test_the_all_zero_key_is_refused(api: Api) -> None:
     )
     assert answer.status_code == 422
     assert "all-zero" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["pwned\x1b[2K\x1b[1A", "line\rover", "bell\x07", "c1\x9b31m", "bidi \u202etxt.exe"],
+    ids=["esc", "cr", "bel", "c1-csi", "bidi-override"],
+)
+async def test_control_characters_in_a_commit_message_are_422(api: Api, message: str) -> None:
+    """A node token must not write terminal escapes into a server-signed commit."""
+    before = api.head()
+    answer = await api.put(
+        "/api/v1/nodes/laptop-ben/keys/site",
+        json={"public_key": KEY, "message": message},
+        as_="node:laptop-ben",
+    )
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert [d["field"] for d in error["details"]] == ["message"]
+    assert "commit message" in error["details"][0]["message"]
+    assert api.head() == before
+
+
+async def test_newlines_and_tabs_in_a_commit_message_are_fine(api: Api) -> None:
+    message = "keys: rotate\n\n\tafter the reinstall"
+    answer = await api.put(
+        "/api/v1/nodes/laptop-ben/keys/site",
+        json={"public_key": KEY, "message": message},
+        as_="node:laptop-ben",
+    )
+    assert answer.status_code == 200, answer.text
+    assert api.ctx.store.history(limit=1)[0].message.rstrip("\n") == message

@@ -150,3 +150,9 @@ async def test_signature_status_of_trusted_untrusted_and_unsigned_commits(api: A
         statuses["stranger"]: "unverified",
         statuses["none"]: "unsigned",
     }
+
+
+async def test_a_huge_ancestor_count_is_400_not_500(api: Api) -> None:
+    answer = await api.get("/api/v1/revisions/HEAD~" + "9" * 4400, as_="reader")
+    assert answer.status_code == 400, answer.text
+    assert "at most 9 digits" in answer.json()["error"]["message"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from drago.server.endpoint import Role
 from tests.server.git.conftest import GitServer
 from tests.server.git.gitenv import GitUser, run, with_signature, write_commit
 
@@ -236,3 +237,21 @@ def test_unsigned_commit_from_a_review_branch_cannot_reach_main(
     alice.git("push", "-q", "origin", "HEAD:review/sneak", cwd=work)
     text = rejected_push(alice, work)
     assert f"commit {head(alice, work)[:7]}: unsigned commit" in text
+
+
+def test_a_push_that_removes_a_node_revokes_its_tokens(
+    git_server: GitServer, alice: GitUser, tmp_path: Path
+) -> None:
+    git_server.trust(alice)
+    _, secret = git_server.ctx.tokens.create(Role.node, node="sgp-1")
+    whoami = f"{git_server.base}/api/v1/whoami"
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert httpx.get(whoami, headers=bearer).status_code == 200
+    work = clone(git_server, alice, tmp_path / "work")
+    alice.git("rm", "-q", "nodes/sgp-1.toml", "keys/sgp-1.toml", cwd=work)
+    alice.git("commit", "-q", "-S", "-m", "remove sgp-1", cwd=work)
+    alice.git("push", "origin", "main", cwd=work)
+    assert git_server.ctx.live.revision == head(alice, work)
+    assert httpx.get(whoami, headers=bearer).status_code == 401
+    node = {"Authorization": f"Bearer {git_server.node}"}  # fra-1 stays
+    assert httpx.get(whoami, headers=node).status_code == 200
