@@ -69,9 +69,10 @@ Fingerprint = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]
 _PATH, _MODE, _BLOB = attrgetter("path"), attrgetter("mode"), attrgetter("blob_id")
 
 #: How many valid file sets the edit shortcut remembers.
-_VALID_SIZE = 4
-#: How many states' topologies :meth:`Validator.topology` remembers.
-_STATES_SIZE = 8
+VALID_SIZE = 4
+#: How many states' topologies :meth:`Validator.topology` remembers (the live state
+#: and the one going live: on a large mesh each is hundreds of MB).
+_STATES_SIZE = 2
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class _Caches:
     #: id(state) -> (state, {network: topology}) for the last states handed out.
     states: _Recent = field(default_factory=lambda: _Recent(_STATES_SIZE))
     #: fingerprint -> (None, _Valid) for the last valid file sets.
-    valid: _Recent = field(default_factory=lambda: _Recent(_VALID_SIZE))
+    valid: _Recent = field(default_factory=lambda: _Recent(VALID_SIZE))
 
 
 class Validator:
