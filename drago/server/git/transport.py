@@ -11,6 +11,7 @@ over a fresh view of the bare repository; request and response stream.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import cast
 
 from dulwich.protocol import ReceivableProtocol
@@ -21,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.errors import DragoError, Forbidden, InvalidRequest
+from drago.server.api.topology_size import size_bound
 from drago.server.context import ServerContext
 from drago.server.errors import drago_error_response
 from drago.server.git.auth import SERVICES, Service, authorize_git
@@ -48,6 +50,7 @@ def _policy(ctx: ServerContext) -> PushPolicy:
         max_object=ctx.settings.max_push_object,
         max_inflated=ctx.settings.max_push_inflated,
         validator=ctx.validator,
+        size=partial(size_bound, ctx.settings.max_topology, lambda: ctx.live.state),
     )
 
 
