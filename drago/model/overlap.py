@@ -82,14 +82,16 @@ def overlap_problems(
     reported: set[tuple[int, int]] = set()  # at most MAX_REPORTED pairs
     problems: list[Problem] = []
     for first, second, net1, net2 in overlapping_links(links, bounds_of):
+        if (first, second) in reported:
+            continue  # the first overlap found of two links is the one reported
         if holders is None:
             holders = _holders(rows, links)
         one, other = holders.get(first, set()), holders.get(second, set())
         if len(other) < len(one):
             one, other = other, one
         both = sorted(node for node in one if node in other)
-        if not both or (first, second) in reported:
-            continue  # the first overlap found of two links is the one reported
+        if not both:
+            continue
         reported.add((first, second))
         for node in both:
             problems.append(_problem(node, network, links[first], links[second], net1, net2))
