@@ -33,6 +33,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if not self.path:
+            return self.message
         if self.key:
             return f"{self.path}: {self.key}: {self.message}"
         return f"{self.path}: {self.message}"
@@ -41,18 +43,37 @@ class Problem:
         return {"path": self.path, "key": self.key, "message": self.message}
 
 
+#: A ConfigError lists at most this many problems, then one saying how many more.
+MAX_PROBLEMS = 1000
+
+
+def more_problems(count: int) -> Problem:
+    """The last problem of a list cut at :data:`MAX_PROBLEMS` (no path)."""
+    return Problem("", "", f"... and {count} more problems")
+
+
 class ConfigError(DragoError):
-    """The desired state is invalid: one or more problems, each naming file and key."""
+    """The desired state is invalid: one or more problems, each naming file and key.
+
+    At most :data:`MAX_PROBLEMS` are kept (the first in path order), followed by
+    :func:`more_problems`; a list that was cut before keeps its last problem."""
 
     code = "invalid_config"
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: Sequence[Problem] = sorted(set(problems))
+        found = sorted(set(problems))
+        cut = [p for p in found if not p.path]  # an earlier cut's count
+        listed = [p for p in found if p.path]
+        if len(listed) > MAX_PROBLEMS:
+            cut = [more_problems(len(listed) - MAX_PROBLEMS)]
+            listed = listed[:MAX_PROBLEMS]
+        self.problems: Sequence[Problem] = listed + cut
         lines = [str(p) for p in self.problems]
         if len(lines) == 1:
             message = lines[0]
         else:
-            message = f"{len(lines)} problems:\n" + "\n".join(f"  {line}" for line in lines)
+            count = f"{len(listed)}+" if cut else str(len(lines))
+            message = f"{count} problems:\n" + "\n".join(f"  {line}" for line in lines)
         super().__init__(message, details=[p.as_dict() for p in self.problems])
 
     @classmethod

@@ -71,27 +71,45 @@ def overlap_problems(
     links: list[PeerLink],
     bounds_of: Callable[[tuple[IPNetwork, ...]], Bounds] = bounds,
 ) -> list[Problem]:
-    """One problem per node (and pair of its peers) whose peers' allowed IPs overlap."""
-    partners: dict[int, dict[int, tuple[IPNetwork, IPNetwork]]] = {}
-    for first, second, net1, net2 in overlapping_links(links, bounds_of):
-        partners.setdefault(first, {}).setdefault(second, (net1, net2))
+    """One problem per node (and pair of its peers) whose peers' allowed IPs
+    overlap, at most :data:`MAX_REPORTED`.
+
+    The overlapping pairs of links are taken one at a time from the sweep and
+    never stored (a full mesh whose members share one route has k^2/2 of them);
+    each is reported for the nodes that have both links, and the search stops
+    as soon as enough problems are found."""
+    holders: dict[int, set[str]] | None = None
+    reported: set[tuple[int, int]] = set()  # at most MAX_REPORTED pairs
     problems: list[Problem] = []
-    if not partners:
-        return problems
-    for node, row in sorted(rows.items()):
-        if len(problems) >= MAX_REPORTED:
-            break
-        present: set[int] | None = None
-        for first, seconds in partners.items():
-            link1 = links[first]
-            if row.get(link1.peer) is not link1:
-                continue
-            if present is None:
-                present = {id(link) for link in row.values()}
-            for second, (net1, net2) in seconds.items():
-                if id(links[second]) in present:
-                    problems.append(_problem(node, network, link1, links[second], net1, net2))
+    for first, second, net1, net2 in overlapping_links(links, bounds_of):
+        if (first, second) in reported:
+            continue  # the first overlap found of two links is the one reported
+        if holders is None:
+            holders = _holders(rows, links)
+        one, other = holders.get(first, set()), holders.get(second, set())
+        if len(other) < len(one):
+            one, other = other, one
+        both = sorted(node for node in one if node in other)
+        if not both:
+            continue
+        reported.add((first, second))
+        for node in both:
+            problems.append(_problem(node, network, links[first], links[second], net1, net2))
+            if len(problems) >= MAX_REPORTED:
+                return problems
     return problems
+
+
+def _holders(rows: PeerMap, links: list[PeerLink]) -> dict[int, set[str]]:
+    """Link index -> the nodes whose row holds that very link."""
+    index = {id(link): number for number, link in enumerate(links)}
+    found: dict[int, set[str]] = {}
+    for node, row in rows.items():
+        for link in row.values():
+            number = index.get(id(link))
+            if number is not None:
+                found.setdefault(number, set()).add(node)
+    return found
 
 
 def _problem(

@@ -31,7 +31,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from operator import attrgetter
@@ -58,15 +58,21 @@ from drago.model.topology import (
     topology_inputs,
 )
 
+#: Looks at a parsed state before the rules between its files are checked, and
+#: raises to refuse it (e.g. :class:`~drago.errors.PayloadTooLarge` when its
+#: topology would be too much work).
+Bound = Callable[[State], None]
+
 #: The paths (sorted), modes and blob ids of a file set.
 Fingerprint = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]
 
 _PATH, _MODE, _BLOB = attrgetter("path"), attrgetter("mode"), attrgetter("blob_id")
 
 #: How many valid file sets the edit shortcut remembers.
-_VALID_SIZE = 4
-#: How many states' topologies :meth:`Validator.topology` remembers.
-_STATES_SIZE = 8
+VALID_SIZE = 4
+#: How many states' topologies :meth:`Validator.topology` remembers (the live state
+#: and the one going live: on a large mesh each is hundreds of MB).
+_STATES_SIZE = 2
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,7 @@ class _Caches:
     #: id(state) -> (state, {network: topology}) for the last states handed out.
     states: _Recent = field(default_factory=lambda: _Recent(_STATES_SIZE))
     #: fingerprint -> (None, _Valid) for the last valid file sets.
-    valid: _Recent = field(default_factory=lambda: _Recent(_VALID_SIZE))
+    valid: _Recent = field(default_factory=lambda: _Recent(VALID_SIZE))
 
 
 class Validator:
@@ -280,11 +286,13 @@ class Validator:
                 )
         return problems
 
-    def validate_files(self, files: Iterable[SourceFile]) -> State:
+    def validate_files(self, files: Iterable[SourceFile], *, bound: Bound | None = None) -> State:
         """The valid state of a whole repository, or :class:`ConfigError` with every
-        problem (``path: key: message``)."""
+        problem (``path: key: message``). ``bound`` sees the parsed state first."""
         listed = list(files)
         state, ctx, problems = self.load_state(listed)
+        if bound is not None:
+            bound(state)
         problems.extend(self.check_state(ctx))
         if problems:
             raise ConfigError(problems)
@@ -293,16 +301,21 @@ class Validator:
         return state
 
     def validate_changes(
-        self, base: Iterable[SourceFile], changes: Mapping[str, bytes | None]
+        self,
+        base: Iterable[SourceFile],
+        changes: Mapping[str, bytes | None],
+        *,
+        bound: Bound | None = None,
     ) -> State:
         """:meth:`validate_files` on ``base`` (a revision's files) with ``changes``
-        (checking only the changed files when that is enough: see the module doc)."""
+        (checking only the changed files when that is enough: see the module doc;
+        such an edit keeps the remembered base's topology, so ``bound`` is not asked)."""
         listed = list(base)
         files = apply_changes(listed, changes)
         state = self.validate_edit(listed, files, changes)
         if state is not None:
             return state
-        return self.validate_files(files)
+        return self.validate_files(files, bound=bound)
 
     # -- the shortcut for edits ------------------------------------------------------
 

@@ -13,7 +13,9 @@ unsigned or untrusted commit into the live branch's history.
 Review and merge share one computation of the result (:func:`outcome`): the
 branch's tree when the live branch is its ancestor, else the live branch's
 files with the branch's own changes applied (a file changed on both sides is a
-conflict, reported by the review and refused by the merge).
+conflict, reported by the review and refused by the merge). A result whose
+topology could be more work than ``max_topology`` (and than the live revision's)
+is refused with 413 before it is resolved, for the review and the merge alike.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ import anyio.to_thread
 from drago.errors import ConfigError, Conflict, DragoError, InvalidRequest, NotFound, Problem
 from drago.grammar import escape_message_text
 from drago.model.state import State
-from drago.model.validate import Validator
+from drago.model.validate import Bound, Validator
 from drago.render.configdiff import Limits, Plan, plan_configs
 from drago.render.renderer import Renderer
+from drago.server.api.topology_size import size_bound
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal
 from drago.signing import AllowedSigner, Trust
@@ -134,18 +137,24 @@ class Outcome:
 
 
 def outcome(
-    store: Store, validator: Validator, head: str, base: str | None, up_to_date: bool
+    store: Store,
+    validator: Validator,
+    head: str,
+    base: str | None,
+    up_to_date: bool,
+    bound: Bound | None = None,
 ) -> Outcome:
-    """The result of merging ``head`` into the live branch at ``base`` (a squash
-    is validated by ``validator``).
+    """The result of merging ``head`` into the live branch at ``base``, validated
+    by ``validator`` (a dry view: a branch is anyone's push) after ``bound`` let
+    its parsed files through.
 
     ConfigError when it is invalid, Conflict when a file changed on both sides.
     """
     changes = squash_changes(store, head, base)
     if base is None or up_to_date:
         # Fast-forward, or a squash whose changes turn base's tree into head's.
-        return Outcome(changes, store.state(head))
-    return Outcome(changes, validator.validate_changes(store.files(base), changes))
+        return Outcome(changes, store.state(head, view=validator, bound=bound))
+    return Outcome(changes, validator.validate_changes(store.files(base), changes, bound=bound))
 
 
 def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) -> Review:
@@ -156,8 +165,10 @@ def review_sync(ctx: ServerContext, branch: str, *, plan: Limits | None = None) 
     up_to_date = base is None or store.is_ancestor(base, head)
     # A review branch is anyone's push: keep nothing of its squash in the server's caches.
     validator = ctx.validator.dry()
+    # Nor resolve a topology that would be too much work (413, see topology_size).
+    bound = size_bound(ctx.settings.max_topology, lambda: ctx.live.state, f"branch {branch}'s")
     try:
-        result = outcome(store, validator, head, base, up_to_date)
+        result = outcome(store, validator, head, base, up_to_date, bound)
     except ConfigError as exc:
         return Review(branch, head, base, commits, up_to_date, tuple(exc.problems))
     except Conflict as exc:

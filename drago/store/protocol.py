@@ -20,6 +20,7 @@ from drago.store.view import ObjectView
 
 if TYPE_CHECKING:
     from drago.model.state import State
+    from drago.model.validate import Bound, Validator
 
 
 class Store(Protocol):
@@ -50,8 +51,12 @@ class Store(Protocol):
 
     def read_file(self, rev: str, path: str) -> bytes: ...
 
-    def state(self, rev: str) -> State:
-        """The validated state at ``rev`` (ConfigError when invalid), cached by tree."""
+    def state(
+        self, rev: str, *, view: Validator | None = None, bound: Bound | None = None
+    ) -> State:
+        """The validated state at ``rev`` (ConfigError when invalid); kept by tree
+        for the last few revisions read without ``view`` (a dry validator view for
+        revisions only looked at), refused by ``bound`` before its rules are checked."""
         ...
 
     def history(

@@ -18,7 +18,7 @@ from dulwich.repo import Repo
 
 from drago.errors import Conflict, InvalidRequest, NotFound
 from drago.model.state import SourceFile
-from drago.model.validate import Validator
+from drago.model.validate import Bound, Validator
 from drago.store.commit import SignPayload, build_commit
 from drago.store.diff import diff_trees, unified_text_diff
 from drago.store.graph import CommitGraph
@@ -35,6 +35,11 @@ if TYPE_CHECKING:
     from drago.model.state import State
 
 _HEADS = "refs/heads/"
+
+#: How many validated states :meth:`GitStore.state` keeps (by tree): the live
+#: head and the one before it. A state holds every parsed file and, through the
+#: validator, its topologies: on a large mesh, hundreds of MB each.
+STATES_KEPT = 2
 
 
 class GitStore:
@@ -73,7 +78,7 @@ class GitStore:
             self._reader.prefixed,
             upstream=functools.partial(upstream_ref, repo),
         )
-        self._states: LRUCache[str, State] = LRUCache(64)
+        self._states: LRUCache[str, State] = LRUCache(STATES_KEPT)
 
     @classmethod
     def init(
@@ -211,15 +216,25 @@ class GitStore:
             raise NotFound(f"{path} does not exist at {rev}")
         return self._reader.blob(entry.sha)
 
-    def state(self, rev: str) -> State:
-        """The validated desired state at ``rev`` (ConfigError when invalid), cached."""
+    def state(
+        self, rev: str, *, view: Validator | None = None, bound: Bound | None = None
+    ) -> State:
+        """The validated desired state at ``rev`` (ConfigError when invalid).
+
+        Without ``view`` it is validated by the store's validator and kept (the
+        last :data:`STATES_KEPT`: the revisions going live). With ``view`` (a
+        :meth:`Validator.dry` view, for a revision only looked at: an old one, a
+        review branch) a kept state is still returned, but a new one is validated
+        by the view and not kept. ``bound`` may refuse the parsed state first."""
         sha = self.resolve(rev)
         tree = tree_id(self._reader.commit(sha))
         cached = self._states.get(tree)
         if cached is not None:
             return cached
-        state = self._validator.validate_files(self.files(sha))
-        self._states.put(tree, state)
+        validator = view if view is not None else self._validator
+        state = validator.validate_files(self.files(sha), bound=bound)
+        if view is None:
+            self._states.put(tree, state)
         return state
 
     def history(

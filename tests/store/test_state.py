@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import pytest
 
 from drago.errors import ConfigError
 from drago.model.directory import read_directory
-from drago.model.state import MODE_SUBMODULE, MODE_SYMLINK
-from drago.model.validate import Validator
+from drago.model.state import MODE_SUBMODULE, MODE_SYMLINK, State
+from drago.model.validate import VALID_SIZE, Validator
 from drago.store import GitStore
+from drago.store.repository import STATES_KEPT
 from tests.store.conftest import ANN, Git
 
 
@@ -89,3 +92,44 @@ def test_submodules_are_listed_without_content_and_rejected(
     with pytest.raises(ConfigError) as caught:
         store.state("main")
     assert "nodes/sub" in str(caught.value)
+
+
+def revisions(store: GitStore, head: str, count: int) -> list[str]:
+    """``count`` commits after ``head``, each a different tree (fra-1's endpoint)."""
+    text = store.read_file(head, "nodes/fra-1.toml").decode()
+    assert '"fra-1.example.net"' in text
+    made = []
+    for i in range(count):
+        edited = text.replace('"fra-1.example.net"', f'"fra-x{i}.example.net"').encode()
+        head = store.commit({"nodes/fra-1.toml": edited}, message=f"e{i}", author=ANN, base=head)
+        made.append(head)
+    return made
+
+
+def alive(refs: list[weakref.ref[State]]) -> int:
+    gc.collect()
+    return sum(1 for ref in refs if ref() is not None)
+
+
+def test_the_store_keeps_only_the_last_states_it_validated(
+    example: tuple[GitStore, str],
+) -> None:
+    store, head = example
+    refs = [weakref.ref(store.state(rev)) for rev in revisions(store, head, 12)]
+    # The store keeps its last two; its validator remembers its last few valid
+    # file sets for the edit shortcut (they share the parsed files).
+    assert alive(refs) == max(STATES_KEPT, VALID_SIZE)
+    assert alive(refs[-STATES_KEPT:]) == STATES_KEPT
+    assert store.state(store.resolve("main")) is refs[-1]()
+
+
+def test_revisions_read_through_a_view_are_not_kept(example: tuple[GitStore, str]) -> None:
+    store, head = example
+    validator = Validator()
+    store = GitStore(store.repo, validator=validator)
+    live = store.state(head)
+    refs = [
+        weakref.ref(store.state(rev, view=validator.dry())) for rev in revisions(store, head, 12)
+    ]
+    assert alive(refs) == 0
+    assert store.state(head, view=validator.dry()) is live  # a kept state is still used

@@ -17,6 +17,7 @@ from drago.errors import ConfigError, Conflict, InvalidRequest, NotFound
 from drago.model import documents
 from drago.model.names import file_path, name_problem
 from drago.model.state import State
+from drago.model.validate import Bound, Validator
 from drago.server.api.models import Committed
 from drago.server.api.specs import spec_data
 from drago.server.context import ServerContext, base_revision
@@ -80,13 +81,18 @@ class Snapshot:
         self._read: dict[str, bytes | None] = {}
         self._paths: list[str] | None = None
 
-    def state(self) -> State:
-        """The parsed desired state of this revision (the live one is already parsed)."""
+    def state(self, *, view: Validator | None = None, bound: Bound | None = None) -> State:
+        """The validated desired state of this revision (the live one is already
+        validated). Another revision is only looked at: it is validated by
+        ``view`` (default: a dry view of the server's validator) and not kept,
+        after ``bound`` let it through."""
         if self.revision is None:
             return State()
         if self.revision == self.ctx.live.revision:
             return self.ctx.live.state
-        return self.ctx.store.state(self.revision)
+        return self.ctx.store.state(
+            self.revision, view=view or self.ctx.validator.dry(), bound=bound
+        )
 
     def read(self, path: str) -> bytes | None:
         if path not in self._read:

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from drago.errors import ConfigError, InvalidRequest
 from drago.model.names import name_problem
 from drago.model.state import State
-from drago.model.validate import Validator
+from drago.model.validate import Bound, Validator
 from drago.render.configdiff import Limits, plan_configs
 from drago.render.renderer import Renderer
 from drago.render.result import RenderResult
@@ -54,9 +54,16 @@ def plan_limits(request: Request) -> Limits:
     return Limits(only=node)
 
 
-def rendered(ctx: ServerContext, revision: str | None, renderer: Renderer) -> RenderResult | None:
-    """The render of ``revision``: the live one as it is, another one by ``renderer``
-    (which then renders a similar state incrementally).
+def rendered(
+    ctx: ServerContext,
+    revision: str | None,
+    renderer: Renderer,
+    validator: Validator,
+    bound: Bound | None = None,
+) -> RenderResult | None:
+    """The render of ``revision``: the live one as it is, another one validated by
+    ``validator`` (a view: the state is not kept) and rendered by ``renderer``
+    (which then renders a similar state incrementally); ``bound`` may refuse it.
 
     None when the revision is not a valid state (nothing to compare with).
     """
@@ -64,20 +71,26 @@ def rendered(ctx: ServerContext, revision: str | None, renderer: Renderer) -> Re
     if revision is not None and revision == snapshot.revision:
         return snapshot.result
     try:
-        state = Snapshot(ctx, revision).state()
+        state = Snapshot(ctx, revision).state(view=validator, bound=bound)
     except ConfigError:
         return None
     return renderer.render(state, revision)
 
 
 def plan_between(
-    ctx: ServerContext, old: str | None, new: State, limits: Limits, validator: Validator
+    ctx: ServerContext,
+    old: str | None,
+    new: State,
+    limits: Limits,
+    validator: Validator,
+    bound: Bound | None = None,
 ) -> PlanOut | None:
     """What ``new`` changes per node against the state at revision ``old``, as a
     summary within ``limits``; None when ``old`` is not a valid state. ``validator``
-    is the one that validated ``new`` (a dry run's view keeps its content to itself)."""
+    is the one that validated ``new`` (a dry view, which keeps its content to
+    itself); it validates ``old`` too when that is not live (refused by ``bound``)."""
     renderer = Renderer(validator=validator)
-    before = rendered(ctx, old, renderer)
+    before = rendered(ctx, old, renderer, validator, bound)
     if before is None:
         return None
     return PlanOut.model_validate(plan_configs(before, renderer.render(new), limits).to_dict())

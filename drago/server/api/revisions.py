@@ -40,6 +40,7 @@ from drago.server.api.models import (
 )
 from drago.server.api.plan_summary import NODE_QUERY, plan_between, plan_limits
 from drago.server.api.signatures import signature_status
+from drago.server.api.topology_size import size_bound
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, endpoint, parse_body
 from drago.store import CommitInfo
@@ -149,8 +150,15 @@ async def get_revision(request: Request, principal: Principal | None) -> Respons
         ]
         problems: list[ProblemOut] = []
         plan = None
+        # An old revision is only looked at: keep nothing of it in the server's caches,
+        # and refuse one whose topology would be too much work (see topology_size).
+        validator = ctx.validator.dry()
+        bound = size_bound(
+            ctx.settings.max_topology, lambda: ctx.live.state, f"revision {info.id[:12]}'s"
+        )
         try:
-            plan = plan_between(ctx, parent, ctx.store.state(info.id), limits, ctx.validator)
+            state = ctx.store.state(info.id, view=validator, bound=bound)
+            plan = plan_between(ctx, parent, state, limits, validator, bound)
         except ConfigError as exc:
             problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
         base = revision_out(ctx, info)

@@ -15,15 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from drago.errors import ConfigError, PayloadTooLarge
-from drago.model.state import SourceFile
-from drago.model.validate import Validator, apply_changes
+from drago.errors import ConfigError
 from drago.server.api import PREFIX
 from drago.server.api.common import Snapshot, context, json_response
 from drago.server.api.models import ProblemOut, ValidateRequest, ValidateResult
 from drago.server.api.plan_summary import NODE_QUERY, plan_between, plan_limits
-from drago.server.api.topology_size import topology_work
-from drago.server.context import ServerContext
+from drago.server.api.topology_size import size_bound
 from drago.server.endpoint import Principal, endpoint, parse_body
 
 
@@ -48,9 +45,9 @@ async def validate(request: Request, principal: Principal | None) -> Response:
         files = ctx.store.files(base) if base else []
         # The request's files are seen once: keep nothing of them in the server's caches.
         validator = ctx.validator.dry()
-        check_size(ctx, validator, base, files, changes)
+        bound = size_bound(ctx.settings.max_topology, Snapshot(ctx, base).state, "the changes'")
         try:
-            state = validator.validate_changes(files, changes)
+            state = validator.validate_changes(files, changes, bound=bound)
         except ConfigError as exc:
             problems = [ProblemOut(**p.as_dict()) for p in exc.problems]
             return ValidateResult(valid=False, base=base, problems=problems, plan=None)
@@ -58,33 +55,6 @@ async def validate(request: Request, principal: Principal | None) -> Response:
         return ValidateResult(valid=True, base=base, problems=[], plan=plan)
 
     return json_response(await ctx.heavy.run("the validation", run))
-
-
-def check_size(
-    ctx: ServerContext,
-    validator: Validator,
-    base: str | None,
-    files: list[SourceFile],
-    changes: dict[str, bytes | None],
-) -> None:
-    """PayloadTooLarge when the changed files' topology could be more work than
-    ``max_topology`` and than the base revision's already is."""
-    limit = ctx.settings.max_topology
-    after, _, _ = validator.load_state(apply_changes(files, changes))
-    bound = topology_work(after, limit)
-    if bound <= limit:
-        return
-    try:
-        own = topology_work(Snapshot(ctx, base).state(), bound)
-    except ConfigError:
-        own = 0
-    if bound > own:
-        raise PayloadTooLarge(
-            f"the changes' topology could be up to {bound} peer entries and selector"
-            f" matches (a full mesh of n nodes has n(n-1) peer entries), over the limit of"
-            f" {max(limit, own)} (max_topology)",
-            details={"topology": bound, "limit": max(limit, own)},
-        )
 
 
 def routes() -> list[BaseRoute]:

@@ -3,7 +3,9 @@
 Policy (``docs/gitops.md``): only branches may be pushed. The live branch
 only moves forward, is never deleted, every commit the push brings to it
 carries a trusted SSH signature, and its new tip passes the validator. Other
-branches (review branches) take anything and are never live.
+branches (review branches) take anything and are never live. Every pushed tip
+whose topology could be more work than ``max_topology`` (and than the live
+revision's) is refused, before it is validated or later reviewed.
 
 The check reads objects through the store's view of the quarantine
 (:meth:`Store.view`), so it sees the pushed objects before they enter the
@@ -12,12 +14,13 @@ repository, and checks signatures with the server's :class:`Trust`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
-from drago.errors import ConfigError, DragoError, NotFound, PushRejected
+from drago.errors import ConfigError, DragoError, NotFound, PayloadTooLarge, PushRejected
 from drago.model.state import State
-from drago.model.validate import Validator
+from drago.model.validate import Bound, Validator
 from drago.server.git.refnames import branch_problem
 from drago.signing import AllowedSigner, Trust
 from drago.store.view import ObjectView
@@ -83,10 +86,15 @@ class PushCheck:
         *,
         live_branch: str,
         validator: Validator | None = None,
+        size: Callable[[str], Bound] | None = None,
     ) -> None:
         """``validator``: the server's (a pushed head usually goes live next), else one
-        of its own."""
+        of its own. ``size`` gives, for a description of the pushed tip, the bound
+        that refuses a tree whose topology would be too much work (``max_topology``):
+        asked of every pushed branch, before a review branch is planned or the live
+        branch's tip is validated."""
         self._validator = validator if validator is not None else Validator()
+        self._size = size
         self._objects = objects
         self._trust = trust
         self._live = live_branch
@@ -118,8 +126,18 @@ class PushCheck:
         except NotFound:
             raise PushRejected(f"{short(update.new)} is missing from the push") from None
         if branch != self._live:
+            if self._size is not None:
+                parsed, _, _ = self._validator.dry().load_state(self._objects.files(update.new))
+                self._bounded(self._size(f"commit {short(update.new)}: the"), parsed)
             return (), None
         return self._check_live(update.new, update.old)
+
+    @staticmethod
+    def _bounded(bound: Bound, state: State) -> None:
+        try:
+            bound(state)
+        except PayloadTooLarge as exc:
+            raise PushRejected(exc.message) from None
 
     def new_commits(self, new: str, old: str | None) -> tuple[list[str], bool]:
         """Commits reachable from ``new`` but not from ``old``, parents first, and
@@ -174,8 +192,10 @@ class PushCheck:
                 signers.append(self._trust.verify(commit.payload, commit.signature))
             except DragoError as exc:
                 raise PushRejected(f"commit {short(sha)}: {exc.message}") from None
+        size = self._size
+        bound = None if size is None else partial(self._bounded, size(f"commit {short(new)}: the"))
         try:
-            state = self._validator.validate_files(self._objects.files(new))
+            state = self._validator.validate_files(self._objects.files(new), bound=bound)
         except ConfigError as exc:
             raise PushRejected(
                 f"commit {short(new)}: invalid: {one_line(exc)}", details="invalid"

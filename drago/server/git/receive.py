@@ -29,7 +29,7 @@ from dulwich.server import Backend, ReceivePackHandler
 
 from drago.errors import Conflict, DragoError, NotFound
 from drago.model.state import State
-from drago.model.validate import Validator
+from drago.model.validate import Bound, Validator
 from drago.server.git.check import PushCheck, RefUpdate, Verdict
 from drago.server.git.packsize import PackSizeGuard
 from drago.server.git.quarantine import Quarantine
@@ -59,6 +59,8 @@ class PushPolicy:
     #: Verdicts of refused ref updates (for metrics).
     refused: list[Verdict] = field(default_factory=list)
     validator: Validator = field(default_factory=Validator)
+    #: The topology-size bound of a pushed tip (see :class:`PushCheck`), or None.
+    size: Callable[[str], Bound] | None = None
 
 
 def _update(old: bytes, new: bytes, ref: bytes) -> RefUpdate:
@@ -130,6 +132,7 @@ class CheckedReceivePackHandler(ReceivePackHandler):
             policy.trust,
             live_branch=policy.live_branch,
             validator=policy.validator,
+            size=policy.size,
         )
         verdicts = check.check_all(updates)
         rejected = [v for v in verdicts if not v.ok]

@@ -14,6 +14,7 @@ most ``max_fetch`` bytes, a push ``max_push``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import cast
 
 from dulwich.protocol import ReceivableProtocol
@@ -24,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from drago.errors import DragoError, Forbidden, InvalidRequest
+from drago.server.api.topology_size import size_bound
 from drago.server.context import ServerContext
 from drago.server.errors import drago_error_response
 from drago.server.git.auth import SERVICES, Service, authorize_git
@@ -57,6 +59,7 @@ def _policy(ctx: ServerContext) -> PushPolicy:
         max_object=ctx.settings.max_push_object,
         max_inflated=ctx.settings.max_push_inflated,
         validator=ctx.validator,
+        size=partial(size_bound, ctx.settings.max_topology, lambda: ctx.live.state),
     )
 
 

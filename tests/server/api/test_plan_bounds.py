@@ -159,3 +159,48 @@ async def test_a_review_branch_plan_is_a_summary_and_one_node_can_be_asked_for(a
     one = await api.get("/api/v1/branches/review/many/plan?node=fra-1", as_="reader")
     [fra] = one.json()["plan"]["nodes"]
     assert fra["node"] == "fra-1" and len(fra["changes"]) == 30
+
+
+def commit_on_branch(api: Api, branch: str, changes: dict[str, str]) -> str:
+    """Commit ``changes`` on a new branch from the live head (never live itself)."""
+    head = api.head()
+    api.ctx.store.set_branch(branch, head, old=None)
+    return api.ctx.store.commit(
+        {p: t.encode() for p, t in changes.items()},
+        message=f"{len(changes)} more",
+        author=Identity("A", "a@example.org"),
+        base=head,
+        branch=branch,
+    )
+
+
+async def test_a_review_branch_whose_topology_could_be_too_large_is_refused(
+    small_api: Api,
+) -> None:
+    commit_on_branch(small_api, "review/few", joining_nodes(20))
+    few = await small_api.get("/api/v1/branches/review/few/plan", as_="reader")
+    assert few.status_code == 200 and few.json()["valid"] is True, few.text
+    sha = commit_on_branch(small_api, "review/many", joining_nodes(50))
+    many = await small_api.get("/api/v1/branches/review/many/plan", as_="reader")
+    assert many.status_code == 413, many.text
+    error = many.json()["error"]
+    assert error["code"] == "payload_too_large"
+    assert error["message"].startswith("branch review/many's topology could be up to 4120")
+    assert error["message"].endswith("over the limit of 2000 (max_topology)")
+    merge = await small_api.post(
+        "/api/v1/branches/review/many/merge", json={"head": sha}, as_="admin"
+    )
+    assert merge.status_code == 413, merge.text
+    assert small_api.ctx.store.head("main") == small_api.head() != sha
+
+
+async def test_a_revision_whose_topology_could_be_too_large_is_refused(small_api: Api) -> None:
+    few = commit_on_branch(small_api, "side/few", joining_nodes(20))
+    answer = await small_api.get(f"/api/v1/revisions/{few}", as_="reader")
+    assert answer.status_code == 200 and answer.json()["plan"] is not None, answer.text
+    many = commit_on_branch(small_api, "side/many", joining_nodes(50))
+    refused = await small_api.get(f"/api/v1/revisions/{many}", as_="reader")
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["error"]["message"].startswith(
+        f"revision {many[:12]}'s topology could be up to 4120"
+    )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
+from drago.model.state import State
 from drago.signing import ServerKey
 from drago.store import Identity
 from tests.server.api.conftest import Api
@@ -156,3 +159,19 @@ async def test_a_huge_ancestor_count_is_400_not_500(api: Api) -> None:
     answer = await api.get("/api/v1/revisions/HEAD~" + "9" * 4400, as_="reader")
     assert answer.status_code == 400, answer.text
     assert "at most 9 digits" in answer.json()["error"]["message"]
+
+
+def states_alive() -> int:
+    gc.collect()
+    return sum(1 for thing in gc.get_objects() if isinstance(thing, State))
+
+
+async def test_reading_old_revisions_keeps_none_of_their_states(api: Api) -> None:
+    old = [await _edit_endpoint(api, "fra-1", f"fra-x{i}.example.net") for i in range(12)]
+    await _edit_endpoint(api, "fra-1", "fra-1.example.net")
+    before = states_alive()
+    for rev in old:
+        answer = await api.get(f"/api/v1/revisions/{rev}", as_="reader")
+        assert answer.status_code == 200 and answer.json()["plan"] is not None, answer.text
+    # Each was validated and planned through a dry view: nothing of them is kept.
+    assert states_alive() - before <= 1

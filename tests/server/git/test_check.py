@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from drago.model.directory import read_directory
+from drago.server.api.topology_size import size_bound
 from drago.server.git.check import PushCheck, RefUpdate
 from drago.signing import ServerKey, Trust, TrustedSigners
 from drago.store import GitStore, Identity
+from tests.server.joining import joining_nodes
 
 AUTHOR = Identity("Anna", "anna@example.com")
 FRA = "nodes/fra-1.toml"
@@ -116,3 +119,27 @@ def test_new_commits_are_parents_first_and_stop_at_the_live_history(repo: Repo) 
     assert check.new_commits(second, first) == ([second], True)
     assert check.new_commits(first, second) == ([], False)
     assert check.new_commits(first, None) == ([repo.base, first], True)
+
+
+def test_every_pushed_branch_is_refused_when_its_topology_could_be_too_large(
+    repo: Repo,
+) -> None:
+    few = repo.commit(
+        {p: t.encode() for p, t in joining_nodes(20).items()}, base=repo.base, sign=True
+    )
+    many = repo.commit(
+        {p: t.encode() for p, t in joining_nodes(50).items()}, base=repo.base, sign=True
+    )
+    live = repo.store.state(repo.base)
+    check = PushCheck(
+        repo.store.view(repo.store.repo.object_store),
+        Trust(TrustedSigners(None, repo.key)),
+        live_branch="main",
+        size=partial(size_bound, 2000, lambda: live),
+    )
+    for ref in ("refs/heads/review", "refs/heads/main"):
+        assert check.check(RefUpdate(ref, repo.base, few)).ok
+        reason = check.check(RefUpdate(ref, repo.base, many)).reason
+        assert reason is not None
+        assert reason.startswith(f"commit {many[:7]}: the topology could be up to 4120")
+        assert reason.endswith("over the limit of 2000 (max_topology)")
