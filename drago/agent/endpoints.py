@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+import httpx
+
 from drago.agent.backoff import Backoff
 from drago.agent.desired import Resolver, system_resolver
 from drago.agent.device import split_endpoint
@@ -46,6 +48,17 @@ def is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def url_endpoint(url: str) -> tuple[str, int]:
+    """The host (IPv6 without brackets) and port of a URL; the scheme's port when it names none."""
+    parsed = httpx.URL(url)
+    return parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+def join_endpoint(host: str, port: int) -> str:
+    """``host:port``, an IPv6 host in brackets (the form :meth:`Endpoints.prepare` takes)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass
