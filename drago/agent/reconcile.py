@@ -8,9 +8,10 @@ reported and skipped.
 Problems come in two kinds. A node-level error (an interface that could not be
 created or configured, a foreign interface) means the config is not applied.
 A per-peer problem (:class:`~drago.agent.problems.PeerProblem`: an endpoint
-that does not resolve, a peer the device refuses) does not hold back the rest:
-the peer is configured without its endpoint (keeping the one it has) or left
-out, everything else is applied, the config counts as applied, and
+that does not resolve, a peer the device refuses, a route of the peer's allowed
+IPs that covers the drago server's address or a peer's endpoint) does not hold
+back the rest: the peer is configured without its endpoint (keeping the one it
+has), left out, or without that route, everything else is applied, the config counts as applied, and
 :attr:`Outcome.retry_in` tells when to try that peer again (its own backoff).
 """
 
@@ -149,7 +150,7 @@ class Reconciler:
         return [Protected(address, f"the drago server {address}")]
 
     def _guarded(
-        self, desired: list[DesiredInterface], configs: dict[str, InterfaceConfig]
+        self, desired: list[DesiredInterface]
     ) -> tuple[list[DesiredInterface], list[PeerProblem]]:
         """``desired`` without routes that cover the server or a peer's endpoint."""
         protected = ProtectedSet(self._server_protection(), endpoint_protection(desired))
@@ -158,9 +159,8 @@ class Reconciler:
         for want in desired:
             want, left = guard_routes(want, protected)
             guarded.append(want)
-            network = configs[want.ifname].network
             problems.extend(
-                PeerProblem(network, want.ifname, o.peer.name, o.peer.public_key, o.message)
+                PeerProblem(want.network, want.ifname, o.peer.name, o.peer.public_key, o.message)
                 for o in left
             )
         return guarded, problems
@@ -169,8 +169,7 @@ class Reconciler:
         self, config: NodeConfig, generate: bool
     ) -> tuple[list[DesiredInterface], list[str], list[PeerProblem]]:
         desired, problems, peers = self._resolved(config, generate)
-        configs = {i.ifname: i for i in config.interfaces}
-        desired, left = self._guarded(desired, configs)
+        desired, left = self._guarded(desired)
         return desired, problems, peers + left
 
     def _resolved(
