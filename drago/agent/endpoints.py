@@ -189,6 +189,11 @@ class Endpoints:
         assert name.address is not None
         return name.address
 
+    def last_address(self, host: str) -> str | None:
+        """The address ``host`` last resolved to (also while a new lookup fails)."""
+        name = self._names.get(host)
+        return name.address if name is not None else None
+
     def failure(self, host: str) -> str | None:
         """Why ``host`` did not resolve at its last lookup (None when it did or is unknown)."""
         name = self._names.get(host)

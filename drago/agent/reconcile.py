@@ -149,11 +149,32 @@ class Reconciler:
         address = self._server_address
         return [Protected(address, f"the drago server {address}")]
 
+    def _kept_endpoints(self, config: NodeConfig) -> list[Protected]:
+        """The last addresses of endpoint names that did not resolve now: the device
+        keeps a peer's endpoint while its new lookup fails."""
+        found: list[Protected] = []
+        for iface in config.interfaces:
+            for peer in iface.peers:
+                if not peer.endpoint:
+                    continue
+                try:
+                    host = split_endpoint(peer.endpoint)[0]
+                except ValueError:
+                    continue
+                address = self.endpoints.last_address(host)
+                if address is not None:
+                    found.append(Protected(address, f"the endpoint {address} of peer {peer.name}"))
+        return found
+
     def _guarded(
-        self, desired: list[DesiredInterface]
+        self, config: NodeConfig, desired: list[DesiredInterface]
     ) -> tuple[list[DesiredInterface], list[PeerProblem]]:
         """``desired`` without routes that cover the server or a peer's endpoint."""
-        protected = ProtectedSet(self._server_protection(), endpoint_protection(desired))
+        protected = ProtectedSet(
+            self._server_protection(),
+            endpoint_protection(desired),
+            self._kept_endpoints(config),
+        )
         guarded: list[DesiredInterface] = []
         problems: list[PeerProblem] = []
         for want in desired:
@@ -169,7 +190,7 @@ class Reconciler:
         self, config: NodeConfig, generate: bool
     ) -> tuple[list[DesiredInterface], list[str], list[PeerProblem]]:
         desired, problems, peers = self._resolved(config, generate)
-        desired, left = self._guarded(desired)
+        desired, left = self._guarded(config, desired)
         return desired, problems, peers + left
 
     def _resolved(

@@ -148,3 +148,27 @@ def test_the_plan_leaves_the_route_out_too(tmp_path: Path) -> None:
     assert not any("128.0.0.0/1" in c and "route" in c for c in planned)
     assert {p.name for p in outcome.peers} == {"fra-1", "nyc-1"}
     assert host.interfaces == {}
+
+
+def test_an_endpoint_kept_while_its_name_fails_stays_protected(tmp_path: Path) -> None:
+    resolver = FakeResolver({"fra-1.example.net": "192.0.2.1"})
+    rec, host = reconciler(tmp_path, resolver, server=None)
+
+    def config(nyc_allowed: tuple[str, ...]) -> NodeConfig:
+        return node(
+            interface(
+                peer("fra-1", "fra-1.example.net:51820", ("10.20.0.2/32",)),
+                peer("nyc-1", None, nyc_allowed),
+            )
+        )
+
+    assert problems(rec, config(("10.20.0.3/32",))) == {}
+    del resolver.names["fra-1.example.net"]  # DNS fails: the device keeps 192.0.2.1
+    found = problems(rec, config(("10.20.0.3/32", "192.0.2.0/24")))
+    assert found["nyc-1"] == (
+        "route 192.0.2.0/24 left out: it covers the endpoint 192.0.2.1 of peer fra-1"
+    )
+    assert found["fra-1"].startswith("endpoint unresolved: fra-1.example.net:51820: ")
+    device = host.read("wg-backbone")
+    assert device.peers[PEER_KEYS["fra-1"].public_key].endpoint == "192.0.2.1:51820"
+    assert host.interfaces["wg-backbone"].link.routes == frozenset()
