@@ -114,6 +114,20 @@ class LeftOut:
         return f"route {self.route} {ROUTE_LEFT_OUT} {self.covers.what}"
 
 
+@lru_cache(maxsize=1 << 16)
+def _span(cidr: str) -> tuple[int, int, int]:
+    """IP version, first and last address (as integers) of ``cidr``."""
+    net = ipaddress.ip_network(cidr)
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
+@lru_cache(maxsize=1 << 16)
+def _address(text: str) -> tuple[int, int]:
+    """IP version and integer value of an address."""
+    address = ipaddress.ip_address(text)
+    return address.version, int(address)
+
+
 class ProtectedSet:
     """Groups of protected addresses, each sorted per IP version (a route is checked in
     log time); a route that covers addresses of several groups is told by the first."""
@@ -123,8 +137,8 @@ class ProtectedSet:
         for group in groups:
             found: dict[int, list[tuple[int, Protected]]] = {4: [], 6: []}
             for p in group:
-                address = ipaddress.ip_address(p.address)
-                found[address.version].append((int(address), p))
+                version, value = _address(p.address)
+                found[version].append((value, p))
             index: dict[int, tuple[list[int], list[Protected]]] = {}
             for version, entries in found.items():
                 entries.sort(key=lambda e: e[0])
@@ -133,10 +147,9 @@ class ProtectedSet:
 
     def covered_by(self, cidr: str) -> Protected | None:
         """The lowest protected address of the first group with one inside ``cidr``."""
-        net = ipaddress.ip_network(cidr)
-        low, high = int(net.network_address), int(net.broadcast_address)
+        version, low, high = _span(cidr)
         for group in self._groups:
-            keys, protected = group[net.version]
+            keys, protected = group[version]
             i = bisect.bisect_left(keys, low)
             if i < len(keys) and keys[i] <= high:
                 return protected[i]
