@@ -80,7 +80,9 @@ def _build(settings: AgentSettings) -> tuple[Agent, HttpClient]:
     )
     keys = KeyStore(settings.state_dir)
     keys.check_permissions()
-    reconciler = Reconciler(wireguard, links, keys, Ownership(settings.state_dir))
+    reconciler = Reconciler(
+        wireguard, links, keys, Ownership(settings.state_dir), server=settings.server
+    )
     timing = Timing(
         poll_wait=settings.poll_wait,
         drift_interval=settings.drift_interval,

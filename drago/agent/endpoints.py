@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+import httpx
+
 from drago.agent.backoff import Backoff
 from drago.agent.desired import Resolver, system_resolver
 from drago.agent.device import split_endpoint
@@ -46,6 +48,17 @@ def is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def url_endpoint(url: str) -> tuple[str, int]:
+    """The host (IPv6 without brackets) and port of a URL; the scheme's port when it names none."""
+    parsed = httpx.URL(url)
+    return parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+def join_endpoint(host: str, port: int) -> str:
+    """``host:port``, an IPv6 host in brackets (the form :meth:`Endpoints.prepare` takes)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass
@@ -175,6 +188,11 @@ class Endpoints:
             raise EndpointUnresolved(name.error)
         assert name.address is not None
         return name.address
+
+    def last_address(self, host: str) -> str | None:
+        """The address ``host`` last resolved to (also while a new lookup fails)."""
+        name = self._names.get(host)
+        return name.address if name is not None else None
 
     def failure(self, host: str) -> str | None:
         """Why ``host`` did not resolve at its last lookup (None when it did or is unknown)."""

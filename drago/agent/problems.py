@@ -2,8 +2,10 @@
 
 One bad peer never holds back a node: a peer whose endpoint does not resolve
 is configured without an endpoint (or keeps the one it has), a peer the device
-refuses is left out, everything else of the config is applied, and each such
-peer is retried on its own backoff. The status report carries the problem on
+refuses is left out, a route of a peer's allowed IPs that would cover the
+drago server's address or a peer's endpoint is not installed (a routing loop
+that would cut the node off), everything else of the config is applied, and
+each such peer is retried on its own backoff. The status report carries the problem on
 the peer's entry (``peers[].problem``), not in the node's ``errors``.
 """
 
@@ -15,6 +17,9 @@ from dataclasses import dataclass
 ENDPOINT_UNRESOLVED = "endpoint unresolved"
 #: Prefix of the problem of a peer whose update the device refused.
 PEER_REFUSED = "refused by the device"
+#: Problem of a peer one of whose routes was not installed:
+#: ``route CIDR left out: it covers the drago server ADDRESS`` (or ``the endpoint of peer X``).
+ROUTE_LEFT_OUT = "left out: it covers"
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ reported and skipped.
 Problems come in two kinds. A node-level error (an interface that could not be
 created or configured, a foreign interface) means the config is not applied.
 A per-peer problem (:class:`~drago.agent.problems.PeerProblem`: an endpoint
-that does not resolve, a peer the device refuses) does not hold back the rest:
-the peer is configured without its endpoint (keeping the one it has) or left
-out, everything else is applied, the config counts as applied, and
+that does not resolve, a peer the device refuses, a route of the peer's allowed
+IPs that covers the drago server's address or a peer's endpoint) does not hold
+back the rest: the peer is configured without its endpoint (keeping the one it
+has), left out, or without that route, everything else is applied, the config counts as applied, and
 :attr:`Outcome.retry_in` tells when to try that peer again (its own backoff).
 """
 
@@ -24,10 +25,17 @@ from drago.agent.apply import apply_changes
 from drago.agent.backends.base import LinkBackend, WireGuardBackend
 from drago.agent.backoff import Backoff
 from drago.agent.changes import AddPeer, CreateInterface, DeviceChange, PeerChange, RemovePeer
-from drago.agent.desired import DesiredInterface, desired_interface
+from drago.agent.desired import (
+    DesiredInterface,
+    Protected,
+    ProtectedSet,
+    desired_interface,
+    endpoint_protection,
+    guard_routes,
+)
 from drago.agent.device import InterfaceState, LinkState, split_endpoint
 from drago.agent.devicediff import diff_device
-from drago.agent.endpoints import Endpoints
+from drago.agent.endpoints import Endpoints, join_endpoint, url_endpoint
 from drago.agent.keys import KeyStore
 from drago.agent.ownership import Ownership
 from drago.agent.problems import ENDPOINT_UNRESOLVED, PEER_REFUSED, PeerProblem
@@ -79,6 +87,7 @@ class Reconciler:
         ownership: Ownership,
         endpoints: Endpoints | None = None,
         *,
+        server: str | None = None,
         rng: Callable[[], float] = random.random,
     ) -> None:
         self.wireguard = wireguard
@@ -87,6 +96,18 @@ class Reconciler:
         self.ownership = ownership
         self.endpoints = endpoints if endpoints is not None else Endpoints()
         self.rng = rng
+        #: The drago server as host and port (from its URL); no route may cover its address.
+        self.server = url_endpoint(server) if server is not None else None
+        #: The server's host name is resolved by the same resolver, on its own
+        #: backoff (a server name that fails must not make peers be retried).
+        self._server_lookup = Endpoints(
+            self.endpoints.resolve,
+            wait=self.endpoints.wait,
+            clock=self.endpoints.clock,
+            rng=self.endpoints.rng,
+        )
+        #: The server's last resolved address, kept while its name does not resolve.
+        self._server_address: str | None = None
         self._names: dict[str, str] = {}
         #: Peers the device refused at the last apply, with their backoff.
         self._refused: dict[PeerRef, _Refusal] = {}
@@ -113,7 +134,66 @@ class Reconciler:
             )
         return found
 
+    def _server_protection(self) -> list[Protected]:
+        """The server's address (resolved now, else the last one known) as protected."""
+        if self.server is None:
+            return []
+        host, port = self.server
+        self._server_lookup.prepare([join_endpoint(host, port)])
+        try:
+            self._server_address = self._server_lookup(host, port)
+        except (OSError, ValueError):
+            pass  # keep the last address it resolved to
+        if self._server_address is None:
+            return []
+        address = self._server_address
+        return [Protected(address, f"the drago server {address}")]
+
+    def _kept_endpoints(self, config: NodeConfig) -> list[Protected]:
+        """The last addresses of endpoint names that did not resolve now: the device
+        keeps a peer's endpoint while its new lookup fails."""
+        found: list[Protected] = []
+        for iface in config.interfaces:
+            for peer in iface.peers:
+                if not peer.endpoint:
+                    continue
+                try:
+                    host = split_endpoint(peer.endpoint)[0]
+                except ValueError:
+                    continue
+                address = self.endpoints.last_address(host)
+                if address is not None:
+                    found.append(Protected(address, f"the endpoint {address} of peer {peer.name}"))
+        return found
+
+    def _guarded(
+        self, config: NodeConfig, desired: list[DesiredInterface]
+    ) -> tuple[list[DesiredInterface], list[PeerProblem]]:
+        """``desired`` without routes that cover the server or a peer's endpoint."""
+        protected = ProtectedSet(
+            self._server_protection(),
+            endpoint_protection(desired),
+            self._kept_endpoints(config),
+        )
+        guarded: list[DesiredInterface] = []
+        problems: list[PeerProblem] = []
+        for want in desired:
+            want, left = guard_routes(want, protected)
+            guarded.append(want)
+            problems.extend(
+                PeerProblem(want.network, want.ifname, o.peer.name, o.peer.public_key, o.message)
+                for o in left
+            )
+        return guarded, problems
+
     def _desired(
+        self, config: NodeConfig, generate: bool
+    ) -> tuple[list[DesiredInterface], list[str], list[PeerProblem]]:
+        desired, problems, peers = self._resolved(config, generate)
+        desired, left = self._guarded(config, desired)
+        return desired, problems, peers + left
+
+    def _resolved(
         self, config: NodeConfig, generate: bool
     ) -> tuple[list[DesiredInterface], list[str], list[PeerProblem]]:
         desired: list[DesiredInterface] = []

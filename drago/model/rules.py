@@ -8,8 +8,9 @@ whose file is broken is not also told that the network does not exist).
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from drago.errors import Problem
@@ -211,6 +212,73 @@ def _override_rules(path: str, key: str, conn: Connection) -> Iterator[Problem]:
             yield Problem(path, f"{sub}[{j}]", f"{nets[j]} overlaps [{i}] ({nets[i]})")
         if len(sorted_networks(nets)) != len(nets):
             yield Problem(path, sub, "lists the same range twice")
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def endpoint_ip(node: NodeFile) -> IPAddress | None:
+    """The node's endpoint when it is an IP address (None for a host name or none)."""
+    if node.endpoint is None:
+        return None
+    try:
+        return ipaddress.ip_address(node.endpoint.strip("[]"))
+    except ValueError:
+        return None
+
+
+class _Endpoints:
+    """The IP-literal endpoints of a network's members, sorted per IP version."""
+
+    def __init__(self, members: Iterable[tuple[str, NodeFile]]) -> None:
+        found: dict[int, list[tuple[int, str, IPAddress]]] = {4: [], 6: []}
+        for name, node in members:
+            address = endpoint_ip(node)
+            if address is not None:
+                found[address.version].append((int(address), name, address))
+        self._sorted = {version: sorted(entries) for version, entries in found.items()}
+        self._keys = {version: [e[0] for e in entries] for version, entries in self._sorted.items()}
+
+    def __bool__(self) -> bool:
+        return any(self._keys.values())
+
+    def covered_by(self, net: IPNetwork) -> str | None:
+        """The problem of ``net`` when it holds a member's endpoint (the lowest one)."""
+        keys = self._keys[net.version]
+        i = bisect.bisect_left(keys, int(net.network_address))
+        if i == len(keys) or keys[i] > int(net.broadcast_address):
+            return None
+        _, name, ip = self._sorted[net.version][i]
+        return (
+            f"{net} covers the endpoint of `{name}` ({ip}): its peers would route"
+            " the tunnel's own packets into the tunnel"
+        )
+
+
+def endpoint_rules(
+    state: State, network: str, members: list[tuple[str, NodeFile]]
+) -> Iterator[Problem]:
+    """Routes and connection ``allowed_ips`` of a network never cover the IP-literal
+    endpoint of one of its members (a routing loop at every peer: the agents would
+    lose their peers and the server). Host-name endpoints are checked by the agent."""
+    endpoints = _Endpoints(members)
+    if not endpoints:
+        return
+    for name, node in members:
+        for i, route in enumerate(node.interfaces[network].routes):
+            problem = endpoints.covered_by(route)
+            if problem is not None:
+                yield Problem(
+                    file_path("nodes", name), f"interfaces.{network}.routes[{i}]", problem
+                )
+    path = file_path("networks", network)
+    for index, conn in enumerate(state.networks[network].connections):
+        for selector, nets in conn.allowed_ips.items():
+            sub = f"connections[{index}].allowed_ips.{key_path([selector])}"
+            for j, net in enumerate(nets):
+                problem = endpoints.covered_by(net)
+                if problem is not None:
+                    yield Problem(path, f"{sub}[{j}]", problem)
 
 
 def key_rules(ctx: Context, name: str) -> Iterator[Problem]:

@@ -45,6 +45,8 @@ from drago.model.rules import (
     address_rules,
     connection_rules,
     duplicate_key_rules,
+    endpoint_ip,
+    endpoint_rules,
     key_rules,
     node_rules,
 )
@@ -272,6 +274,7 @@ class Validator:
             problems.extend(duplicates)
             problems.extend(duplicate_key_rules(state, network, names))
             problems.extend(connection_rules(ctx, network, members))
+            problems.extend(endpoint_rules(state, network, members))
             if not duplicates:  # a duplicate address would also overlap everywhere
                 topology = self.topology(state, network)
                 problems.extend(
@@ -343,8 +346,9 @@ class Validator:
         change, or anything found).
 
         It applies to edits of existing node files that keep each node's labels,
-        interfaces, addresses, routes and keepalives (so memberships, selectors,
-        address uniqueness, peer lists and overlaps stay as in the base), and of
+        interfaces, addresses, routes and keepalives, and do not give it a new
+        IP-address endpoint (so memberships, selectors, address uniqueness, peer
+        lists, overlaps and the routes covering endpoints stay as in the base), and of
         existing keys files; other files may change only when they are not data.
         """
         fingerprint = _fingerprint(base)
@@ -445,6 +449,8 @@ def _same_peering(old: NodeFile, new: NodeFile) -> bool:
     """Whether what the other members see of a node (and match it by) is the same."""
     if old.labels != new.labels or old.interfaces.keys() != new.interfaces.keys():
         return False
+    if new.endpoint != old.endpoint and endpoint_ip(new) is not None:
+        return False  # the routes of other members may cover the new endpoint
     for network, spec in new.interfaces.items():
         before = old.interfaces[network]
         if (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from tests.model.repo import edit, example_text, problems, valid
@@ -172,6 +174,41 @@ CASES: dict[str, tuple[dict[str, bytes | None], list[str]]] = {
             for node in ["ber-gw", "laptop-anna", "laptop-ben", "muc-1"]
         ],
     ),
+    "route covers another node's endpoint": (
+        edit("nodes/fra-1.toml", '["10.100.0.0/16"]', '["10.100.0.0/16", "203.0.113.0/24"]'),
+        [
+            "nodes/fra-1.toml: interfaces.backbone.routes[1]: 203.0.113.0/24 covers the endpoint"
+            " of `ber-gw` (203.0.113.10): its peers would route the tunnel's own packets"
+            " into the tunnel"
+        ],
+    ),
+    "route covers the node's own endpoint": (
+        edit("nodes/ber-gw.toml", '"192.168.50.0/24"]', '"192.168.50.0/24", "203.0.113.8/29"]'),
+        [
+            "nodes/ber-gw.toml: interfaces.backbone.routes[1]: 203.0.113.8/29 covers the endpoint"
+            " of `ber-gw` (203.0.113.10): its peers would route the tunnel's own packets"
+            " into the tunnel"
+        ],
+    ),
+    "route covers an IPv6 endpoint": (
+        {
+            **edit("nodes/sgp-1.toml", '"sgp-1.example.net"', '"[2001:db8:5::1]"'),
+            **edit("nodes/fra-1.toml", '["10.100.0.0/16"]', '["10.100.0.0/16", "2001:db8::/32"]'),
+        },
+        [
+            "nodes/fra-1.toml: interfaces.backbone.routes[1]: 2001:db8::/32 covers the endpoint"
+            " of `sgp-1` (2001:db8:5::1): its peers would route the tunnel's own packets"
+            " into the tunnel"
+        ],
+    ),
+    "connection allowed_ips cover an endpoint": (
+        edit("networks/site.toml", '"192.168.50.0/24"]', '"192.168.50.0/24", "203.0.0.0/8"]'),
+        [
+            'networks/site.toml: connections[0].allowed_ips."site=hub"[2]: 203.0.0.0/8 covers'
+            " the endpoint of `ber-gw` (203.0.113.10): its peers would route the tunnel's own"
+            " packets into the tunnel"
+        ],
+    ),
 }
 
 
@@ -223,3 +260,25 @@ def test_the_same_override_applied_to_two_hubs_overlaps() -> None:
         " `ber-gw` (10.30.0.0/16) and `muc-1` (10.30.0.0/16) overlap"
         for node in ["laptop-anna", "laptop-ben"]
     ]
+
+
+def test_routes_that_take_the_internet_into_the_tunnel_are_refused() -> None:
+    """The review's reproduction: the complement of RFC 1918 as ber-gw's routes."""
+    everything = [ipaddress.ip_network("0.0.0.0/0")]
+    for private in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"):
+        net = ipaddress.ip_network(private)
+        everything = [
+            part
+            for n in everything
+            for part in (n.address_exclude(net) if net.subnet_of(n) else [n])
+        ]
+    routes = ", ".join(f'"{n}"' for n in sorted(everything))
+    changes = edit(
+        "nodes/ber-gw.toml",
+        'routes = ["192.168.50.0/24"]  # Berlin office LAN',
+        f'routes = ["192.168.50.0/24", {routes}]',
+    )
+    found = problems(changes)
+    assert len(found) == 1
+    assert found[0].startswith("nodes/ber-gw.toml: interfaces.backbone.routes[")
+    assert " covers the endpoint of `ber-gw` (203.0.113.10)" in found[0]
