@@ -32,6 +32,18 @@ export function PlanView({ plan, loadNode }: { plan: PlanOut | null | undefined;
     }
   }
 
+  // One node's "load its whole plan" button (listed nodes and the nodes left out).
+  function expandButton(node: string, label: string) {
+    return (
+      <>
+        {" "}
+        <button type="button" class="link" disabled={loading !== null} onClick={() => expand(node)}>
+          {loading === node ? "loading…" : label}
+        </button>
+      </>
+    );
+  }
+
   const listed = plan.nodes.map((n) => full[n.node] ?? n);
   const more = (plan.more_nodes ?? []).filter((n) => !full[n.node]);
   const opened = (plan.more_nodes ?? []).filter((n) => full[n.node]).map((n) => full[n.node]);
@@ -60,19 +72,7 @@ export function PlanView({ plan, loadNode }: { plan: PlanOut | null | undefined;
             {(node.omitted_changes ?? 0) > 0 && (
               <p class="muted plan-more">
                 … and {node.omitted_changes} more change{node.omitted_changes === 1 ? "" : "s"}
-                {loadNode && (
-                  <>
-                    {" "}
-                    <button
-                      type="button"
-                      class="link"
-                      disabled={loading !== null}
-                      onClick={() => expand(node.node)}
-                    >
-                      {loading === node.node ? "loading…" : "show all"}
-                    </button>
-                  </>
-                )}
+                {loadNode && expandButton(node.node, "show all")}
               </p>
             )}
           </li>
@@ -88,19 +88,7 @@ export function PlanView({ plan, loadNode }: { plan: PlanOut | null | undefined;
               <li key={n.node}>
                 <a href={href("nodes", n.node)}>{n.node}</a>{" "}
                 <span class={`badge plan-${n.status}`}>{n.status}</span>
-                {loadNode && (
-                  <>
-                    {" "}
-                    <button
-                      type="button"
-                      class="link"
-                      disabled={loading !== null}
-                      onClick={() => expand(n.node)}
-                    >
-                      {loading === n.node ? "loading…" : "show changes"}
-                    </button>
-                  </>
-                )}
+                {loadNode && expandButton(n.node, "show changes")}
               </li>
             ))}
           </ul>
