@@ -4,6 +4,7 @@ with one token per kind of caller, and helpers to call the API as any of them.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,9 @@ class Api:
         return None
 
 
-@pytest.fixture
-async def api(tmp_path: Path, example_repo: Path) -> AsyncIterator[Api]:
-    settings = Settings(data=tmp_path / "data", init_from=example_repo, max_wait=2.0)
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Api]:
+    """An app on ``settings``, started, with an in-process client."""
     opened = open_context(settings)
     app = create_app(opened.ctx)
     await opened.ctx.start()
@@ -83,3 +84,11 @@ async def api(tmp_path: Path, example_repo: Path) -> AsyncIterator[Api]:
             yield Api(opened.ctx, client)
     finally:
         await opened.ctx.stop()
+
+
+@pytest.fixture
+async def api(tmp_path: Path, example_repo: Path) -> AsyncIterator[Api]:
+    async with serving(
+        Settings(data=tmp_path / "data", init_from=example_repo, max_wait=2.0)
+    ) as api:
+        yield api

@@ -8,14 +8,12 @@ import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from drago.server.api.plan_summary import PLAN_BYTES, PLAN_CHANGES, PLAN_NODES
-from drago.server.app import create_app, open_context
 from drago.server.settings import Settings
 from drago.store import Identity
-from tests.server.api.conftest import Api
+from tests.server.api.conftest import Api, serving
 from tests.server.joining import joining_nodes
 
 pytestmark = pytest.mark.anyio
@@ -104,16 +102,10 @@ async def test_a_dry_run_keeps_nothing_of_the_request(api: Api) -> None:
 
 @pytest.fixture
 async def small_api(tmp_path: Path, example_repo: Path) -> AsyncIterator[Api]:
-    settings = Settings(data=tmp_path / "data", init_from=example_repo, max_topology=2000)
-    opened = open_context(settings)
-    app = create_app(opened.ctx)
-    await opened.ctx.start()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://drago.test") as client:
-            yield Api(opened.ctx, client)
-    finally:
-        await opened.ctx.stop()
+    async with serving(
+        Settings(data=tmp_path / "data", init_from=example_repo, max_topology=2000)
+    ) as api:
+        yield api
 
 
 async def test_a_change_set_whose_topology_could_be_too_large_is_refused_early(
