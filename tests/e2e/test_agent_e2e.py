@@ -257,7 +257,7 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
     assert w.dump("b")[key][3] == a_on_b[key][3]
 
     # restarting an agent with an unchanged config changes nothing on the device
-    before = w.dump("a")
+    device = w.dump("a")
     w.lab.stop(w.agents["a"])
     log = w.state / "agent-a.log"
     offset = len(log.read_text())
@@ -267,7 +267,7 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
     restarted = log.read_text()[offset:]
     assert f"{ifname(w.tag, 'a')}:" not in restarted, restarted
     now = w.dump("a")
-    assert {k: v[3] for k, v in now.items()} == {k: v[3] for k, v in before.items()}
+    assert {k: v[3] for k, v in now.items()} == {k: v[3] for k, v in device.items()}
 
     # rotating a's key: the new key reaches the device once the server committed it
     rotated = w.agent_cli("a", "rotate-key", NETWORK)
