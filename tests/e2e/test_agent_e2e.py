@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -131,8 +132,8 @@ class World:
             check=False,
         )
 
-    def status(self, n: str) -> dict[str, object]:
-        answer: dict[str, object] = self.api.get(f"/api/v1/nodes/e2e-{n}/status").json()
+    def status(self, n: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.api.get(f"/api/v1/nodes/e2e-{n}/status").json()
         return answer
 
     def ping(self, src: str, dst: str) -> bool:
@@ -215,7 +216,7 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
 
     # status reports reach the server; --once and --dry-run agree that all is in sync
     wait_until("status in sync", lambda: all(w.status(n)["in_sync"] for n in OVERLAY), 15)
-    b_peers = {p["name"]: p for p in w.status("b")["peers"]}  # type: ignore[attr-defined]
+    b_peers = {p["name"]: p for p in w.status("b")["peers"]}
     assert set(b_peers) == {"e2e-a", "e2e-c"}
     assert b_peers["e2e-a"]["latest_handshake"] and b_peers["e2e-a"]["rx_bytes"] > 0
     once = w.agent_cli("c", "--once")
