@@ -21,6 +21,7 @@ from drago.agent.desired import DesiredInterface, desired_interface
 from drago.agent.device import DeviceState, InterfaceState, LinkState, PeerState
 from drago.agent.devicediff import diff_device, diff_interface
 from drago.agent.keys import KeyPair
+from drago.render.config import PeerConfig
 from tests.agent.factory import PEER_KEYS, interface, peer
 
 OWN = KeyPair.generate()
@@ -32,8 +33,13 @@ def no_dns(host: str, port: int) -> str:
     raise OSError("does not resolve")
 
 
-def want(*peers: object, **kwargs: object) -> DesiredInterface:
-    config = interface(*peers, **kwargs)  # type: ignore[arg-type]
+def want(
+    *peers: PeerConfig,
+    address: str = "10.20.0.1/16",
+    listen_port: int = 51820,
+    mtu: int | None = 1420,
+) -> DesiredInterface:
+    config = interface(*peers, address=address, listen_port=listen_port, mtu=mtu)
     desired, problems = desired_interface(config, OWN.public_key, no_dns)
     assert problems == []
     return desired

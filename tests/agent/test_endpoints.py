@@ -19,8 +19,10 @@ class Clock:
         return self.now
 
 
-def endpoints(resolver: FakeResolver, clock: Clock, **kwargs: float) -> Endpoints:
-    return Endpoints(resolver, clock=clock, rng=lambda: 0.0, **kwargs)
+def endpoints(
+    resolver: FakeResolver, clock: Clock, *, initial: float = 1.0, maximum: float = 60.0
+) -> Endpoints:
+    return Endpoints(resolver, clock=clock, rng=lambda: 0.0, initial=initial, maximum=maximum)
 
 
 def test_a_good_name_resolves_and_literals_need_no_lookup() -> None:

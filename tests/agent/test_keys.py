@@ -41,8 +41,9 @@ def test_readable_key_refuses_with_the_exact_fix(tmp_path: Path) -> None:
     with pytest.raises(DragoError) as info:
         store.check_permissions()
     assert f"chmod 600 {path}" in info.value.message
-    assert store.get("backbone") is not None
-    assert store.get("backbone").private_key not in info.value.message  # type: ignore[union-attr]
+    key = store.get("backbone")
+    assert key is not None
+    assert key.private_key not in info.value.message
 
 
 def test_rotation_keeps_the_old_key_until_promoted(tmp_path: Path) -> None:

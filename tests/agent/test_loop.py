@@ -120,8 +120,8 @@ def test_boot_reapplies_the_cache_without_the_server(tmp_path: Path) -> None:
     server.down = True
     delays: list[float] = []
 
-    def wait(seconds: float | None = None) -> bool:
-        delays.append(seconds or 0)
+    def wait(timeout: float | None = None) -> bool:
+        delays.append(timeout or 0)
         if len(delays) == 4:
             stop.set()
         return stop.is_set()
@@ -192,7 +192,7 @@ def test_a_sync_cut_short_by_the_server_is_retried(tmp_path: Path) -> None:
             raise ServerUnavailable("server answered 503")
 
     server.register_key = flaky  # type: ignore[method-assign]
-    stop.wait = lambda seconds=None: stop.is_set()  # type: ignore[method-assign]
+    stop.wait = lambda timeout=None: stop.is_set()  # type: ignore[method-assign]
     agent.run(stop)
     assert server.polls[1][0] is None  # the hash was not taken as known
     assert len(calls) == 2
@@ -203,8 +203,8 @@ def record_waits(stop: threading.Event) -> list[float]:
     """Make ``stop.wait`` return at once, recording each delay asked for."""
     delays: list[float] = []
 
-    def wait(seconds: float | None = None) -> bool:
-        delays.append(seconds or 0)
+    def wait(timeout: float | None = None) -> bool:
+        delays.append(timeout or 0)
         return stop.is_set()
 
     stop.wait = wait  # type: ignore[method-assign]

@@ -57,7 +57,9 @@ def test_wg_quick_export_round_trips_through_wg_setconf(lab: Lab, tmp_path: Path
     device = UapiSocket(ifname).get()
     want, problems = desired_interface(config.interfaces[0], own.public_key)
     assert problems == []
-    live = InterfaceState(device, IPRouteLinks(ns.name).read(ifname))  # type: ignore[arg-type]
+    link = IPRouteLinks(ns.name).read(ifname)
+    assert link is not None
+    live = InterfaceState(device, link)
     changes = diff_interface(want, live)
     # wg setconf did everything WireGuard-side; only the link is left (wg-quick's job)
     assert {type(c) for c in changes} <= {SetMtu, AddAddress, SetLinkUp, AddRoute}

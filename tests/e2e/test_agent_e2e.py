@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -131,8 +132,8 @@ class World:
             check=False,
         )
 
-    def status(self, n: str) -> dict[str, object]:
-        answer: dict[str, object] = self.api.get(f"/api/v1/nodes/e2e-{n}/status").json()
+    def status(self, n: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.api.get(f"/api/v1/nodes/e2e-{n}/status").json()
         return answer
 
     def ping(self, src: str, dst: str) -> bool:
@@ -215,7 +216,7 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
 
     # status reports reach the server; --once and --dry-run agree that all is in sync
     wait_until("status in sync", lambda: all(w.status(n)["in_sync"] for n in OVERLAY), 15)
-    b_peers = {p["name"]: p for p in w.status("b")["peers"]}  # type: ignore[attr-defined]
+    b_peers = {p["name"]: p for p in w.status("b")["peers"]}
     assert set(b_peers) == {"e2e-a", "e2e-c"}
     assert b_peers["e2e-a"]["latest_handshake"] and b_peers["e2e-a"]["rx_bytes"] > 0
     once = w.agent_cli("c", "--once")
@@ -257,7 +258,7 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
     assert w.dump("b")[key][3] == a_on_b[key][3]
 
     # restarting an agent with an unchanged config changes nothing on the device
-    before = w.dump("a")
+    device = w.dump("a")
     w.lab.stop(w.agents["a"])
     log = w.state / "agent-a.log"
     offset = len(log.read_text())
@@ -267,7 +268,7 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
     restarted = log.read_text()[offset:]
     assert f"{ifname(w.tag, 'a')}:" not in restarted, restarted
     now = w.dump("a")
-    assert {k: v[3] for k, v in now.items()} == {k: v[3] for k, v in before.items()}
+    assert {k: v[3] for k, v in now.items()} == {k: v[3] for k, v in device.items()}
 
     # rotating a's key: the new key reaches the device once the server committed it
     rotated = w.agent_cli("a", "rotate-key", NETWORK)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -107,8 +108,8 @@ class World:
         out = self.nodes[n].run("wg", "show", self.ifname(n), "peers").stdout
         return len(out.split())
 
-    def status(self, n: str) -> dict[str, object]:
-        body: dict[str, object] = self.api.get(f"/api/v1/nodes/bp-{n}/status").json()
+    def status(self, n: str) -> dict[str, Any]:
+        body: dict[str, Any] = self.api.get(f"/api/v1/nodes/bp-{n}/status").json()
         return body
 
 
@@ -169,7 +170,7 @@ def world(lab: Lab, tmp_path: Path) -> Iterator[World]:
 
 
 def unresolved_problem(w: World, n: str) -> str:
-    peers = {p["name"]: p for p in w.status(n)["peers"]}  # type: ignore[attr-defined]
+    peers = {p["name"]: p for p in w.status(n)["peers"]}
     problem = peers["bp-c"].get("problem") or ""
     assert isinstance(problem, str)
     return problem

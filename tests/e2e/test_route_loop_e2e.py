@@ -23,7 +23,7 @@ SERVER = "172.31.250.1"
 
 
 def peer_problem(w: World, n: str, peer: str) -> str | None:
-    peers = {p["name"]: p for p in w.status(n)["peers"]}  # type: ignore[attr-defined]
+    peers = {p["name"]: p for p in w.status(n)["peers"]}
     entry = peers.get(peer) or {}
     problem = entry.get("problem")
     assert problem is None or isinstance(problem, str)

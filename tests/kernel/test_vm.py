@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(VM_TIMEO
 
 def guest_tests() -> list[str]:
     """The ids the guest run must report: ``module::test[param]`` for each guest test."""
-    ids = []
+    ids: list[str] = []
     for name, param in GUEST_MODULES.items():
         module = importlib.import_module(name)
         ids.extend(

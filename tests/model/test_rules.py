@@ -264,9 +264,9 @@ def test_the_same_override_applied_to_two_hubs_overlaps() -> None:
 
 def test_routes_that_take_the_internet_into_the_tunnel_are_refused() -> None:
     """The review's reproduction: the complement of RFC 1918 as ber-gw's routes."""
-    everything = [ipaddress.ip_network("0.0.0.0/0")]
+    everything = [ipaddress.IPv4Network("0.0.0.0/0")]
     for private in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"):
-        net = ipaddress.ip_network(private)
+        net = ipaddress.IPv4Network(private)
         everything = [
             part
             for n in everything

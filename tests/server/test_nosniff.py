@@ -23,7 +23,7 @@ async def test_every_kind_of_answer_carries_nosniff(harness: Harness) -> None:
     h = harness
     admin = h.auth(h.admin)
     etag = (await h.client.get("/api/v1/nodes/fra-1/config", headers=admin)).headers["etag"]
-    calls: list[tuple[str, str, dict[str, str], bytes | None, int]] = [
+    calls: list[tuple[str, str, dict[str, str], bytes | None, int | None]] = [
         ("GET", "/healthz", {}, None, 200),
         ("GET", "/metrics", {}, None, 200),
         ("GET", "/api/v1/openapi.json", {}, None, 200),

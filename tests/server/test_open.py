@@ -7,8 +7,15 @@ import pytest
 
 from drago.errors import ConfigError, InvalidRequest
 from drago.server.app import open_context
+from drago.server.context import ServerContext
 from drago.server.endpoint import Role
 from drago.server.settings import Settings
+
+
+def close(ctx: ServerContext) -> None:
+    """Close the database a context opened on a data directory always has."""
+    assert ctx.database is not None
+    ctx.database.close()
 
 
 def mode(path: Path) -> int:
@@ -33,7 +40,7 @@ def test_first_start_creates_a_private_data_directory(tmp_path: Path, example_re
         paths = {f.path for f in opened.ctx.store.files(head)}
         assert "nodes/fra-1.toml" in paths and "networks/backbone.toml" in paths
     finally:
-        opened.ctx.database.close()  # type: ignore[union-attr]
+        close(opened.ctx)
 
 
 def test_restart_keeps_everything_and_ignores_init_from(tmp_path: Path, example_repo: Path) -> None:
@@ -41,7 +48,7 @@ def test_restart_keeps_everything_and_ignores_init_from(tmp_path: Path, example_
     first = open_context(Settings(data=data, init_from=example_repo))
     _, reader = first.ctx.tokens.create(Role.reader)
     head = first.ctx.store.head("main")
-    first.ctx.database.close()  # type: ignore[union-attr]
+    close(first.ctx)
     again = open_context(Settings(data=data, init_from=example_repo))
     try:
         assert not again.created
@@ -49,10 +56,10 @@ def test_restart_keeps_everything_and_ignores_init_from(tmp_path: Path, example_
         assert again.bootstrap_secret is None
         assert again.ctx.store.head("main") == head
         assert again.ctx.tokens.authenticate(reader) is not None
-        assert again.ctx.server_key is not None
-        assert again.ctx.server_key.public_line() == first.ctx.server_key.public_line()  # type: ignore[union-attr]
+        assert again.ctx.server_key is not None and first.ctx.server_key is not None
+        assert again.ctx.server_key.public_line() == first.ctx.server_key.public_line()
     finally:
-        again.ctx.database.close()  # type: ignore[union-attr]
+        close(again.ctx)
 
 
 def test_invalid_init_from_creates_nothing(tmp_path: Path, example_repo: Path) -> None:
@@ -82,4 +89,4 @@ def test_start_without_init_from_serves_an_empty_repository(tmp_path: Path) -> N
         assert opened.ctx.store.head("main") is None
         assert opened.bootstrap_secret is not None
     finally:
-        opened.ctx.database.close()  # type: ignore[union-attr]
+        close(opened.ctx)

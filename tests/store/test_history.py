@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from dulwich.objects import Commit, ObjectID
+from dulwich.refs import Ref
 
 from drago.errors import Conflict, InvalidRequest, NotFound
 from drago.store import GitStore
@@ -61,7 +63,7 @@ def test_commit_info_lists_changed_paths(line: tuple[GitStore, list[str]]) -> No
 
 def test_resolve_forms(line: tuple[GitStore, list[str]]) -> None:
     store, ids = line
-    store.repo.refs[b"refs/tags/v1"] = ids[1].encode()
+    store.repo.refs[Ref(b"refs/tags/v1")] = ObjectID(ids[1].encode())
     assert store.resolve(ids[2]) == ids[2]
     assert store.resolve(ids[2][:7]) == ids[2]
     assert store.resolve(ids[2][:7].upper()) == ids[2]
@@ -97,7 +99,9 @@ def test_malformed_revisions_are_refused(line: tuple[GitStore, list[str]], rev: 
 
 def test_a_tree_sha_is_not_a_commit(line: tuple[GitStore, list[str]]) -> None:
     store, ids = line
-    tree = store.repo[ids[0].encode()].tree.decode()
+    commit = store.repo[ObjectID(ids[0].encode())]
+    assert isinstance(commit, Commit)
+    tree = commit.tree.decode()
     with pytest.raises(NotFound):
         store.resolve(tree)
 

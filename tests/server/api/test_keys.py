@@ -83,7 +83,9 @@ def _alias(key: str) -> str:
 async def test_another_spelling_of_a_peers_key_cannot_be_registered(api: Api) -> None:
     """laptop-ben joins network site, where ber-gw's key is registered: the same bytes
     spelled differently must not pass for a new key."""
-    theirs = tomllib.loads(api.text("keys/ber-gw.toml"))["interfaces"]["site"]["public_key"]
+    keys = api.text("keys/ber-gw.toml")
+    assert keys is not None
+    theirs = tomllib.loads(keys)["interfaces"]["site"]["public_key"]
     before = api.head()
     for spelling in (_alias(theirs), theirs):
         answer = await api.put(

@@ -6,6 +6,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from dulwich.objects import Commit, ObjectID
 
 from drago.model.directory import read_directory
 from drago.server.api.topology_size import size_bound
@@ -106,7 +107,9 @@ def test_rewrites_deletion_and_odd_refs(repo: Repo) -> None:
     assert repo.check("refs/heads/review", side, None) is None
     assert "only branches" in (repo.check("refs/tags/v1", None, side) or "")
     assert "invalid branch name" in (repo.check("refs/heads/a..b", None, side) or "")
-    tree = repo.store.repo[side.encode()].tree.decode()  # type: ignore[attr-defined]
+    commit = repo.store.repo[ObjectID(side.encode())]
+    assert isinstance(commit, Commit)
+    tree = commit.tree.decode()
     assert "is not a commit" in (repo.check("refs/heads/x", None, tree) or "")
     assert "missing from the push" in (repo.check("refs/heads/x", None, "1" * 40) or "")
 

@@ -117,8 +117,12 @@ def test_dulwich_reads_what_the_guard_passes() -> None:
     text = b"".join(b"line %d\n" % i for i in range(2000))
     blobs = [Blob.from_string(text + b"n = %d\n" % i) for i in range(20)]
     source = BytesIO()
+
+    def write(chunk: bytes) -> None:
+        source.write(chunk)
+
     store = MemoryObjectStore()
-    write_pack_objects(source.write, blobs, store.object_format, deltify=True)
+    write_pack_objects(write, blobs, store.object_format, deltify=True)
     data = source.getvalue()
     stream = BytesIO(data)
     guard = PackSizeGuard(stream.read, stream.read, **LIMITS)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ from tests.server.conftest import Harness
 pytestmark = pytest.mark.anyio
 
 
-def report(applied: str | None) -> dict[str, object]:
+def report(applied: str | None) -> dict[str, Any]:
     return {
         "applied_hash": applied,
         "applied_revision": "f" * 40,
@@ -115,7 +116,7 @@ async def test_per_peer_problems_are_kept_and_do_not_count_against_in_sync(
     sent = report(desired)
     sent["errors"] = []
     sent["peers"] = [
-        {**sent["peers"][0], "endpoint": None, "problem": problem},  # type: ignore[index]
+        {**sent["peers"][0], "endpoint": None, "problem": problem},
         {"network": "backbone", "name": "lon-1", "public_key": "l" * 44, "problem": "x"},
     ]
     r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=sent)

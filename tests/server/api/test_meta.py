@@ -19,6 +19,7 @@ async def test_healthz_is_public(harness: Harness) -> None:
 async def test_an_invalid_head_is_degraded_and_only_readers_see_why(harness: Harness) -> None:
     h = harness
     live = h.ctx.live.revision
+    assert live is not None
     # A commit that bypassed every check (as a hand-moved ref would).
     h.ctx.store.commit(
         {"nodes/fra-1.toml": b'[interfaces.backbone]\naddress = "10.99.0.1/16"\n'},
