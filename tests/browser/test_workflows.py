@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from drago.server.api.plan_summary import PLAN_CHANGES
 from tests.browser.conftest import Console, Server
@@ -14,6 +14,36 @@ from tests.browser.ui import open_page, shoot, sign_in
 from tests.server.joining import joining_nodes
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(120)]
+
+
+GIT = ["git", "-c", "user.name=Rita Review", "-c", "user.email=rita@example.net"]
+
+
+def server_clone(server: Server, tmp_path: Path) -> Path:
+    """A clone of the server's repository (the admin token as the password)."""
+    work = tmp_path / "work"
+    remote = server.url.replace("http://", f"http://ui:{server.admin}@") + "/repo.git"
+    subprocess.run([*GIT, "clone", "-q", remote, str(work)], check=True, timeout=60)
+    return work
+
+
+def push_review(work: Path, branch: str, message: str) -> None:
+    """Commit everything in ``work`` and push it as the review branch ``branch``."""
+    subprocess.run([*GIT, "-C", str(work), "add", "-A"], check=True)
+    subprocess.run([*GIT, "-C", str(work), "commit", "-qm", message], check=True)
+    subprocess.run(
+        [*GIT, "-C", str(work), "push", "-q", "origin", f"HEAD:{branch}"],
+        check=True,
+        timeout=60,
+    )
+
+
+def open_review(page: Page, server: Server, branch: str) -> Locator:
+    """Sign in as admin and open ``branch`` on the Review page."""
+    sign_in(page, server.admin)
+    page.get_by_role("navigation").get_by_role("link", name="Review").click()
+    page.get_by_test_id("branches").get_by_role("link", name=branch).click()
+    return page.get_by_test_id("branch-review")
 
 
 def test_a_stale_edit_shows_what_changed_and_reapplies(
@@ -112,22 +142,10 @@ def test_pages_fit_a_phone(browser: Browser, server: Server, shots: Path) -> Non
 def test_a_review_branch_shows_its_plan_and_an_admin_merges_it(
     page: Page, server: Server, tmp_path: Path
 ) -> None:
-    work = tmp_path / "work"
-    remote = server.url.replace("http://", f"http://ui:{server.admin}@") + "/repo.git"
-    git = ["git", "-c", "user.name=Rita Review", "-c", "user.email=rita@example.net"]
-    subprocess.run([*git, "clone", "-q", remote, str(work)], check=True, timeout=60)
-    node = work / "nodes" / "nyc-1.toml"
+    node = server_clone(server, tmp_path) / "nodes" / "nyc-1.toml"
     node.write_text(node.read_text().replace("listen_port = 51820", "listen_port = 51821", 1))
-    subprocess.run([*git, "-C", str(work), "commit", "-qam", "nyc-1: move port"], check=True)
-    subprocess.run(
-        [*git, "-C", str(work), "push", "-q", "origin", "HEAD:review/nyc-port"],
-        check=True,
-        timeout=60,
-    )
-    sign_in(page, server.admin)
-    page.get_by_role("navigation").get_by_role("link", name="Review").click()
-    page.get_by_test_id("branches").get_by_role("link", name="review/nyc-port").click()
-    review = page.get_by_test_id("branch-review")
+    push_review(node.parents[1], "review/nyc-port", "nyc-1: move port")
+    review = open_review(page, server, "review/nyc-port")
     expect(review).to_contain_text("Valid")
     expect(review).to_contain_text("nyc-1: move port")
     expect(review.locator(".plan")).to_contain_text("51821")
@@ -173,23 +191,11 @@ def test_a_token_revoked_mid_session_returns_to_sign_in(
 def test_a_large_review_plan_is_a_summary_and_expands_per_node(
     page: Page, server: Server, tmp_path: Path
 ) -> None:
-    work = tmp_path / "work"
-    remote = server.url.replace("http://", f"http://ui:{server.admin}@") + "/repo.git"
-    git = ["git", "-c", "user.name=Rita Review", "-c", "user.email=rita@example.net"]
-    subprocess.run([*git, "clone", "-q", remote, str(work)], check=True, timeout=60)
+    work = server_clone(server, tmp_path)
     for path, text in joining_nodes(40).items():
         (work / path).write_text(text)
-    subprocess.run([*git, "-C", str(work), "add", "-A"], check=True)
-    subprocess.run([*git, "-C", str(work), "commit", "-qm", "40 gateways join"], check=True)
-    subprocess.run(
-        [*git, "-C", str(work), "push", "-q", "origin", "HEAD:review/many"],
-        check=True,
-        timeout=60,
-    )
-    sign_in(page, server.admin)
-    page.get_by_role("navigation").get_by_role("link", name="Review").click()
-    page.get_by_test_id("branches").get_by_role("link", name="review/many").click()
-    review = page.get_by_test_id("branch-review")
+    push_review(work, "review/many", "40 gateways join")
+    review = open_review(page, server, "review/many")
     plan = review.locator(".plan")
     expect(plan).to_contain_text(f"… and {40 - PLAN_CHANGES} more changes")
     more = review.get_by_test_id("plan-more-nodes")
