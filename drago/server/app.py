@@ -28,6 +28,7 @@ from drago.server.context import ServerContext
 from drago.server.datadir import DataDir, write_private
 from drago.server.endpoint import Role
 from drago.server.errors import EXCEPTION_HANDLERS, drago_error_response
+from drago.server.git.tips import RecentTips
 from drago.server.live import LiveState
 from drago.server.logs import RequestLogMiddleware
 from drago.server.metrics import Metrics
@@ -154,6 +155,7 @@ def create_app(ctx: ServerContext) -> Starlette:
     app.state.recheck = TokenRecheck(ctx.tokens)  # held long-polls re-check their tokens
     # git work gets threads of its own, never the pool token checks and commits need
     app.state.git_turns = git.GitTurns(settings.git_concurrency, settings.git_wait)
+    app.state.git_tips = RecentTips()  # a fetch racing a write still gets its tips
     return app
 
 

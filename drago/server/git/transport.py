@@ -6,7 +6,9 @@
 
 Each request runs one dulwich handler (``stateless_rpc``) in one of git's own
 worker threads (``app.state.git_turns``, see :mod:`drago.server.git.turns`)
-over a fresh view of the bare repository; request and response stream. A
+over a fresh view of the bare repository (:class:`~drago.server.git.tips.FetchRepo`:
+a fetch may still want a tip advertised moments before the branch moved);
+request and response stream. A
 clone or fetch request (wants and haves; git negotiates in rounds) may be at
 most ``max_fetch`` bytes, a push ``max_push``.
 """
@@ -31,6 +33,7 @@ from drago.server.errors import drago_error_response
 from drago.server.git.auth import SERVICES, Service, authorize_git
 from drago.server.git.receive import CheckedReceivePackHandler, PushPolicy
 from drago.server.git.streams import ThreadedResponse, ThreadReader, ThreadWriter
+from drago.server.git.tips import FetchRepo, RecentTips
 from drago.server.git.turns import GitTurns
 
 PREFIX = "/repo.git"
@@ -77,11 +80,25 @@ def _factory(service: Service, policy: PushPolicy | None) -> MakeHandler:
     return make
 
 
+def _opener(request: Request, service: Service, *, advertising: bool) -> Callable[[], Repo]:
+    """How the handler's thread opens the repository: upload-pack through
+    :class:`FetchRepo` (recent tips), receive-pack as it is."""
+    ctx: ServerContext = request.app.state.ctx
+    path = str(ctx.store.path)
+    if service == "git-upload-pack":
+        tips: RecentTips = request.app.state.git_tips
+        return partial(FetchRepo, path, tips, advertising=advertising)
+    return partial(Repo, path)
+
+
 def _run(
-    ctx: ServerContext, make: MakeHandler, reader: ThreadReader | None, banner: bytes | None
+    make: MakeHandler,
+    open_repo: Callable[[], Repo],
+    reader: ThreadReader | None,
+    banner: bytes | None,
 ) -> Callable[[ThreadWriter], None]:
     def work(writer: ThreadWriter) -> None:
-        repo = Repo(str(ctx.store.path))
+        repo = open_repo()
         try:
             read = reader.recv if reader is not None else (lambda size: b"")
             proto = ReceivableProtocol(read, writer.write)
@@ -109,7 +126,12 @@ async def info_refs(request: Request) -> Response:
     policy = _policy(ctx) if checked == "git-receive-pack" else None
     banner = b"# service=" + checked.encode() + b"\n"
     return ThreadedResponse(
-        _run(ctx, _factory(checked, policy), None, banner),
+        _run(
+            _factory(checked, policy),
+            _opener(request, checked, advertising=True),
+            None,
+            banner,
+        ),
         media_type=f"application/x-{checked}-advertisement",
         turns=_turns(request),
         timeout=ctx.settings.git_io_timeout,
@@ -150,7 +172,12 @@ async def _service(request: Request, service: Service) -> Response:
             await ctx.live.settled()  # the push answers once its revision is served
 
     return ThreadedResponse(
-        _run(ctx, _factory(service, policy), reader, None),
+        _run(
+            _factory(service, policy),
+            _opener(request, service, advertising=False),
+            reader,
+            None,
+        ),
         media_type=f"application/x-{service}-result",
         turns=_turns(request),
         timeout=settings.git_io_timeout,

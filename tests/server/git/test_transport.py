@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from drago.signing import ServerKey
+from drago.store import Identity
 from tests.server.git.conftest import GitServer
 from tests.server.git.gitenv import GitUser
 
@@ -124,3 +125,47 @@ def test_server_commits_pass_git_verify_commit(
         "-c", f"gpg.ssh.allowedSignersFile={allowed}", "verify-commit", "HEAD", cwd=work
     )
     assert f'Good "git" signature for {key.principal}' in result.text
+
+
+def test_a_fetch_that_races_a_write_still_gets_the_tip_it_was_shown(
+    git_server: GitServer,
+) -> None:
+    """The ref moves between the advertisement and the wants (stateless HTTP): the
+    client still gets the tip it was shown, as from git http-backend."""
+    auth = ("x", git_server.reader)
+    shown = httpx.get(f"{git_server.base}/repo.git/info/refs?service=git-upload-pack", auth=auth)
+    assert shown.status_code == 200
+    store = git_server.ctx.store
+    old = store.head()
+    assert old is not None and old.encode() in shown.content
+    new = store.commit(
+        {"notes.md": b"moved meanwhile\n"},
+        message="a write between the two requests",
+        author=Identity("api", "api@example.com"),
+        base=old,
+    )
+    assert store.head() == new
+    body = (
+        pkt(b"want " + old.encode() + b" side-band-64k thin-pack ofs-delta\n")
+        + b"0000"
+        + pkt(b"done\n")
+    )
+    response = httpx.post(
+        f"{git_server.base}/repo.git/git-upload-pack",
+        content=body,
+        headers={"content-type": "application/x-git-upload-pack-request"},
+        auth=auth,
+    )
+    assert response.status_code == 200, response.text
+    assert b"PACK" in response.content
+    never_shown = "0" * 39 + "1"
+    bad = (
+        pkt(b"want " + never_shown.encode() + b" thin-pack ofs-delta\n") + b"0000" + pkt(b"done\n")
+    )
+    refused = httpx.post(
+        f"{git_server.base}/repo.git/git-upload-pack",
+        content=bad,
+        headers={"content-type": "application/x-git-upload-pack-request"},
+        auth=auth,
+    )
+    assert b"PACK" not in refused.content
