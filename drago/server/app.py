@@ -194,6 +194,7 @@ def open_context(settings: Settings) -> Opened:
     datadir.ensure_root()
     if store is None:
         store = GitStore.init(datadir.repo, branch=settings.branch, validator=validator)
+    store.make_durable()  # objects reach the disk before a ref names them
     database = Database(datadir.database)
     tokens = SqliteTokenStore(database)
     metrics = Metrics()

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from dulwich.errors import NotGitRepository
-from dulwich.object_store import BaseObjectStore
+from dulwich.object_store import BaseObjectStore, DiskObjectStore
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref, check_ref_format
 from dulwich.repo import Repo
@@ -95,7 +95,9 @@ class GitStore:
             raise Conflict(f"{path} is already a Git repository")
         path.mkdir(parents=True, exist_ok=True)
         repo = Repo.init_bare(str(path), default_branch=branch.encode("utf-8"))
-        return cls(repo, branch=branch, clock=clock, validator=validator)
+        store = cls(repo, branch=branch, clock=clock, validator=validator)
+        store.make_durable()
+        return store
 
     @classmethod
     def open(
@@ -111,6 +113,23 @@ class GitStore:
         except NotGitRepository:
             raise NotFound(f"{path} is not a Git repository") from None
         return cls(repo, branch=branch, clock=clock, validator=validator)
+
+    def make_durable(self) -> None:
+        """Have every object written to disk (fsync) before a ref can name it.
+
+        dulwich syncs ref files but, by default, not loose objects or packs, so
+        after a power loss a ref could name an object that never reached the
+        disk. ``core.fsyncObjectFiles`` in the repository's config turns it on
+        for this store and for every later opening of the repository (the git
+        transport, the CLI, git itself); set once, kept.
+        """
+        config = self.repo.get_config()
+        if not config.get_boolean((b"core",), b"fsyncObjectFiles", False):
+            config.set((b"core",), b"fsyncObjectFiles", True)
+            config.write_to_path()
+        object_store = self.repo.object_store
+        if isinstance(object_store, DiskObjectStore):
+            object_store.fsync_object_files = True
 
     def close(self) -> None:
         self.repo.close()

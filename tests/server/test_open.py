@@ -90,3 +90,17 @@ def test_start_without_init_from_serves_an_empty_repository(tmp_path: Path) -> N
         assert opened.bootstrap_secret is not None
     finally:
         close(opened.ctx)
+
+
+def test_the_servers_repository_syncs_objects_to_disk(tmp_path: Path) -> None:
+    """A repository made before this setting existed gets it at the next start."""
+    settings = Settings(data=tmp_path / "data")
+    opened = open_context(settings)
+    close(opened.ctx)
+    config = settings.data / "repo.git" / "config"
+    config.write_text(config.read_text().replace("fsyncObjectFiles = true", ""))
+    again = open_context(settings)
+    try:
+        assert "fsyncObjectFiles = true" in config.read_text()
+    finally:
+        close(again.ctx)
