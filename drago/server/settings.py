@@ -64,6 +64,14 @@ class Settings(BaseModel):
     git_io_timeout: float = Field(
         30.0, gt=0, description="longest wait for a git client to send or take data (s)"
     )
+    git_min_rate: float = Field(
+        1024.0,
+        ge=0,
+        description=(
+            "bytes per second a git client must move, averaged over the time the server"
+            " waits on it, once that time passes git_io_timeout; 0 turns it off"
+        ),
+    )
     tls_cert: Path | None = Field(None, description="TLS certificate (PEM); needs tls_key")
     tls_key: Path | None = Field(None, description="TLS private key (PEM)")
     public_url: str | None = Field(None, description="URL people use to reach the server")

@@ -17,6 +17,7 @@ not take in time drops the request; either way the thread is freed.
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -30,6 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from drago.errors import Busy, DragoError, InvalidRequest, PayloadTooLarge, RequestTimeout
 from drago.server.errors import drago_error_response, error_response
+from drago.server.git.pace import ClientPace
 from drago.server.git.turns import GitTurns
 
 log = logging.getLogger("drago.server.git")
@@ -49,8 +51,10 @@ class ThreadReader:
         timeout: float,
         what: str = "push",
         setting: str = "max_push",
+        pace: ClientPace | None = None,
     ) -> None:
         self._chunks = chunks
+        self._pace = pace
         self._inflate = zlib.decompressobj(wbits=31) if gzip else None
         self._limit = limit
         self._timeout = timeout
@@ -61,9 +65,10 @@ class ThreadReader:
         self._eof = False
 
     async def _next(self) -> bytes | None:
+        started = time.monotonic()
         try:
             with anyio.fail_after(self._timeout):
-                return await self._chunks.__anext__()
+                chunk = await self._chunks.__anext__()
         except StopAsyncIteration:
             return None
         except TimeoutError:
@@ -71,6 +76,13 @@ class ThreadReader:
                 f"no request data for {self._timeout:g} s (git_io_timeout)",
                 details={"timeout_seconds": self._timeout},
             ) from None
+        pace = self._pace
+        if pace is not None and not pace.record(time.monotonic() - started, len(chunk)):
+            raise RequestTimeout(
+                f"request data too slow: {pace.describe()}",
+                details={"min_rate": pace.min_rate, "waited_seconds": round(pace.waited, 1)},
+            )
+        return chunk
 
     def _fill(self) -> None:
         chunk = anyio.from_thread.run(self._next)
@@ -184,12 +196,14 @@ class ThreadedResponse(Response):
         turns: GitTurns,
         timeout: float,
         after: Callable[[], Awaitable[None]] | None = None,
+        pace: ClientPace | None = None,
     ) -> None:
         super().__init__(media_type=media_type)
         self.work = work
         self.turns = turns
         self.timeout = timeout
         self.after = after
+        self.pace = pace
         self.stream_headers = [
             (b"content-type", media_type.encode("latin-1")),
             (b"cache-control", b"no-cache, max-age=0, must-revalidate"),
@@ -203,11 +217,18 @@ class ThreadedResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_in_time(message: Message) -> None:
+            started = time.monotonic()
             try:
                 with anyio.fail_after(self.timeout):
                     await send(message)
             except TimeoutError:
-                raise Stalled from None
+                raise Stalled(
+                    f"git client took no data for {self.timeout:g} s (git_io_timeout)"
+                ) from None
+            pace = self.pace
+            moved = len(message.get("body", b""))
+            if pace is not None and not pace.record(time.monotonic() - started, moved):
+                raise Stalled(f"git client too slow: {pace.describe()}")
 
         try:
             try:
@@ -223,12 +244,9 @@ class ThreadedResponse(Response):
                 if self.after is not None:
                     await self.after()  # also for a dropped client: a push went through
             await send_in_time({"type": "http.response.body", "body": b"", "more_body": False})
-        except Stalled:
+        except Stalled as exc:
             # The answer cannot be ended cleanly: the server closes the connection.
-            log.info(
-                "git client took no data for %g s (git_io_timeout): request dropped",
-                self.timeout,
-            )
+            log.info("%s: request dropped", exc)
 
     async def _stream(self, send: Send) -> None:
         """Run the work, sending what it writes; its error if it fails before any output."""

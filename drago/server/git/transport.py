@@ -31,6 +31,7 @@ from drago.server.api.topology_size import size_bound
 from drago.server.context import ServerContext
 from drago.server.errors import drago_error_response
 from drago.server.git.auth import SERVICES, Service, authorize_git
+from drago.server.git.pace import ClientPace
 from drago.server.git.receive import CheckedReceivePackHandler, PushPolicy
 from drago.server.git.streams import ThreadedResponse, ThreadReader, ThreadWriter
 from drago.server.git.tips import FetchRepo, RecentTips
@@ -91,6 +92,11 @@ def _opener(request: Request, service: Service, *, advertising: bool) -> Callabl
     return partial(Repo, path)
 
 
+def _pace(ctx: ServerContext) -> ClientPace:
+    settings = ctx.settings
+    return ClientPace(min_rate=settings.git_min_rate, grace=settings.git_io_timeout)
+
+
 def _run(
     make: MakeHandler,
     open_repo: Callable[[], Repo],
@@ -135,6 +141,7 @@ async def info_refs(request: Request) -> Response:
         media_type=f"application/x-{checked}-advertisement",
         turns=_turns(request),
         timeout=ctx.settings.git_io_timeout,
+        pace=_pace(ctx),
     )
 
 
@@ -151,6 +158,7 @@ async def _service(request: Request, service: Service) -> Response:
         return _error(exc)
     settings = ctx.settings
     fetch = service == "git-upload-pack"
+    pace = _pace(ctx)  # one for the request: its body and its answer
     reader = ThreadReader(
         request.stream(),
         gzip=encoding in ("gzip", "x-gzip"),
@@ -158,6 +166,7 @@ async def _service(request: Request, service: Service) -> Response:
         timeout=settings.git_io_timeout,
         what="fetch request" if fetch else "push",
         setting="max_fetch" if fetch else "max_push",
+        pace=pace,
     )
     policy = _policy(ctx) if service == "git-receive-pack" else None
 
@@ -182,6 +191,7 @@ async def _service(request: Request, service: Service) -> Response:
         turns=_turns(request),
         timeout=settings.git_io_timeout,
         after=after,
+        pace=pace,
     )
 
 

@@ -131,6 +131,36 @@ def test_a_stalled_request_body_is_dropped_after_the_io_timeout(
         wait_until(lambda: turns(server).busy == 0)
 
 
+def test_a_trickling_request_body_is_dropped_once_too_slow(
+    tmp_path: Path, example_repo: Path, stalled_clients: list[socket.socket]
+) -> None:
+    """One byte before every io deadline would hold a turn for ever: git_min_rate
+    ends it once the server has waited git_io_timeout on the client."""
+    with running_git_server(
+        tmp_path / "data", example_repo, git_io_timeout=0.5, git_min_rate=1000
+    ) as server:
+        sock = stalled_upload_pack(server, server.reader)
+        stalled_clients.append(sock)
+        sock.settimeout(0.2)
+        started = time.monotonic()
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            assert time.monotonic() - started < 10, "the trickle was never cut off"
+            try:
+                sock.sendall(b"0")  # well within git_io_timeout, far below the rate
+            except OSError:
+                pass
+            try:
+                chunk = sock.recv(4096)
+            except TimeoutError:
+                continue
+            assert chunk, f"connection closed without an answer: {answer!r}"
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408 "), answer
+        assert time.monotonic() - started > 0.5  # the grace period was given
+        wait_until(lambda: turns(server).busy == 0)
+
+
 def pkt(line: str) -> bytes:
     return b"%04x" % (len(line) + 4) + line.encode()
 

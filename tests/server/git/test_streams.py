@@ -15,7 +15,8 @@ import httpx
 import pytest
 from starlette.types import Message
 
-from drago.errors import PayloadTooLarge
+from drago.errors import PayloadTooLarge, RequestTimeout
+from drago.server.git.pace import ClientPace
 from drago.server.git.streams import (
     BATCH,
     MALFORMED,
@@ -174,3 +175,23 @@ def test_a_client_that_takes_no_answer_is_dropped_and_its_thread_freed() -> None
     assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
     assert messages[0]["status"] == 200
     assert afterwards == [0]  # what a push did still takes effect, after the turn ended
+
+
+def test_a_trickling_body_ends_with_408_naming_git_min_rate() -> None:
+    async def trickle() -> AsyncIterator[bytes]:
+        while True:
+            await anyio.sleep(0.05)
+            yield b"x"
+
+    def read_all(reader: ThreadReader) -> None:
+        while reader.recv(1 << 16):
+            pass
+
+    async def main() -> None:
+        pace = ClientPace(min_rate=1000, grace=0.2)
+        reader = ThreadReader(trickle(), gzip=False, limit=MIB, timeout=10, pace=pace)
+        with pytest.raises(RequestTimeout, match="git_min_rate"):
+            await anyio.to_thread.run_sync(read_all, reader)
+        assert 0.2 <= pace.waited < 1
+
+    anyio.run(main)
