@@ -68,6 +68,9 @@ async def test_a_database_outage_answers_503(
     assert error["code"] == "database_unavailable"
     assert "runtime database" in error["message"]
     assert (await harness.client.get("/healthz")).status_code == 200
+    metrics = await harness.client.get("/metrics")  # after the pool's wait for a connection
+    assert metrics.status_code == 200
+    assert "drago_" in metrics.text
 
 
 def test_a_data_directory_moved_to_a_database_gets_a_bootstrap_token(
