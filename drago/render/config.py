@@ -60,6 +60,11 @@ Endpoint = Annotated[str, _grammar(grammar.ENDPOINT)]
 Cidr = Annotated[str, _grammar(grammar.CIDR)]
 IpAddress = Annotated[str, _grammar(grammar.IP)]
 ConfigHash = Annotated[str, _grammar(f"(?:{grammar.CONFIG_HASH})?")]
+#: A config hash that must be present (a delta's base and result).
+Digest = Annotated[str, _grammar(grammar.CONFIG_HASH)]
+Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
+Mtu = Annotated[int, Field(ge=576, le=65535, strict=True)]
+Keepalive = Annotated[int, Field(ge=1, le=65535, strict=True)]
 Revision = Annotated[str, _grammar(grammar.REVISION)]
 Text = Annotated[str, Field(strict=True), AfterValidator(_safe_text)]
 
@@ -162,11 +167,13 @@ def address_sort_key(cidr: str) -> tuple[int, bytes, int]:
     return (net.version, net.network_address.packed, net.prefixlen)
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """The base of the config models: immutable, unknown keys refused."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class PeerConfig(_Frozen):
+class PeerConfig(Frozen):
     """One ``[Peer]`` of an interface; :attr:`digest` is computed once, when built."""
 
     name: Name
@@ -175,9 +182,9 @@ class PeerConfig(_Frozen):
     endpoint: Endpoint | None = None
     allowed_ips: tuple[Cidr, ...] = ()
     #: Seconds, or None for off.
-    persistent_keepalive: int | None = Field(default=None, ge=1, le=65535, strict=True)
+    persistent_keepalive: Keepalive | None = None
 
-    _digest: str = PrivateAttr(default="")
+    _digest_json: bytes = PrivateAttr(default=b"")
 
     @field_validator("allowed_ips")
     @classmethod
@@ -185,29 +192,41 @@ class PeerConfig(_Frozen):
         return tuple(sorted(set(value), key=address_sort_key))
 
     def model_post_init(self, context: Any, /) -> None:
-        self._digest = peer_digest(canonical_json(self.model_dump(mode="json")))
+        self._digest_json = quoted(peer_digest(canonical_json(self.model_dump(mode="json"))))
 
     @property
     def digest(self) -> str:
         """SHA-256 hex of this peer's canonical JSON (its entry in the digest form)."""
-        return self._digest
+        return self.digest_json[1:-1].decode()
+
+    @property
+    def digest_json(self) -> bytes:
+        """:attr:`digest` as JSON (quoted), ready to join into the digest form."""
+        # Read past pydantic's attribute look-up: this runs once per peer per hash.
+        private: dict[str, bytes] = self.__pydantic_private__  # type: ignore[assignment]
+        return private["_digest_json"]
 
 
-class PendingPeer(_Frozen):
+class PendingPeer(Frozen):
     """A peer the node should have but cannot configure yet."""
 
     name: Name
     reason: Text = PENDING_NO_KEY
 
 
-class InterfaceConfig(_Frozen):
+def by_name(value: tuple[PendingPeer, ...]) -> tuple[PendingPeer, ...]:
+    """Pending peers in name order (as a config holds them)."""
+    return tuple(sorted(value, key=lambda p: p.name))
+
+
+class InterfaceConfig(Frozen):
     """The node's interface in one network."""
 
     network: Name
     ifname: IfName
     address: Cidr
-    listen_port: int = Field(ge=1, le=65535, strict=True)
-    mtu: int | None = Field(default=None, ge=576, le=65535, strict=True)
+    listen_port: Port
+    mtu: Mtu | None = None
     dns: tuple[IpAddress, ...] = ()
     #: This node's registered public key for the network, or None.
     public_key: PublicKey | None = None
@@ -222,7 +241,7 @@ class InterfaceConfig(_Frozen):
     @field_validator("pending_peers")
     @classmethod
     def _pending_by_name(cls, value: tuple[PendingPeer, ...]) -> tuple[PendingPeer, ...]:
-        return tuple(sorted(value, key=lambda p: p.name))
+        return by_name(value)
 
     def peer(self, name: str) -> PeerConfig | None:
         for peer in self.peers:
@@ -235,10 +254,10 @@ class InterfaceConfig(_Frozen):
         fields = self.model_dump(mode="json", exclude={"peers"})
         fields["peers"] = []
         head, tail = split_at_peers(canonical_json(fields))
-        return head, [quoted(p.digest) for p in self.peers], tail
+        return head, [p.digest_json for p in self.peers], tail
 
 
-class NodeConfig(_Frozen):
+class NodeConfig(Frozen):
     """Everything one node needs, per network, with the content hash.
 
     ``hash`` is filled in from the content when empty and checked when given,
@@ -294,6 +313,7 @@ class NodeConfig(_Frozen):
 
 __all__ = [
     "PENDING_NO_KEY",
+    "Frozen",
     "InterfaceConfig",
     "NodeConfig",
     "PeerConfig",
