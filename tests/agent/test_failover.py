@@ -237,7 +237,9 @@ class Scripted:
             raise error
         return "ber-gw"
 
-    def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:
+    def config(
+        self, node: str, known_hash: str | None, wait: float, held: NodeConfig | None = None
+    ) -> NodeConfig | None:
         return None
 
     def register_key(self, node: str, network: str, public_key: str) -> None:
