@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from drago.agent.cache import ConfigCache
 from drago.agent.client import HttpClient
 from drago.render.config import NodeConfig
 from drago.render.delta import MEDIA_TYPE, make_delta
@@ -250,6 +251,7 @@ def test_the_loop_keeps_the_applied_config_until_a_valid_one_arrives(tmp_path: P
     agent.client = HttpClient("http://drago.test", "t", transport=httpx.MockTransport(handle))
     agent.run(stop)
     assert agent.applied == NEW
+    assert ConfigCache(tmp_path).load() == NEW  # what a restart re-applies
     assert delays == [0.5]  # the failed fetch of the whole config: one backoff
     # only the changed peers were touched on the device
     assert sorted(host.touched) == sorted(
