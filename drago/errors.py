@@ -185,3 +185,11 @@ class DatabaseUnavailable(DragoError):
     the work; retry later."""
 
     code = "database_unavailable"
+
+
+class DeltaMismatch(DragoError):
+    """A config delta does not apply to the config held: another base, a removal of
+    what is not there, an incomplete new interface, or a result whose hash is not
+    the delta's. The held config is unchanged; fetch the whole config instead."""
+
+    code = "delta_mismatch"
