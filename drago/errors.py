@@ -178,3 +178,9 @@ class ServerUnavailable(DragoError):
     """The agent could not reach the server (or it answered 5xx)."""
 
     code = "server_unavailable"
+
+
+class PrimaryUnavailable(ServerUnavailable):
+    """A replica could not reach its primary, so it cannot take a write (503)."""
+
+    code = "primary_unavailable"

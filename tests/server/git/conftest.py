@@ -43,10 +43,14 @@ class GitServer:
         TrustedSigners(self.ctx.datadir.allowed_signers, None).add(user.email, key)
 
 
-def serve(ctx: ServerContext) -> tuple[uvicorn.Server, threading.Thread, int]:
+def serve(
+    ctx: ServerContext, *, watcher: bool = True
+) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """Serve ``ctx`` on a free loopback port in a thread; ``watcher``: whether the
+    app factory must have installed the repository watcher (a replica has none)."""
     app = create_app(ctx)
     watchers = [h for h in ctx.on_startup if isinstance(getattr(h, "__self__", None), RefWatcher)]
-    assert len(watchers) == 1, "the app factory installs one repository watcher"
+    assert len(watchers) == int(watcher), "the app factory installs one watcher on a primary"
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
