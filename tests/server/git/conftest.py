@@ -29,6 +29,8 @@ class GitServer:
     reader: str
     node: str
     app: Starlette
+    #: The uvicorn server (``force_exit``: stop without waiting for held requests).
+    server: uvicorn.Server | None = None
 
     def url(self, token: str | None = None) -> str:
         auth = f"x:{token}@" if token else ""
@@ -77,7 +79,7 @@ def running_git_server(data: Path, example_repo: Path, **settings: Any) -> Itera
     try:
         app = server.config.app
         assert isinstance(app, Starlette)
-        yield GitServer(ctx, port, opened.bootstrap_secret, reader, node, app)
+        yield GitServer(ctx, port, opened.bootstrap_secret, reader, node, app, server)
     finally:
         server.should_exit = True
         thread.join(10)
