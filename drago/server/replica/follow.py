@@ -204,12 +204,20 @@ class Follower:
                 revision = await self._poll_once()
             except (httpx.HTTPError, DragoError, ValueError) as exc:
                 self._lost(exc)
-                await anyio.sleep(backoff * random.uniform(0.5, 1.0))
+                await self._back_off(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            except Exception:  # the follower must outlive a bug in one answer's handling
+                log.exception("following the primary: the long-poll failed")
+                await self._back_off(BACKOFF_MAX)
                 continue
             backoff = BACKOFF_MIN
             if revision is not None and revision != self._live.revision:
                 await self.sync()
+
+    @staticmethod
+    async def _back_off(seconds: float) -> None:
+        await anyio.sleep(seconds * random.uniform(0.5, 1.0))  # jitter: replicas spread out
 
     async def _poll_once(self) -> str | None:
         """One long-poll; the primary's new revision, or None when it did not change."""
