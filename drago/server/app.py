@@ -33,6 +33,8 @@ from drago.server.live import LiveState
 from drago.server.logs import RequestLogMiddleware
 from drago.server.metrics import Metrics
 from drago.server.recheck import TokenRecheck
+from drago.server.replica.forward import ForwardWrites
+from drago.server.replica.replica import check_replica_settings, install_replica
 from drago.server.runtime.stores import initialised, open_runtime
 from drago.server.settings import Settings
 from drago.signing import ServerKey, Trust
@@ -133,19 +135,23 @@ def create_app(ctx: ServerContext) -> Starlette:
             await ctx.stop()
 
     settings = ctx.settings
-    git.install_watcher(ctx)  # pushes and hand-moved refs make new revisions live
+    middleware = [
+        Middleware(RequestLogMiddleware, style=settings.log_format, metrics=ctx.metrics),
+        Middleware(NoSniffMiddleware),
+        Middleware(
+            BodyLimitMiddleware,
+            limit=settings.max_body,
+            push_limit=settings.max_push,
+            fetch_limit=settings.max_fetch,
+        ),
+    ]
+    if ctx.replica is None:
+        git.install_watcher(ctx)  # pushes and hand-moved refs make new revisions live
+    else:  # a replica's refs move only by its mirror; its writes go to the primary
+        middleware.append(Middleware(ForwardWrites, forwarder=ctx.replica.forwarder))
     app = Starlette(
         routes=app_routes(),
-        middleware=[
-            Middleware(RequestLogMiddleware, style=settings.log_format, metrics=ctx.metrics),
-            Middleware(NoSniffMiddleware),
-            Middleware(
-                BodyLimitMiddleware,
-                limit=settings.max_body,
-                push_limit=settings.max_push,
-                fetch_limit=settings.max_fetch,
-            ),
-        ],
+        middleware=middleware,
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
@@ -183,6 +189,8 @@ def open_context(settings: Settings) -> Opened:
         else None
     )
     files: list[SourceFile] | None = None
+    if settings.replica_of is not None:
+        check_replica_settings(settings)
     if settings.init_from is not None:
         if store is None or store.head(settings.branch) is None:
             files = read_directory(settings.init_from)
@@ -220,7 +228,9 @@ def open_context(settings: Settings) -> Opened:
     # the file is gone, or when a shared database is new to this data directory (a
     # data directory moved from SQLite). One with tokens (from another server) needs none.
     fresh = created or runtime.shared or not datadir.bootstrap_token.exists()
-    if fresh and not tokens.list():
+    if settings.replica_of is not None:
+        install_replica(ctx)  # the primary's tokens serve: no bootstrap token here
+    elif fresh and not tokens.list():
         _, secret = tokens.create(Role.admin, name="bootstrap admin", email="admin@drago.invalid")
         write_private(datadir.bootstrap_token, secret + "\n")
     return Opened(ctx, created, imported, secret)
