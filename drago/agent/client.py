@@ -12,7 +12,9 @@ while holding the config with the known hash sends ``A-IM: drago-delta``; a
 config and verified (:func:`drago.render.delta.apply_delta`: the result's hash
 must be the delta's). A delta that does not parse, names another base than the
 one held, or does not verify is never applied: the whole config is fetched
-instead (and checked as always). Bodies may come gzip-compressed.
+instead (and checked as always). Bodies may come gzip-compressed; an answer is
+read at most :data:`MAX_ANSWER` bytes far, counted after decompression, so a
+small compressed body cannot make the agent inflate gigabytes.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ from drago.render.delta import DELTA_IM, ConfigDelta, apply_delta
 log = logging.getLogger("drago.agent")
 
 API = "/api/v1"
+#: The largest answer the agent reads (decompressed): a config of 100,000 peers
+#: is about 15 MiB.
+MAX_ANSWER = 64 << 20
 _ERRORS: dict[int, type[DragoError]] = {
     400: InvalidRequest,
     401: Unauthorized,
@@ -191,7 +196,7 @@ class HttpClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._http.request(method, API + path, **kwargs)
+            response = self._read(self._http.build_request(method, API + path, **kwargs))
         except httpx.HTTPError as exc:
             raise ServerUnavailable(f"cannot reach the server: {server_text(exc)}") from None
         except httpx.InvalidURL as exc:  # a path from outside the grammar: never sent
@@ -201,6 +206,30 @@ class HttpClient:
         if response.status_code >= 400:
             raise _error(response)
         return response
+
+    def _read(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` and read its answer, at most :data:`MAX_ANSWER` bytes
+        after decompression; the answer returned holds the decoded body."""
+        streamed = self._http.send(request, stream=True)
+        try:
+            body = bytearray()
+            for chunk in streamed.iter_bytes():
+                body += chunk
+                if len(body) > MAX_ANSWER:
+                    raise ServerUnavailable(
+                        f"the server's answer is larger than {MAX_ANSWER >> 20} MiB"
+                        " (decompressed): not read"
+                    )
+        finally:
+            streamed.close()
+        headers = [
+            (key, value)
+            for key, value in streamed.headers.multi_items()
+            if key.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            streamed.status_code, headers=headers, content=bytes(body), request=request
+        )
 
     def whoami(self) -> str:
         try:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import gzip
 import json
 
 import httpx
 import pytest
 
+from drago.agent import client as client_module
 from drago.agent.client import HttpClient, parse_config
 from drago.errors import (
     ConfigRefused,
@@ -175,3 +177,35 @@ def test_server_error_text_is_escaped(status: int) -> None:
     with pytest.raises(InvalidRequest) as caught:
         HttpClient("http://drago.test", "t", transport=long).report_status("ber-gw", {})
     assert len(caught.value.message) < 600
+
+
+def test_a_gzip_bomb_is_not_inflated_past_the_answer_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A small compressed answer that inflates to more than MAX_ANSWER is refused as it
+    streams in, not inflated whole."""
+    monkeypatch.setattr(client_module, "MAX_ANSWER", 1 << 20)
+    bomb = gzip.compress(b"0" * (8 << 20))  # 8 MiB of zeros: about 8 KiB compressed
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            content=bomb,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+
+    c = HttpClient("http://drago.test", "t", transport=httpx.MockTransport(answer))
+    with pytest.raises(ServerUnavailable, match="larger than 1 MiB"):
+        c.config("fra-1", None, 0)
+
+
+def test_a_gzip_answer_is_read_decoded() -> None:
+    body = json.dumps({"node": "fra-1"}).encode()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=gzip.compress(body), headers={"Content-Encoding": "gzip"}
+        )
+
+    c = HttpClient("http://drago.test", "t", transport=httpx.MockTransport(answer))
+    assert c.whoami() == "fra-1"
