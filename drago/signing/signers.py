@@ -167,7 +167,8 @@ class SignerSource(Protocol):
     """
 
     def entries(self) -> tuple[AllowedSigner, ...]:
-        """The current list (each call sees changes made by others)."""
+        """The current list: this source's own edits at once, others' within a
+        bound the source documents (a file: at once; the shared database: 1 s)."""
         ...
 
     def add(self, principal: str, key: PublicKey) -> AllowedSigner:

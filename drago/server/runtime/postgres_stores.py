@@ -10,8 +10,9 @@ every server at once.
 from __future__ import annotations
 
 import hmac
+import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from drago.errors import InvalidRequest, NotFound
 from drago.server.endpoint import Principal, Role
@@ -20,6 +21,9 @@ from drago.server.runtime.status import StatusRecord, StatusReport
 from drago.server.runtime.tokens import TokenInfo, digest, new_token, split_secret
 from drago.signing import AllowedSigner, PublicKey
 from drago.signing.signers import check_principal
+
+#: Seconds another server's edit of the shared signers may take to be seen here.
+SIGNERS_MAX_AGE = 1.0
 
 TOKEN_COLUMNS = "id, role, node, name, email, created_at"
 
@@ -149,12 +153,46 @@ class PostgresStatusStore:
 
 class PostgresSignerStore:
     """:class:`drago.signing.SignerSource` over PostgreSQL: the trusted signers that
-    every server sharing the database sees, the servers' own keys included."""
+    every server sharing the database sees, the servers' own keys included.
 
-    def __init__(self, db: PostgresDatabase) -> None:
+    The list is read at most once per ``max_age`` seconds (a push or a history
+    page checks one signature per commit: one query each was 0.5 ms per commit);
+    this server's own edits are seen at once, another server's within ``max_age``.
+    """
+
+    def __init__(
+        self,
+        db: PostgresDatabase,
+        *,
+        max_age: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
+        self._max_age = SIGNERS_MAX_AGE if max_age is None else max_age
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: tuple[float, tuple[AllowedSigner, ...]] | None = None
+        self._edits = 0  # bumped by every edit: a read that overlapped one is not kept
 
     def entries(self) -> tuple[AllowedSigner, ...]:
+        with self._lock:
+            cached = self._cached
+            if cached is not None and self._clock() - cached[0] < self._max_age:
+                return cached[1]
+            edits = self._edits
+        read_at = self._clock()
+        entries = self._read()
+        with self._lock:
+            if edits == self._edits:
+                self._cached = (read_at, entries)
+        return entries
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._cached = None
+            self._edits += 1
+
+    def _read(self) -> tuple[AllowedSigner, ...]:
         rows = self._db.query(
             "SELECT principal, public_key, server FROM trusted_signers"
             " ORDER BY added_at, principal, public_key"
@@ -181,12 +219,14 @@ class PostgresSignerStore:
             " RETURNING principal",
             (check_principal(principal), key.line(), server, time.time()),
         )
+        self._forget()
         return AllowedSigner((principal,), key, ("git",), server=server)
 
     def remove(self, principal: str) -> int:
         rows = self._db.query(
             "DELETE FROM trusted_signers WHERE principal = %s RETURNING principal", (principal,)
         )
+        self._forget()
         if not rows:
             raise NotFound(f"no trusted signer with principal {principal!r} in the database")
         return len(rows)

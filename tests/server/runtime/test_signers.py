@@ -3,9 +3,17 @@ runtime) or the shared database (PostgreSQL); the same contract for both."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from drago.errors import InvalidRequest, NotFound
+from drago.server.datadir import DataDir
+from drago.server.runtime import postgres_stores
+from drago.server.runtime.postgres import PostgresDatabase
+from drago.server.runtime.postgres_stores import PostgresSignerStore
 from drago.server.runtime.stores import open_runtime
 from drago.signing import ServerKey, TrustedSigners
 from tests.server.runtime.conftest import Backend
@@ -33,7 +41,10 @@ def test_add_list_and_remove(backend: Backend) -> None:
         signers.remove("alice@example.org")
 
 
-def test_changes_are_seen_by_an_open_list_without_reopening(backend: Backend) -> None:
+def test_changes_are_seen_by_an_open_list_without_reopening(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres_stores, "SIGNERS_MAX_AGE", 0.0)  # see the next test
     reader, writer = backend.open().signers, backend.open().signers
     key = ServerKey.generate().public_key
     assert reader.entries() == ()
@@ -41,6 +52,44 @@ def test_changes_are_seen_by_an_open_list_without_reopening(backend: Backend) ->
     assert [s.key for s in reader.entries()] == [key]
     writer.remove("carol@example.org")
     assert reader.entries() == ()
+
+
+def test_the_shared_list_is_read_once_per_max_age_and_own_edits_at_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A push or a history page checks one signature per commit: the database is
+    asked once per SIGNERS_MAX_AGE, not once per commit."""
+    datadir = DataDir(tmp_path / "data")
+    datadir.ensure_root()
+    runtime = open_runtime(datadir, postgres_url)
+    other = open_runtime(datadir, postgres_url)
+    try:
+        database = runtime.database
+        assert isinstance(database, PostgresDatabase)
+        now = [0.0]
+        reader = PostgresSignerStore(database, max_age=1.0, clock=lambda: now[0])
+        queries: list[str] = []
+        real_query = database.query
+
+        def counting(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+            queries.append(sql)
+            return real_query(sql, params)
+
+        database.query = counting  # type: ignore[method-assign]
+        assert reader.entries() == ()
+        for _ in range(100):
+            reader.entries()
+        assert len(queries) == 1
+        key = ServerKey.generate().public_key
+        other.signers.add("erin@example.org", key)  # another server's edit
+        assert reader.entries() == ()  # not yet: within max_age
+        now[0] = 1.5
+        assert [s.key for s in reader.entries()] == [key]
+        reader.remove("erin@example.org")  # this store's own edit: seen at once
+        assert reader.entries() == ()
+    finally:
+        other.close()
+        runtime.close()
 
 
 @pytest.mark.parametrize("principal", ["", "a b", "a,b", 'a"b'])
