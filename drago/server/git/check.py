@@ -87,17 +87,23 @@ class PushCheck:
         live_branch: str,
         validator: Validator | None = None,
         size: Callable[[str], Bound] | None = None,
+        tip_only: bool = False,
     ) -> None:
         """``validator``: the server's (a pushed head usually goes live next), else one
         of its own. ``size`` gives, for a description of the pushed tip, the bound
         that refuses a tree whose topology would be too much work (``max_topology``):
         asked of every pushed branch, before a review branch is planned or the live
-        branch's tip is validated."""
+        branch's tip is validated. ``tip_only``: verify the signature of the live
+        branch's new tip alone, not of every new commit (a replica's mirror: the
+        primary checked each commit when it came in, and a signed tip covers its
+        whole history through the parent hashes, so an old commit signed by a key
+        trusted then but removed since does not keep a new replica from joining)."""
         self._validator = validator if validator is not None else Validator()
         self._size = size
         self._objects = objects
         self._trust = trust
         self._live = live_branch
+        self._tip_only = tip_only
 
     def check_all(self, updates: Sequence[RefUpdate]) -> list[Verdict]:
         return [self.check(update) for update in updates]
@@ -186,7 +192,7 @@ class PushCheck:
                 f"({short(old)} is not an ancestor of {short(new)}); fetch and rebase"
             )
         signers = []
-        for sha in commits:
+        for sha in [new] if self._tip_only else commits:
             commit = self._objects.signed_commit(sha)
             try:
                 signers.append(self._trust.verify(commit.payload, commit.signature))

@@ -4,9 +4,12 @@ The replica's repository is its own (no shared disk): dulwich's HTTP client
 fetches what the primary's branches have that this repository lacks into a
 :class:`~drago.server.git.quarantine.Quarantine`, and the primary's ref
 changes go through the same :class:`~drago.server.git.check.PushCheck` as a
-push to the primary (the live branch only moves forward, every new commit on
-it carries a signature of a trusted signer, its new tip passes the validator)
-before any ref moves here. Like a push, a sync is all-or-nothing: one refused
+push to the primary (the live branch only moves forward, its new tip carries a
+signature of a trusted signer and passes the validator) before any ref moves
+here. Only the tip's signature is verified (``tip_only``): the primary checked
+every commit as it came in, the tip's signature covers the whole history by
+hash, and a commit signed by a key that was trusted then and removed since must
+not keep a new replica from joining. Like a push, a sync is all-or-nothing: one refused
 ref update moves no ref and keeps no object. The live branch's new tip comes
 back with its validated state, for :meth:`LiveState.advance`.
 
@@ -115,6 +118,7 @@ class Mirror:
                     self._trust,
                     live_branch=self._branch,
                     validator=self._validator,
+                    tip_only=True,
                 )
                 verdicts = check.check_all(updates)
                 refused = [v for v in verdicts if not v.ok]

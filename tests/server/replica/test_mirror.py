@@ -13,6 +13,7 @@ from drago.server.app import open_context
 from drago.server.context import ServerContext
 from drago.server.replica.mirror import Mirror
 from drago.server.settings import Settings
+from drago.signing import ServerKey
 from drago.store import Identity
 from tests.server.git.conftest import GitServer
 from tests.server.replica.conftest import trust_server_key
@@ -130,3 +131,37 @@ def test_a_fetch_over_the_size_limit_is_refused_and_keeps_nothing(
         mirror(local, primary, max_bytes=100).sync()
     assert local.store.head() is None
     assert no_quarantine_left(local)
+
+
+def test_history_signed_by_a_key_removed_since_still_mirrors_under_a_trusted_tip(
+    primary: GitServer, local: ServerContext
+) -> None:
+    """The primary accepted a commit signed by a key it trusted then; the key was
+    removed later. A new replica does not trust it, yet joins: only the tip's
+    signature is verified (it covers the history by hash). A tip signed by that
+    key is still refused."""
+    store = primary.ctx.store
+    head = store.head()
+    assert head is not None and primary.ctx.server_key is not None
+    removed = ServerKey.generate(principal="former@example.com")
+    old = store.commit(
+        {"nodes/sgp-1.toml": store.read_file(head, "nodes/sgp-1.toml") + b"\n# old\n"},
+        message="signed by a key trusted then",
+        author=TESTER,
+        base=head,
+        sign=removed.sign,
+    )
+    with pytest.raises(PushRejected, match="is not a trusted signer"):
+        mirror(local, primary).sync()
+    assert local.store.head() is None
+    tip = store.commit(
+        {"nodes/nyc-1.toml": store.read_file(old, "nodes/nyc-1.toml") + b"\n# new\n"},
+        message="signed by the primary",
+        author=TESTER,
+        base=old,
+        sign=primary.ctx.server_key.sign,
+        committer=primary.ctx.server_identity,
+    )
+    synced = mirror(local, primary).sync()
+    assert synced.live is not None and synced.live[0] == tip
+    assert local.store.head() == tip
