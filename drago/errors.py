@@ -178,3 +178,10 @@ class ServerUnavailable(DragoError):
     """The agent could not reach the server (or it answered 5xx)."""
 
     code = "server_unavailable"
+
+
+class DatabaseUnavailable(DragoError):
+    """The runtime database (PostgreSQL, with ``--database``) cannot be reached or refused
+    the work; retry later."""
+
+    code = "database_unavailable"

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# A throwaway PostgreSQL cluster per session and a fresh database per test;
+# psycopg is imported only when they are used.
+from tests.support.postgres import postgres_cluster, postgres_url  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_REPO = ROOT / "example-repo"
 

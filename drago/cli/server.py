@@ -25,6 +25,7 @@ from drago.server.datadir import DataDir, Owner
 from drago.server.git.quarantine import sweep
 from drago.server.logs import configure_access_log, quiet_libraries
 from drago.server.process import tune_gc
+from drago.server.runtime.url import redacted
 from drago.server.settings import Settings, load_settings
 from drago.store.recovery import remove_leftovers
 
@@ -43,6 +44,11 @@ def register(sub: Any) -> None:
     parser.add_argument("--config", type=Path, help="TOML settings file (or DRAGO_CONFIG)")
     parser.add_argument("--listen", help="HOST:PORT (default 127.0.0.1:8080; port 0: any)")
     parser.add_argument("--init-from", type=Path, help="import this directory on first start")
+    parser.add_argument(
+        "--database",
+        help="PostgreSQL URL (postgresql://USER@HOST/DB) for tokens, node status and trusted "
+        "signers, shared by servers (or DRAGO_DATABASE; default: DIR/runtime.sqlite)",
+    )
     parser.add_argument("--branch", help="the live branch (default main)")
     parser.add_argument("--max-wait", type=float, help="longest long-poll in seconds (60)")
     parser.add_argument("--max-body", type=int, help="largest API request body in bytes")
@@ -62,7 +68,8 @@ def register(sub: Any) -> None:
 
 
 FLAG_NAMES = (
-    "data", "listen", "init_from", "branch", "max_wait", "max_body", "max_push", "max_fetch",
+    "data", "listen", "init_from", "database", "branch", "max_wait", "max_body", "max_push",
+    "max_fetch",
     "git_concurrency", "git_wait", "git_io_timeout",
     "tls_cert", "tls_key", "public_url", "log_format", "shutdown_timeout",
 )  # fmt: skip
@@ -108,6 +115,7 @@ def announce(opened: Opened, port: int) -> None:
         f"  API:     {base}/api/v1",
         f"  git:     {base}/repo.git",
         f"  data:    {ctx.datadir.root}",
+        f"  runtime: {runtime_place(ctx.settings)}",
         f"  live:    {ctx.branch} at {(ctx.live.revision or 'no commits yet')[:12]}",
     ]
     if opened.imported:
@@ -118,6 +126,13 @@ def announce(opened: Opened, port: int) -> None:
     elif ctx.datadir.bootstrap_token.exists():
         lines.append(f"  bootstrap admin token: in {ctx.datadir.bootstrap_token}")
     print("\n".join(lines), flush=True)
+
+
+def runtime_place(settings: Settings) -> str:
+    """Where tokens, status and signers live, for people (no password)."""
+    if settings.database is None:
+        return str(DataDir(settings.data).database)
+    return redacted(settings.database)
 
 
 def take_ownership(datadir: DataDir) -> Owner:

@@ -33,9 +33,7 @@ from drago.server.live import LiveState
 from drago.server.logs import RequestLogMiddleware
 from drago.server.metrics import Metrics
 from drago.server.recheck import TokenRecheck
-from drago.server.runtime.db import Database
-from drago.server.runtime.status import SqliteStatusStore
-from drago.server.runtime.tokens import SqliteTokenStore
+from drago.server.runtime.stores import initialised, open_runtime
 from drago.server.settings import Settings
 from drago.signing import ServerKey, Trust
 from drago.store import GitStore
@@ -177,7 +175,7 @@ def open_context(settings: Settings) -> Opened:
     """
     datadir = DataDir(settings.data)
     datadir.check_existing()
-    created = not datadir.initialised
+    created = not initialised(datadir, settings.database)
     validator = Validator()
     store = (
         GitStore.open(datadir.repo, branch=settings.branch, validator=validator)
@@ -195,30 +193,31 @@ def open_context(settings: Settings) -> Opened:
     if store is None:
         store = GitStore.init(datadir.repo, branch=settings.branch, validator=validator)
     store.make_durable()  # objects reach the disk before a ref names them
-    database = Database(datadir.database)
-    tokens = SqliteTokenStore(database)
-    metrics = Metrics()
     server_key = ServerKey.load_or_create(datadir.server_key)
+    runtime = open_runtime(datadir, settings.database, server_key=server_key)
+    tokens = runtime.tokens
+    metrics = Metrics()
     ctx = ServerContext(
         settings=settings,
         datadir=datadir,
         store=store,
         tokens=tokens,
-        status=SqliteStatusStore(database),
+        status=runtime.status,
         live=LiveState(
             store, metrics, branch=settings.branch, renderer=Renderer(validator=validator)
         ),
         metrics=metrics,
-        trust=Trust.load(datadir.allowed_signers, server_key),
+        trust=Trust.load(runtime.signers, server_key),
         server_key=server_key,
-        database=database,
+        database=runtime.database,
         validator=validator,
     )
     imported = None
     if files is not None and settings.init_from is not None:
         imported = import_files(ctx, files, f"import {settings.init_from.resolve().name}")
     secret = None
-    if created or (not datadir.bootstrap_token.exists() and not tokens.list()):
+    # A shared database that has tokens (from another server) needs no bootstrap token.
+    if (created or not datadir.bootstrap_token.exists()) and not tokens.list():
         _, secret = tokens.create(Role.admin, name="bootstrap admin", email="admin@drago.invalid")
         write_private(datadir.bootstrap_token, secret + "\n")
     return Opened(ctx, created, imported, secret)

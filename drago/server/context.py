@@ -27,8 +27,8 @@ from drago.server.datadir import DataDir
 from drago.server.endpoint import Principal
 from drago.server.live import LiveState
 from drago.server.metrics import Metrics
-from drago.server.runtime.db import Database
 from drago.server.runtime.status import StatusStore
+from drago.server.runtime.stores import RuntimeDatabase
 from drago.server.runtime.tokens import TokenStore, revoke_tokens_of_missing_nodes
 from drago.server.settings import Settings
 from drago.server.worklimit import WorkLimit
@@ -93,7 +93,8 @@ class ServerContext:
     #: Who may sign commits of the live branch, and the check of a commit's signature.
     trust: Trust
     server_key: CommitSigner | None = None
-    database: Database | None = None
+    #: What the runtime stores live in (SQLite or PostgreSQL), closed at stop.
+    database: RuntimeDatabase | None = None
     #: Run at startup after the live state is loaded (e.g. the repository watcher).
     on_startup: list[Hook] = field(default_factory=list)
     #: Run at shutdown after long-polls are released, in reverse order.

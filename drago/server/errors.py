@@ -18,6 +18,7 @@ from drago.errors import (
     Busy,
     ConfigError,
     Conflict,
+    DatabaseUnavailable,
     DragoError,
     Forbidden,
     InvalidBody,
@@ -54,6 +55,7 @@ STATUS: tuple[tuple[type[DragoError], int], ...] = (
     (BackendError, 502),
     (Busy, 503),
     (ServerUnavailable, 503),
+    (DatabaseUnavailable, 503),
     (UnsafeValue, 422),
 )
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from drago.errors import InvalidRequest
+from drago.server.runtime.url import check_url
 
 ENV_PREFIX = "DRAGO_"
 LogFormat = Literal["logfmt", "json"]
@@ -31,6 +32,11 @@ class Settings(BaseModel):
     data: Path = Field(description="data directory (repository, runtime database, keys)")
     listen: str = Field("127.0.0.1:8080", description="HOST:PORT to listen on (port 0: any)")
     init_from: Path | None = Field(None, description="directory imported as the first commit")
+    database: str | None = Field(
+        None,
+        description="PostgreSQL URL (postgresql://USER@HOST/DB) of the runtime database "
+        "(tokens, node status, trusted signers) that servers share; default: DIR/runtime.sqlite",
+    )
     branch: str = Field("main", description="the live branch")
     max_wait: float = Field(60.0, gt=0, description="upper bound of ?wait= for long-polls (s)")
     max_body: int = Field(1 << 20, gt=0, description="largest accepted API request body (bytes)")
@@ -83,6 +89,16 @@ class Settings(BaseModel):
     def _check_listen(cls, value: str) -> str:
         split_listen(value)
         return value
+
+    @field_validator("database")
+    @classmethod
+    def _check_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_url(value)
+        except InvalidRequest as exc:
+            raise ValueError(exc.message) from None
 
     @property
     def host(self) -> str:

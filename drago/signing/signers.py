@@ -151,30 +151,44 @@ def parse_line(line: str) -> AllowedSigner | None:
     return AllowedSigner(principals, key, namespaces, after, before)
 
 
-class TrustedSigners:
-    """The trusted signers: the allowed_signers file (re-read on change) and the server key."""
+def check_principal(principal: str) -> str:
+    """``principal`` if it can stand in an allowed_signers line by itself, else InvalidRequest."""
+    if not principal or any(c.isspace() or c in ',"' for c in principal):
+        raise InvalidRequest(f"bad principal {principal!r}: no spaces, commas or quotes")
+    return principal
 
-    def __init__(self, path: Path | None, server_key: HasPublicKey | None) -> None:
+
+class SignerSource(Protocol):
+    """Where the trusted signers besides the server's own key are kept.
+
+    The data directory's ``allowed_signers`` file (:class:`AllowedSignersFile`)
+    by default; a database shared by several servers otherwise (the server
+    provides that one: this package knows nothing of databases).
+    """
+
+    def entries(self) -> tuple[AllowedSigner, ...]:
+        """The current list (each call sees changes made by others)."""
+        ...
+
+    def add(self, principal: str, key: PublicKey) -> AllowedSigner:
+        """Trust ``key`` for ``principal`` in the git namespace (no-op if already)."""
+        ...
+
+    def remove(self, principal: str) -> int:
+        """Stop trusting every key of ``principal``; how many; NotFound if none."""
+        ...
+
+
+class AllowedSignersFile:
+    """:class:`SignerSource` over an allowed_signers file, re-read when it changes."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.server_key = server_key
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._entries: tuple[AllowedSigner, ...] = ()
 
-    @classmethod
-    def load(cls, path: Path, server_key: HasPublicKey | None) -> TrustedSigners:
-        signers = cls(path, server_key)
-        signers.entries()
-        return signers
-
-    def _server_entry(self) -> list[AllowedSigner]:
-        if self.server_key is None:
-            return []
-        key, principal = PublicKey.from_line(self.server_key.public_line())
-        return [AllowedSigner((principal or "drago-server",), key, ("git",), server=True)]
-
     def _read(self) -> tuple[AllowedSigner, ...]:
-        assert self.path is not None
         entries: list[AllowedSigner] = []
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -191,17 +205,14 @@ class TrustedSigners:
         return tuple(entries)
 
     def _stat(self) -> tuple[int, int] | None:
-        assert self.path is not None
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             return None
         return (st.st_mtime_ns, st.st_size)
 
-    def file_entries(self) -> tuple[AllowedSigner, ...]:
+    def entries(self) -> tuple[AllowedSigner, ...]:
         """The signers of the file, re-read when it changed since the last call."""
-        if self.path is None:
-            return ()
         with self._lock:
             stamp = self._stat()
             if stamp != self._stamp:
@@ -209,43 +220,21 @@ class TrustedSigners:
                 self._stamp = stamp
             return self._entries
 
-    def entries(self) -> list[AllowedSigner]:
-        """Every trusted signer: the server's key first, then the file's."""
-        return [*self._server_entry(), *self.file_entries()]
-
-    def find(
-        self, key: PublicKey, *, namespace: str = "git", when: datetime | None = None
-    ) -> AllowedSigner | None:
-        moment = when or datetime.now(UTC)
-        for signer in self.entries():
-            if signer.key.blob == key.blob and signer.allows(namespace, moment):
-                return signer
-        return None
-
-    def lines(self) -> list[str]:
-        return [signer.line() for signer in self.entries()]
-
     # Editing the file (the CLI): keep other lines and comments as they are.
 
     def add(self, principal: str, key: PublicKey) -> AllowedSigner:
-        """Trust ``key`` for ``principal`` in the git namespace."""
-        if not principal or any(c.isspace() or c in ',"' for c in principal):
-            raise InvalidRequest(f"bad principal {principal!r}: no spaces, commas or quotes")
-        path = self._require_path()
-        signer = AllowedSigner((principal,), key, ("git",))
-        for existing in self.file_entries():
+        signer = AllowedSigner((check_principal(principal),), key, ("git",))
+        for existing in self.entries():
             if existing.key.blob == key.blob and principal in existing.principals:
                 return existing
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        text = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
         if text and not text.endswith("\n"):
             text += "\n"
-        _write(path, text + signer.line() + "\n")
+        _write(self.path, text + signer.line() + "\n")
         return signer
 
     def remove(self, principal: str) -> int:
-        """Stop trusting every key of ``principal``; returns how many keys; NotFound if none."""
-        path = self._require_path()
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        text = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
         kept: list[str] = []
         removed = 0
         for line in text.splitlines():
@@ -261,14 +250,82 @@ class TrustedSigners:
             if others:
                 kept.append(_replace_principals(line, others))
         if not removed:
-            raise NotFound(f"no trusted signer with principal {principal!r} in {path}")
-        _write(path, "".join(f"{line}\n" for line in kept))
+            raise NotFound(f"no trusted signer with principal {principal!r} in {self.path}")
+        _write(self.path, "".join(f"{line}\n" for line in kept))
         return removed
 
-    def _require_path(self) -> Path:
-        if self.path is None:
-            raise InvalidRequest("no allowed_signers file configured")
-        return self.path
+
+class NoSigners:
+    """:class:`SignerSource` of nobody: only the server's own key is trusted."""
+
+    def entries(self) -> tuple[AllowedSigner, ...]:
+        return ()
+
+    def add(self, principal: str, key: PublicKey) -> AllowedSigner:
+        raise InvalidRequest("no allowed_signers file configured")
+
+    def remove(self, principal: str) -> int:
+        raise InvalidRequest("no allowed_signers file configured")
+
+
+class TrustedSigners:
+    """The trusted signers: the server's own key, then those of a :class:`SignerSource`.
+
+    ``source`` may be a path (an :class:`AllowedSignersFile`) or None (nobody
+    else). A source shared by several servers holds their keys too (each adds
+    its own at first start); the own key is listed once, first.
+    """
+
+    def __init__(self, source: SignerSource | Path | None, server_key: HasPublicKey | None) -> None:
+        if isinstance(source, Path):
+            source = AllowedSignersFile(source)
+        self.source: SignerSource = NoSigners() if source is None else source
+        self.server_key = server_key
+
+    @classmethod
+    def load(cls, source: SignerSource | Path, server_key: HasPublicKey | None) -> TrustedSigners:
+        signers = cls(source, server_key)
+        signers.entries()
+        return signers
+
+    def server_entry(self) -> AllowedSigner | None:
+        """The server's own key as a signer (principal: its committer email)."""
+        if self.server_key is None:
+            return None
+        key, principal = PublicKey.from_line(self.server_key.public_line())
+        return AllowedSigner((principal or "drago-server",), key, ("git",), server=True)
+
+    def entries(self) -> list[AllowedSigner]:
+        """Every trusted signer: the server's key first, then the source's."""
+        own = self.server_entry()
+        if own is None:
+            return list(self.source.entries())
+        others = [
+            s
+            for s in self.source.entries()
+            if not (s.key.blob == own.key.blob and s.principals == own.principals)
+        ]
+        return [own, *others]
+
+    def find(
+        self, key: PublicKey, *, namespace: str = "git", when: datetime | None = None
+    ) -> AllowedSigner | None:
+        moment = when or datetime.now(UTC)
+        for signer in self.entries():
+            if signer.key.blob == key.blob and signer.allows(namespace, moment):
+                return signer
+        return None
+
+    def lines(self) -> list[str]:
+        return [signer.line() for signer in self.entries()]
+
+    def add(self, principal: str, key: PublicKey) -> AllowedSigner:
+        """Trust ``key`` for ``principal`` in the git namespace."""
+        return self.source.add(check_principal(principal), key)
+
+    def remove(self, principal: str) -> int:
+        """Stop trusting every key of ``principal``; returns how many keys; NotFound if none."""
+        return self.source.remove(principal)
 
 
 def _replace_principals(line: str, principals: Sequence[str]) -> str:

@@ -2,8 +2,9 @@
 
 One :class:`Trust` per server (on its context) answers for the push check,
 the review of a branch and the signature status the API shows: the trusted
-signers (the data directory's ``allowed_signers``, re-read when it changes,
-plus the server's own key) and :meth:`Trust.verify`. It takes a commit as its
+signers (the server's own key plus a :class:`SignerSource`: the data
+directory's ``allowed_signers``, re-read when it changes, or a database that
+several servers share) and :meth:`Trust.verify`. It takes a commit as its
 payload (the commit object without its signature header) and the signature,
 so it knows nothing of the store; other signature kinds (OpenPGP) belong here.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from drago.errors import SignatureError
-from drago.signing.signers import AllowedSigner, HasPublicKey, TrustedSigners
+from drago.signing.signers import AllowedSigner, HasPublicKey, SignerSource, TrustedSigners
 from drago.signing.sshsig import SshSignature
 
 #: The SSHSIG namespace of commit signatures.
@@ -25,9 +26,10 @@ class Trust:
         self.signers = signers
 
     @classmethod
-    def load(cls, allowed_signers: Path, server_key: HasPublicKey | None) -> Trust:
-        """The trusted signers of ``allowed_signers`` (re-read on change) and ``server_key``."""
-        return cls(TrustedSigners.load(allowed_signers, server_key))
+    def load(cls, signers: SignerSource | Path, server_key: HasPublicKey | None) -> Trust:
+        """The trusted signers of ``signers`` (a path: an allowed_signers file, re-read on
+        change) and ``server_key``."""
+        return cls(TrustedSigners.load(signers, server_key))
 
     def verify(self, payload: bytes, signature: bytes | None) -> AllowedSigner:
         """The trusted signer of a commit, or SignatureError with the reason.
@@ -47,5 +49,5 @@ class Trust:
         return signer
 
     def entries(self) -> list[AllowedSigner]:
-        """Every trusted signer: the server's key first, then the file's."""
+        """Every trusted signer: the server's key first, then the source's."""
         return self.signers.entries()

@@ -26,6 +26,8 @@ class ServerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.output: list[str] = []
+        #: extra environment variables of the process
+        self.env: dict[str, str] = {}
 
     def start(self, timeout: float = 30) -> ServerProcess:
         cmd = drago_command(
@@ -35,7 +37,7 @@ class ServerProcess:
             cmd,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()

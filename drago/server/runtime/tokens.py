@@ -124,6 +124,22 @@ def default_identity(role: Role, node: str | None, token_id: str) -> tuple[str, 
     return f"{role} token {token_id}", f"{role}-{token_id}@drago.invalid"
 
 
+def new_token(
+    role: Role, *, node: str | None, name: str | None, email: str | None
+) -> tuple[TokenInfo, str]:
+    """A new token's record and secret, checked (what every :class:`TokenStore` stores)."""
+    role = Role(role)
+    check_token_fields(role, node)
+    token_id = secrets.token_hex(6)
+    secret = f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+    default_name, default_email = default_identity(role, node, token_id)
+    Identity(name or default_name, email or default_email)  # authors commits: check it now
+    info = TokenInfo(
+        token_id, role, node, name or default_name, email or default_email, time.time()
+    )
+    return info, secret
+
+
 class SqliteTokenStore:
     """:class:`TokenStore` over the runtime database."""
 
@@ -138,15 +154,7 @@ class SqliteTokenStore:
         name: str | None = None,
         email: str | None = None,
     ) -> tuple[TokenInfo, str]:
-        role = Role(role)
-        check_token_fields(role, node)
-        token_id = secrets.token_hex(6)
-        secret = f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
-        default_name, default_email = default_identity(role, node, token_id)
-        Identity(name or default_name, email or default_email)  # authors commits: check it now
-        info = TokenInfo(
-            token_id, role, node, name or default_name, email or default_email, time.time()
-        )
+        info, secret = new_token(role, node=node, name=name, email=email)
         with self._db.transaction() as cur:
             cur.execute(
                 "INSERT INTO tokens (id, digest, role, node, name, email, created_at)"

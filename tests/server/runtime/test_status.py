@@ -1,16 +1,19 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
-from drago.server.runtime.db import Database
-from drago.server.runtime.status import PeerStatus, SqliteStatusStore, StatusReport
+from drago.server.runtime.status import PeerStatus, StatusReport, StatusStore
+from drago.server.runtime.stores import Runtime
+from tests.server.runtime.conftest import Backend
 
 
-def test_put_get_and_overwrite(tmp_path: Path) -> None:
-    store = SqliteStatusStore(Database(tmp_path / "db"))
+@pytest.fixture
+def store(runtime: Runtime) -> StatusStore:
+    return runtime.status
+
+
+def test_put_get_and_overwrite(store: StatusStore) -> None:
     assert store.get("fra-1") is None
     report = StatusReport(
         applied_hash="a" * 64,
@@ -38,9 +41,16 @@ def test_report_rejects_unknown_fields_and_negative_counters() -> None:
         PeerStatus.model_validate({"public_key": "k", "rx_bytes": -1})
 
 
-def test_applied_reads_hash_and_error_count_only(tmp_path: Path) -> None:
-    store = SqliteStatusStore(Database(tmp_path / "db"))
+def test_applied_reads_hash_and_error_count_only(store: StatusStore) -> None:
     assert store.applied() == {}
     store.put("fra-1", StatusReport(applied_hash="a" * 64, errors=["x", "y"]))
     store.put("nyc-1", StatusReport())
     assert store.applied() == {"fra-1": ("a" * 64, 2), "nyc-1": (None, 0)}
+
+
+def test_status_survives_reopening(backend: Backend) -> None:
+    report = StatusReport(applied_hash="a" * 64, errors=["é ✓"])
+    backend.open().status.put("fra-1", report, seen_at=5.5)
+    record = backend.open().status.get("fra-1")
+    assert record is not None
+    assert (record.report, record.last_seen) == (report, 5.5)

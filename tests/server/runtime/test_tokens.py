@@ -8,20 +8,23 @@ import pytest
 from drago.errors import InvalidRequest, NotFound
 from drago.server.endpoint import Role
 from drago.server.runtime.db import Database
-from drago.server.runtime.tokens import SqliteTokenStore, digest, split_secret
+from drago.server.runtime.stores import Runtime
+from drago.server.runtime.tokens import TokenStore, digest, split_secret
+from tests.server.runtime.conftest import Backend
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    return Database(tmp_path / "runtime.sqlite")
+def store(runtime: Runtime) -> TokenStore:
+    return runtime.tokens
 
 
-def test_database_file_is_private(db: Database) -> None:
+def test_database_file_is_private(tmp_path: Path) -> None:
+    db = Database(tmp_path / "runtime.sqlite")
     assert stat.S_IMODE(db.path.stat().st_mode) == 0o600
+    db.close()
 
 
-def test_created_secret_authenticates_as_its_token(db: Database) -> None:
-    store = SqliteTokenStore(db)
+def test_created_secret_authenticates_as_its_token(store: TokenStore) -> None:
     info, secret = store.create(Role.node, node="fra-1")
     principal = store.authenticate(secret)
     assert principal is not None
@@ -30,10 +33,9 @@ def test_created_secret_authenticates_as_its_token(db: Database) -> None:
     assert secret.startswith(f"drago_{info.id}_")
 
 
-def test_only_the_digest_is_stored(db: Database) -> None:
-    store = SqliteTokenStore(db)
+def test_only_the_digest_is_stored(store: TokenStore, backend: Backend) -> None:
     _, secret = store.create(Role.admin, name="Ana", email="ana@example.org")
-    rows = db.query("SELECT * FROM tokens")
+    rows = backend.query("SELECT * FROM tokens")
     flat = " ".join(str(v) for row in rows for v in row)
     assert secret not in flat
     assert secret.split("_", 2)[2] not in flat
@@ -51,15 +53,13 @@ def test_only_the_digest_is_stored(db: Database) -> None:
         lambda s: "drago__",
     ],
 )
-def test_wrong_secrets_are_rejected(db: Database, mangle: object) -> None:
-    store = SqliteTokenStore(db)
+def test_wrong_secrets_are_rejected(store: TokenStore, mangle: object) -> None:
     _, secret = store.create(Role.reader)
     assert callable(mangle)
     assert store.authenticate(mangle(secret)) is None
 
 
-def test_revoked_token_no_longer_authenticates(db: Database) -> None:
-    store = SqliteTokenStore(db)
+def test_revoked_token_no_longer_authenticates(store: TokenStore) -> None:
     info, secret = store.create(Role.reader)
     assert store.revoke(info.id).id == info.id
     assert store.authenticate(secret) is None
@@ -68,8 +68,7 @@ def test_revoked_token_no_longer_authenticates(db: Database) -> None:
         store.revoke(info.id)
 
 
-def test_list_shows_identity_without_secret(db: Database) -> None:
-    store = SqliteTokenStore(db)
+def test_list_shows_identity_without_secret(store: TokenStore) -> None:
     a, _ = store.create(Role.admin, name="Ana", email="ana@example.org")
     b, _ = store.create(Role.node, node="nyc-1")
     listed = store.list()
@@ -77,19 +76,18 @@ def test_list_shows_identity_without_secret(db: Database) -> None:
     assert store.get(a.id).email == "ana@example.org"
 
 
-def test_tokens_survive_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "runtime.sqlite"
-    _, secret = SqliteTokenStore(Database(path)).create(Role.admin)
-    assert SqliteTokenStore(Database(path)).authenticate(secret) is not None
+def test_tokens_survive_reopening(backend: Backend) -> None:
+    _, secret = backend.open().tokens.create(Role.admin)
+    assert backend.open().tokens.authenticate(secret) is not None
 
 
 @pytest.mark.parametrize(
     ("role", "node"),
     [(Role.node, None), (Role.node, "Bad.Name"), (Role.admin, "fra-1"), (Role.reader, "x")],
 )
-def test_node_binding_rules(db: Database, role: Role, node: str | None) -> None:
+def test_node_binding_rules(store: TokenStore, role: Role, node: str | None) -> None:
     with pytest.raises(InvalidRequest):
-        SqliteTokenStore(db).create(role, node=node)
+        store.create(role, node=node)
 
 
 def test_split_secret() -> None:
@@ -100,14 +98,13 @@ def test_split_secret() -> None:
 
 @pytest.mark.parametrize(("name", "email"), [("a <b>", None), ("x\ny", None), (None, "a>b@c")])
 def test_identity_must_be_usable_as_commit_author(
-    db: Database, name: str | None, email: str | None
+    store: TokenStore, name: str | None, email: str | None
 ) -> None:
     with pytest.raises(InvalidRequest):
-        SqliteTokenStore(db).create(Role.admin, name=name, email=email)
+        store.create(Role.admin, name=name, email=email)
 
 
-def test_existing_finds_tokens_in_one_lookup_of_any_size(db: Database) -> None:
-    store = SqliteTokenStore(db)
+def test_existing_finds_tokens_in_one_lookup_of_any_size(store: TokenStore) -> None:
     made = [store.create(Role.reader)[0].id for _ in range(1200)]
     revoked = set(made[::3])
     for token_id in revoked:
