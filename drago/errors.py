@@ -185,3 +185,9 @@ class DatabaseUnavailable(DragoError):
     the work; retry later."""
 
     code = "database_unavailable"
+
+
+class PrimaryUnavailable(ServerUnavailable):
+    """A replica could not reach its primary, so it cannot take a write (503)."""
+
+    code = "primary_unavailable"

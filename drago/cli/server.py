@@ -64,6 +64,15 @@ def register(sub: Any) -> None:
     parser.add_argument("--public-url", help="URL to print for people (behind a proxy)")
     parser.add_argument("--log-format", choices=("logfmt", "json"), help="request log lines")
     parser.add_argument("--shutdown-timeout", type=float, help="grace period on SIGTERM (3 s)")
+    parser.add_argument(
+        "--replica-of",
+        metavar="URL",
+        help="serve as a replica of the primary at URL (its token: DRAGO_REPLICA_TOKEN, "
+        "or one the replica makes in the shared database); see docs/scaling.md",
+    )
+    parser.add_argument(
+        "--replica-fetch-interval", type=float, help="a replica fetches at least this often (10 s)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -72,6 +81,7 @@ FLAG_NAMES = (
     "max_fetch",
     "git_concurrency", "git_wait", "git_io_timeout",
     "tls_cert", "tls_key", "public_url", "log_format", "shutdown_timeout",
+    "replica_of", "replica_fetch_interval",
 )  # fmt: skip
 
 
@@ -118,6 +128,8 @@ def announce(opened: Opened, port: int) -> None:
         f"  runtime: {runtime_place(ctx.settings)}",
         f"  live:    {ctx.branch} at {(ctx.live.revision or 'no commits yet')[:12]}",
     ]
+    if ctx.settings.replica_of is not None:
+        lines.append(f"  replica of {ctx.settings.replica_of} (writes are forwarded there)")
     if opened.imported:
         lines.append(f"  imported {ctx.settings.init_from} as {opened.imported[:12]}")
     if opened.bootstrap_secret:

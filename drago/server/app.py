@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from drago.errors import PayloadTooLarge
+from drago.errors import InvalidRequest, PayloadTooLarge
 from drago.model.directory import read_directory
 from drago.model.state import SourceFile
 from drago.model.validate import Validator
@@ -33,6 +33,8 @@ from drago.server.live import LiveState
 from drago.server.logs import RequestLogMiddleware
 from drago.server.metrics import Metrics
 from drago.server.recheck import TokenRecheck
+from drago.server.replica.forward import ForwardWrites
+from drago.server.replica.replica import install_replica
 from drago.server.runtime.stores import initialised, open_runtime
 from drago.server.settings import Settings
 from drago.signing import ServerKey, Trust
@@ -133,19 +135,23 @@ def create_app(ctx: ServerContext) -> Starlette:
             await ctx.stop()
 
     settings = ctx.settings
-    git.install_watcher(ctx)  # pushes and hand-moved refs make new revisions live
+    middleware = [
+        Middleware(RequestLogMiddleware, style=settings.log_format, metrics=ctx.metrics),
+        Middleware(NoSniffMiddleware),
+        Middleware(
+            BodyLimitMiddleware,
+            limit=settings.max_body,
+            push_limit=settings.max_push,
+            fetch_limit=settings.max_fetch,
+        ),
+    ]
+    if ctx.replica is None:
+        git.install_watcher(ctx)  # pushes and hand-moved refs make new revisions live
+    else:  # a replica's refs move only by its mirror; its writes go to the primary
+        middleware.append(Middleware(ForwardWrites, forwarder=ctx.replica.forwarder))
     app = Starlette(
         routes=app_routes(),
-        middleware=[
-            Middleware(RequestLogMiddleware, style=settings.log_format, metrics=ctx.metrics),
-            Middleware(NoSniffMiddleware),
-            Middleware(
-                BodyLimitMiddleware,
-                limit=settings.max_body,
-                push_limit=settings.max_push,
-                fetch_limit=settings.max_fetch,
-            ),
-        ],
+        middleware=middleware,
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
@@ -183,6 +189,8 @@ def open_context(settings: Settings) -> Opened:
         else None
     )
     files: list[SourceFile] | None = None
+    if settings.init_from is not None and settings.replica_of is not None:
+        raise InvalidRequest("a replica takes its history from the primary: no --init-from")
     if settings.init_from is not None:
         if store is None or store.head(settings.branch) is None:
             files = read_directory(settings.init_from)
@@ -216,8 +224,10 @@ def open_context(settings: Settings) -> Opened:
     if files is not None and settings.init_from is not None:
         imported = import_files(ctx, files, f"import {settings.init_from.resolve().name}")
     secret = None
+    if settings.replica_of is not None:
+        install_replica(ctx)  # the primary's tokens serve: no bootstrap token here
     # A shared database that has tokens (from another server) needs no bootstrap token.
-    if (created or not datadir.bootstrap_token.exists()) and not tokens.list():
+    elif (created or not datadir.bootstrap_token.exists()) and not tokens.list():
         _, secret = tokens.create(Role.admin, name="bootstrap admin", email="admin@drago.invalid")
         write_private(datadir.bootstrap_token, secret + "\n")
     return Opened(ctx, created, imported, secret)

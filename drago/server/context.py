@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 import anyio.to_thread
@@ -27,6 +27,7 @@ from drago.server.datadir import DataDir
 from drago.server.endpoint import Principal
 from drago.server.live import LiveState
 from drago.server.metrics import Metrics
+from drago.server.revisionwatch import RevisionWatch
 from drago.server.runtime.status import StatusStore
 from drago.server.runtime.stores import RuntimeDatabase
 from drago.server.runtime.tokens import TokenStore, revoke_tokens_of_missing_nodes
@@ -34,6 +35,9 @@ from drago.server.settings import Settings
 from drago.server.worklimit import WorkLimit
 from drago.signing import Trust
 from drago.store import Identity, Store
+
+if TYPE_CHECKING:
+    from drago.server.replica.replica import Replica
 
 log = logging.getLogger("drago.server")
 
@@ -105,10 +109,20 @@ class ServerContext:
     _commit_lock: anyio.Lock = field(default_factory=anyio.Lock, repr=False)
     #: Expensive request work (validation of request content, plans), a few at a time.
     heavy: WorkLimit = field(init=False, repr=False)
+    #: Waiters for a new accepted revision (``GET /api/v1/live?wait=``).
+    revisions: RevisionWatch = field(init=False, repr=False)
+    #: Set on a replica (``--replica-of``): its mirror, follower and write forwarding.
+    replica: Replica | None = None
 
     def __post_init__(self) -> None:
         self.heavy = WorkLimit(self.settings.heavy_requests, self.settings.heavy_queue)
-        self.live.on_advance.append(self._revoke_tokens_of_missing_nodes)
+        self.revisions = RevisionWatch(self.live)
+        role = "primary" if self.settings.replica_of is None else "replica"
+        self.metrics.role.labels(role=role).set(1)
+        if self.settings.replica_of is None:
+            # Only the primary revokes: a replica a revision behind would revoke
+            # the token of a node the primary just added (the database is shared).
+            self.live.on_advance.append(self._revoke_tokens_of_missing_nodes)
 
     async def _revoke_tokens_of_missing_nodes(self, revision: str | None, state: State) -> None:
         """Revoke every node token whose node is not in the live ``revision``.

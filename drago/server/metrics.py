@@ -46,6 +46,39 @@ class Metrics:
             "1 when the branch head is invalid and an older revision is served",
             registry=r,
         )
+        self.role = Gauge(
+            "drago_server_role",
+            "1 for this server's role (primary or replica)",
+            ["role"],
+            registry=r,
+        )
+        self.replication_lag_seconds = Gauge(
+            "drago_replication_lag_seconds",
+            "Replica: seconds since the primary had a revision not yet live here (0: in step)",
+            registry=r,
+        )
+        self.replication_lag_revisions = Gauge(
+            "drago_replication_lag_revisions",
+            "Replica: commits of the primary's live branch not yet live here",
+            registry=r,
+        )
+        self.replication_primary_up = Gauge(
+            "drago_replication_primary_up",
+            "Replica: 1 while the primary answers, 0 when it does not",
+            registry=r,
+        )
+        self.replication_fetches = Counter(
+            "drago_replication_fetches",
+            "Replica: fetches from the primary, by outcome (moved, unchanged, refused, failed)",
+            ["outcome"],
+            registry=r,
+        )
+        self.forwarded_writes = Counter(
+            "drago_forwarded_writes",
+            "Replica: writes forwarded to the primary, by outcome (ok, refused, failed, down)",
+            ["outcome"],
+            registry=r,
+        )
         self.requests = Counter(
             "drago_http_requests", "HTTP requests answered, by status class", ["status"], registry=r
         )

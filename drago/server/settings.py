@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from drago.errors import InvalidRequest
+from drago.server.replica.url import primary_url
 from drago.server.runtime.url import check_url
 
 ENV_PREFIX = "DRAGO_"
@@ -83,6 +84,22 @@ class Settings(BaseModel):
     public_url: str | None = Field(None, description="URL people use to reach the server")
     log_format: LogFormat = Field("logfmt", description="request log lines: logfmt or json")
     shutdown_timeout: float = Field(3.0, ge=0, description="grace period on SIGTERM (s)")
+    replica_of: str | None = Field(
+        None, description="URL of the primary: serve as its replica (docs/scaling.md)"
+    )
+    replica_fetch_interval: float = Field(
+        10.0, gt=0, description="a replica fetches from the primary at least this often (s)"
+    )
+    replica_token: SecretStr | None = Field(
+        None,
+        description="reader token for the primary (environment or file only; "
+        "default: the replica's own, kept in DIR/replica-token)",
+    )
+
+    @field_validator("replica_of")
+    @classmethod
+    def _check_replica_of(cls, value: str | None) -> str | None:
+        return None if value is None else primary_url(value)
 
     @field_validator("listen")
     @classmethod

@@ -127,10 +127,14 @@ export interface FileDiff {
 
 /** What anyone may know: no file names, addresses or other repository content. */
 export interface Health {
-  /** "ok", or "degraded" when the branch head is not served */
+  /** "ok", or "degraded" when the branch head is not served, or a replica's primary does not answer or its revision was refused */
   status: "ok" | "degraded";
   /** the live revision */
   revision: string | null;
+  /** this server's role */
+  role: "primary" | "replica";
+  /** why the server is degraded (empty when ok) */
+  reasons: string[];
 }
 
 /** ``[interfaces.<network>]`` in a node file: the node's membership in a network. */

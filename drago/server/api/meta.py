@@ -13,8 +13,10 @@ from starlette.routing import BaseRoute, Route
 import drago
 from drago.server.api import PREFIX
 from drago.server.api.common import context
+from drago.server.api.config import etag, parse_etags, parse_wait
 from drago.server.api.status import count_in_sync
-from drago.server.endpoint import Principal, Role, endpoint
+from drago.server.context import ServerContext
+from drago.server.endpoint import Principal, Role, endpoint, reauthorize
 from drago.server.metrics import CONTENT_TYPE_LATEST
 
 
@@ -40,9 +42,23 @@ class Health(BaseModel):
     """What anyone may know: no file names, addresses or other repository content."""
 
     status: Literal["ok", "degraded"] = Field(
-        description='"ok", or "degraded" when the branch head is not served'
+        description='"ok", or "degraded" when the branch head is not served, or a '
+        "replica's primary does not answer or its revision was refused"
     )
     revision: str | None = Field(description="the live revision")
+    role: Literal["primary", "replica"] = Field(description="this server's role")
+    reasons: list[str] = Field(description="why the server is degraded (empty when ok)")
+
+
+def degraded_reasons(ctx: ServerContext) -> list[str]:
+    """Why ``ctx``'s server is degraded, without repository content (anyone may read it)."""
+    reasons = []
+    problem = ctx.live.problem
+    if problem is not None:
+        reasons.append(f"the branch head {problem.revision[:12]} is not valid and not served")
+    if ctx.replica is not None:
+        reasons.extend(ctx.replica.degraded_reasons())
+    return reasons
 
 
 class LiveProblem(BaseModel):
@@ -100,20 +116,37 @@ async def whoami(request: Request, principal: Principal | None) -> Response:
 @endpoint("public", "Liveness and the live revision", response=Health, tags=("meta",))
 async def healthz(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
+    reasons = degraded_reasons(ctx)
     body = Health(
-        status="ok" if ctx.live.problem is None else "degraded", revision=ctx.live.revision
+        status="degraded" if reasons else "ok",
+        revision=ctx.live.revision,
+        role="primary" if ctx.replica is None else "replica",
+        reasons=reasons,
     )
     return JSONResponse(body.model_dump(mode="json"))
 
 
 @endpoint(
     "read",
-    "The live revision and, when the branch head is not served, why",
+    "The live revision and, when the branch head is not served, why "
+    '(long-poll with If-None-Match: "<revision>" and ?wait=)',
     response=Live,
+    query={"wait": "seconds to hold the request while the revision equals If-None-Match"},
     tags=("meta",),
 )
 async def live(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
+    wait = parse_wait(request.query_params.get("wait"), ctx.settings.max_wait)
+    known = parse_etags(request.headers.get("if-none-match"))
+    tag = ctx.live.revision or "none"
+    if tag in known:
+        changed = await ctx.revisions.wait_for_change(
+            ctx.live.revision, wait, gone=request.is_disconnected
+        )
+        if wait > 0:
+            await reauthorize(request, principal)  # revoked while held: 401
+        if not changed:
+            return Response(status_code=304, headers={"ETag": etag(tag)})
     problem = ctx.live.problem
     body = Live(
         status="ok" if problem is None else "degraded",
@@ -121,7 +154,8 @@ async def live(request: Request, principal: Principal | None) -> Response:
         nodes=len(ctx.live.snapshot.hashes),
         problem=LiveProblem.model_validate(problem.as_dict()) if problem is not None else None,
     )
-    return JSONResponse(body.model_dump(mode="json"))
+    headers = {"ETag": etag(ctx.live.revision or "none"), "Cache-Control": "no-cache"}
+    return JSONResponse(body.model_dump(mode="json"), headers=headers)
 
 
 @endpoint("public", "Prometheus metrics (text format)", tags=("meta",))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import anyio
+import httpx
 import pytest
 
 from drago.server.endpoint import Role
@@ -13,7 +15,12 @@ pytestmark = pytest.mark.anyio
 async def test_healthz_is_public(harness: Harness) -> None:
     r = await harness.client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "revision": harness.ctx.live.revision}
+    assert r.json() == {
+        "status": "ok",
+        "revision": harness.ctx.live.revision,
+        "role": "primary",
+        "reasons": [],
+    }
 
 
 async def test_an_invalid_head_is_degraded_and_only_readers_see_why(harness: Harness) -> None:
@@ -29,7 +36,14 @@ async def test_an_invalid_head_is_degraded_and_only_readers_see_why(harness: Har
     )
     await h.ctx.live.refresh()
     health = (await h.client.get("/healthz")).json()
-    assert health == {"status": "degraded", "revision": live}
+    head = h.ctx.store.head()
+    assert head is not None
+    assert health == {
+        "status": "degraded",
+        "revision": live,
+        "role": "primary",
+        "reasons": [f"the branch head {head[:12]} is not valid and not served"],
+    }
     assert "10.99" not in str(health)
     assert (await h.client.get("/api/v1/live")).status_code == 401
     body = (await h.client.get("/api/v1/live", headers=h.auth(h.token(Role.reader)))).json()
@@ -46,7 +60,7 @@ async def test_an_invalid_head_is_degraded_and_only_readers_see_why(harness: Har
     # Moving the branch back by hand clears the problem.
     h.ctx.store.set_branch("main", live, old=h.ctx.store.head())
     await h.ctx.live.refresh()
-    assert (await h.client.get("/healthz")).json() == {"status": "ok", "revision": live}
+    assert (await h.client.get("/healthz")).json()["status"] == "ok"
 
 
 async def test_whoami_for_every_role(harness: Harness) -> None:
@@ -91,3 +105,30 @@ async def test_the_api_root_is_a_public_index_whose_links_answer(harness: Harnes
             continue  # git answers only its own protocol's paths; the UI is its own page
         linked = await h.client.get(path, headers=h.auth(h.admin))
         assert linked.status_code == 200, (name, path, linked.status_code)
+
+
+async def test_live_long_poll_answers_when_the_revision_changes(harness: Harness) -> None:
+    h = harness
+    reader = h.auth(h.token(Role.reader))
+    first = await h.client.get("/api/v1/live", headers=reader)
+    live = h.ctx.live.revision
+    assert first.headers["etag"] == f'"{live}"'
+    held = {**reader, "If-None-Match": first.headers["etag"]}
+    quiet = await h.client.get("/api/v1/live?wait=0.2", headers=held)
+    assert quiet.status_code == 304
+    assert quiet.headers["etag"] == f'"{live}"'
+    async with anyio.create_task_group() as group:
+        answers: list[httpx.Response] = []
+
+        async def poll() -> None:
+            answers.append(await h.client.get("/api/v1/live?wait=5", headers=held))
+
+        group.start_soon(poll)
+        await anyio.sleep(0.2)
+        assert not answers  # held
+        started = anyio.current_time()
+        revision = await edit(h.ctx, "nodes/sgp-1.toml", "Singapore", "Singapur")
+    assert anyio.current_time() - started < 1.0
+    assert answers[0].status_code == 200
+    assert answers[0].json()["revision"] == revision
+    assert answers[0].headers["etag"] == f'"{revision}"'

@@ -29,6 +29,8 @@ class GitServer:
     reader: str
     node: str
     app: Starlette
+    #: The uvicorn server (``force_exit``: stop without waiting for held requests).
+    server: uvicorn.Server | None = None
 
     def url(self, token: str | None = None) -> str:
         auth = f"x:{token}@" if token else ""
@@ -43,10 +45,14 @@ class GitServer:
         TrustedSigners(self.ctx.datadir.allowed_signers, None).add(user.email, key)
 
 
-def serve(ctx: ServerContext) -> tuple[uvicorn.Server, threading.Thread, int]:
+def serve(
+    ctx: ServerContext, *, watcher: bool = True
+) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """Serve ``ctx`` on a free loopback port in a thread; ``watcher``: whether the
+    app factory must have installed the repository watcher (a replica has none)."""
     app = create_app(ctx)
     watchers = [h for h in ctx.on_startup if isinstance(getattr(h, "__self__", None), RefWatcher)]
-    assert len(watchers) == 1, "the app factory installs one repository watcher"
+    assert len(watchers) == int(watcher), "the app factory installs one watcher on a primary"
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -73,7 +79,7 @@ def running_git_server(data: Path, example_repo: Path, **settings: Any) -> Itera
     try:
         app = server.config.app
         assert isinstance(app, Starlette)
-        yield GitServer(ctx, port, opened.bootstrap_secret, reader, node, app)
+        yield GitServer(ctx, port, opened.bootstrap_secret, reader, node, app, server)
     finally:
         server.should_exit = True
         thread.join(10)
