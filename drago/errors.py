@@ -191,3 +191,11 @@ class PrimaryUnavailable(ServerUnavailable):
     """A replica could not reach its primary, so it cannot take a write (503)."""
 
     code = "primary_unavailable"
+
+
+class DeltaMismatch(DragoError):
+    """A config delta does not apply to the config held: another base, a removal of
+    what is not there, an incomplete new interface, or a result whose hash is not
+    the delta's. The held config is unchanged; fetch the whole config instead."""
+
+    code = "delta_mismatch"

@@ -1,7 +1,8 @@
 """``drago-agent``: the command line of the agent.
 
-``drago-agent [--server URL --token TOKEN ...] [--once] [--dry-run]`` runs the
-sync loop; ``drago-agent rotate-key NETWORK`` registers a new key pair. Errors
+``drago-agent [--server URL [--server URL2 ...] --token TOKEN ...] [--once]
+[--dry-run]`` runs the sync loop (several servers: see
+:mod:`drago.agent.failover`); ``drago-agent rotate-key NETWORK`` registers a new key pair. Errors
 become exit codes in :mod:`drago.exitcodes` (as for ``drago``); ``--once`` or
 ``--dry-run`` that reported errors also exit 1.
 """
@@ -22,6 +23,7 @@ from drago import exitcodes
 from drago.agent.backends import select_backend
 from drago.agent.cache import ConfigCache
 from drago.agent.client import HttpClient
+from drago.agent.failover import Failover
 from drago.agent.keys import KeyStore
 from drago.agent.loop import Agent, Timing
 from drago.agent.ownership import Ownership
@@ -38,7 +40,12 @@ def parser() -> argparse.ArgumentParser:
         description="Apply this node's drago config to its WireGuard interfaces.",
     )
     p.add_argument("--config", type=Path, help="TOML settings file (also DRAGO_AGENT_CONFIG)")
-    p.add_argument("--server", help="server URL, e.g. https://drago.example.net")
+    p.add_argument(
+        "--server",
+        action="append",
+        help="server URL, e.g. https://drago.example.net; repeat it for servers to fail over"
+        " to (the first is preferred)",
+    )
     p.add_argument("--token", help="node token (prefer --token-file or DRAGO_AGENT_TOKEN)")
     p.add_argument("--token-file", type=Path, help="file holding the node token")
     p.add_argument("--state-dir", type=Path, help="keys, cache and ownership record")
@@ -50,6 +57,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--poll-wait", type=float, help="seconds the server may hold a long-poll")
     p.add_argument(
         "--max-backoff", type=float, help="longest retry delay in seconds (server unreachable)"
+    )
+    p.add_argument(
+        "--failback-after",
+        type=float,
+        help="seconds on another server before the first one is asked again",
     )
     p.add_argument("--once", action="store_true", help="reconcile once; exit 0 if in sync")
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
@@ -67,11 +79,11 @@ def _settings(args: argparse.Namespace) -> AgentSettings:
     return load_settings(vars(args), os.environ, config_file)
 
 
-def _build(settings: AgentSettings) -> tuple[Agent, HttpClient]:
-    client = HttpClient(
-        settings.server,
-        settings.token,
-        ca_file=str(settings.ca_file) if settings.ca_file else None,
+def _build(settings: AgentSettings) -> tuple[Agent, Failover]:
+    ca_file = str(settings.ca_file) if settings.ca_file else None
+    client = Failover(
+        [(url, HttpClient(url, settings.token, ca_file=ca_file)) for url in settings.server],
+        failback_after=settings.failback_after,
     )
     wireguard, links = select_backend(
         settings.backend,
@@ -81,7 +93,7 @@ def _build(settings: AgentSettings) -> tuple[Agent, HttpClient]:
     keys = KeyStore(settings.state_dir)
     keys.check_permissions()
     reconciler = Reconciler(
-        wireguard, links, keys, Ownership(settings.state_dir), server=settings.server
+        wireguard, links, keys, Ownership(settings.state_dir), servers=settings.server
     )
     timing = Timing(
         poll_wait=settings.poll_wait,
@@ -139,11 +151,11 @@ def _run(args: argparse.Namespace) -> int:
     agent, client = _build(settings)
     try:
         if args.command == "rotate-key":
-            return _rotate(agent, args.network)
+            return client.each(lambda: _rotate(agent, args.network))
         if args.dry_run:
-            return dry_run(agent)
+            return client.each(lambda: dry_run(agent))
         if args.once:
-            outcome = agent.once()
+            outcome = client.each(agent.once)
             for error in outcome.errors:
                 print(f"error: {error}", file=sys.stderr)
             return exitcodes.OK if outcome.in_sync else exitcodes.FAILED

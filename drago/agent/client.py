@@ -53,6 +53,11 @@ class ServerClient(Protocol):
 
     def report_status(self, node: str, report: dict[str, Any]) -> None: ...
 
+    def server_in_use(self) -> str | None:
+        """The URL of the server the requests go to when the agent has several
+        (the status report names it); None when it has one."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -185,6 +190,9 @@ class HttpClient:
 
     def report_status(self, node: str, report: dict[str, Any]) -> None:
         self._request("PUT", f"/nodes/{node}/status", json=report)
+
+    def server_in_use(self) -> str | None:
+        return None  # one server: nothing to choose
 
     def close(self) -> None:
         self._http.close()

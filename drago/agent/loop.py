@@ -155,6 +155,7 @@ class Agent:
             errors,
             self.reconciler.wireguard,
             self.peer_problems,
+            self.client.server_in_use(),
         )
         try:
             self.client.report_status(self.node, report)

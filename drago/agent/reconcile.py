@@ -18,7 +18,7 @@ has), left out, or without that route, everything else is applied, the config co
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from drago.agent.apply import apply_changes
@@ -87,7 +87,7 @@ class Reconciler:
         ownership: Ownership,
         endpoints: Endpoints | None = None,
         *,
-        server: str | None = None,
+        servers: Sequence[str] = (),
         rng: Callable[[], float] = random.random,
     ) -> None:
         self.wireguard = wireguard
@@ -96,9 +96,10 @@ class Reconciler:
         self.ownership = ownership
         self.endpoints = endpoints if endpoints is not None else Endpoints()
         self.rng = rng
-        #: The drago server as host and port (from its URL); no route may cover its address.
-        self.server = url_endpoint(server) if server is not None else None
-        #: The server's host name is resolved by the same resolver, on its own
+        #: The drago servers as host and port (from their URLs); no route may cover
+        #: their addresses (the agent may fail over to any of them).
+        self.servers = tuple(dict.fromkeys(url_endpoint(url) for url in servers))
+        #: The servers' host names are resolved by the same resolver, on their own
         #: backoff (a server name that fails must not make peers be retried).
         self._server_lookup = Endpoints(
             self.endpoints.resolve,
@@ -106,8 +107,8 @@ class Reconciler:
             clock=self.endpoints.clock,
             rng=self.endpoints.rng,
         )
-        #: The server's last resolved address, kept while its name does not resolve.
-        self._server_address: str | None = None
+        #: Each server's last resolved address, kept while its name does not resolve.
+        self._server_addresses: dict[tuple[str, int], str] = {}
         self._names: dict[str, str] = {}
         #: Peers the device refused at the last apply, with their backoff.
         self._refused: dict[PeerRef, _Refusal] = {}
@@ -135,19 +136,18 @@ class Reconciler:
         return found
 
     def _server_protection(self) -> list[Protected]:
-        """The server's address (resolved now, else the last one known) as protected."""
-        if self.server is None:
-            return []
-        host, port = self.server
-        self._server_lookup.prepare([join_endpoint(host, port)])
-        try:
-            self._server_address = self._server_lookup(host, port)
-        except (OSError, ValueError):
-            pass  # keep the last address it resolved to
-        if self._server_address is None:
-            return []
-        address = self._server_address
-        return [Protected(address, f"the drago server {address}")]
+        """The servers' addresses (resolved now, else the last ones known) as protected."""
+        self._server_lookup.prepare([join_endpoint(host, port) for host, port in self.servers])
+        found: list[Protected] = []
+        for server in self.servers:
+            try:
+                self._server_addresses[server] = self._server_lookup(*server)
+            except (OSError, ValueError):
+                pass  # keep the last address it resolved to
+            address = self._server_addresses.get(server)
+            if address is not None:
+                found.append(Protected(address, f"the drago server {address}"))
+        return found
 
     def _kept_endpoints(self, config: NodeConfig) -> list[Protected]:
         """The last addresses of endpoint names that did not resolve now: the device

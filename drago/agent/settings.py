@@ -2,6 +2,10 @@
 
 Nothing is read at import time: :func:`load_settings` gets the parsed command
 line values, the environment and the optional file explicitly.
+
+``server`` is one URL or several, in order of preference (``--server`` given
+again, a TOML list, or URLs separated by spaces in ``DRAGO_AGENT_SERVER``);
+:mod:`drago.agent.failover` uses them.
 """
 
 from __future__ import annotations
@@ -11,18 +15,48 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import httpx
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from drago.errors import InvalidRequest
 
 ENV_PREFIX = "DRAGO_AGENT_"
 DEFAULT_STATE_DIR = Path("/var/lib/drago-agent")
+MAX_SERVERS = 16
+MAX_URL_LENGTH = 2000
+
+
+def check_server_url(url: str) -> None:
+    """A server's base URL: ``http(s)://host[:port][/path]``, printable ASCII without
+    spaces, no user name or password (the token is the credential), no query or
+    fragment. It goes into the log and the status report."""
+    if len(url) > MAX_URL_LENGTH or not url.isascii() or not url.isprintable() or " " in url:
+        raise ValueError(f"{url[:80]!r} is not a server URL")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{url!r} is not a server URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"{url!r} is not a server URL (http:// or https:// and a host)")
+    if parsed.userinfo or parsed.query or parsed.fragment or "#" in url:
+        raise ValueError(f"{url!r}: a server URL has no user, password, query or fragment")
 
 
 class AgentSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    server: str = Field(description="base URL of the drago server")
+    server: tuple[str, ...] = Field(
+        min_length=1,
+        max_length=MAX_SERVERS,
+        description="base URLs of the drago servers, in order of preference",
+    )
     token: str = Field(default="", repr=False, description="node token")
     token_file: Path | None = Field(default=None, description="file holding the node token")
     state_dir: Path = DEFAULT_STATE_DIR
@@ -37,6 +71,24 @@ class AgentSettings(BaseModel):
     poll_wait: float = Field(default=25.0, ge=0)
     #: Upper bound of the retry delay when the server is unreachable.
     max_backoff: float = Field(default=60.0, gt=0)
+    #: Seconds on another server before the first one is asked again.
+    failback_after: float = Field(default=60.0, gt=0)
+
+    @field_validator("server", mode="before")
+    @classmethod
+    def _split_servers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(value.split())
+        return value
+
+    @field_validator("server")
+    @classmethod
+    def _check_servers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            check_server_url(url)
+        if len(set(value)) != len(value):
+            raise ValueError("a server is listed twice")
+        return value
 
     @model_validator(mode="after")
     def _read_token(self) -> AgentSettings:

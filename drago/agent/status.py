@@ -28,6 +28,7 @@ def build_status(
     errors: list[str],
     wireguard: WireGuardBackend,
     peer_problems: tuple[PeerProblem, ...] = (),
+    server: str | None = None,
 ) -> dict[str, Any]:
     """The report for the machine that was last reconciled towards ``config``.
 
@@ -80,9 +81,12 @@ def build_status(
                         "problem": "; ".join(found)[:MAX_ERROR_LENGTH],
                     }
                 )
-    return {
+    report: dict[str, Any] = {
         "applied_hash": applied.hash if applied else None,
         "applied_revision": applied.revision if applied else None,
         "errors": [e[:MAX_ERROR_LENGTH] for e in problems[:MAX_ERRORS]],
         "peers": peers,
     }
+    if server is not None:
+        report["server"] = server
+    return report

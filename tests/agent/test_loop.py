@@ -55,6 +55,9 @@ class FakeServer:
     def report_status(self, node: str, report: dict[str, Any]) -> None:
         self.reports.append(report)
 
+    def server_in_use(self) -> str | None:
+        return None
+
     def close(self) -> None:
         pass
 
@@ -107,6 +110,7 @@ def test_new_hash_registers_keys_reconciles_caches_and_reports(tmp_path: Path) -
     assert ConfigCache(tmp_path).load() == with_key
     report = server.reports[-1]
     assert report["applied_hash"] == with_key.hash
+    assert "server" not in report  # one server: nothing to name (older servers refuse it)
     assert report["peers"][0]["name"] == "fra-1"
     assert report["peers"][0]["network"] == "backbone"
     assert own.private_key not in json.dumps(server.reports)

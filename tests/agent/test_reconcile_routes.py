@@ -22,7 +22,7 @@ SERVER = "https://drago.example.net:8443"
 
 
 def reconciler(
-    tmp_path: Path, resolver: FakeResolver, server: str | None = SERVER
+    tmp_path: Path, resolver: FakeResolver, servers: tuple[str, ...] = (SERVER,)
 ) -> tuple[Reconciler, FakeHost]:
     host = FakeHost()
     endpoints = Endpoints(resolver, rng=lambda: 0.0, clock=lambda: 0.0)
@@ -32,7 +32,7 @@ def reconciler(
         KeyStore(tmp_path),
         Ownership(tmp_path),
         endpoints,
-        server=server,
+        servers=servers,
         rng=lambda: 0.0,
     )
     return rec, host
@@ -86,7 +86,7 @@ def test_routes_covering_the_server_or_an_endpoint_are_left_out_and_reported(
 
 def test_endpoints_of_peers_of_other_interfaces_are_protected_too(tmp_path: Path) -> None:
     resolver = FakeResolver({"lon-1.example.net": "203.0.113.10"})
-    rec, host = reconciler(tmp_path, resolver, server=None)
+    rec, host = reconciler(tmp_path, resolver, servers=())
     config = node(
         interface(peer("fra-1", "192.0.2.1:51820", ("10.20.0.2/32", "203.0.113.0/24"))),
         interface(
@@ -128,7 +128,7 @@ def test_the_servers_last_address_stays_protected_while_its_name_fails(tmp_path:
 
 
 def test_an_ipv6_server_literal_is_protected(tmp_path: Path) -> None:
-    rec, host = reconciler(tmp_path, FakeResolver(), server="https://[2001:db8:7::7]:8443")
+    rec, host = reconciler(tmp_path, FakeResolver(), servers=("https://[2001:db8:7::7]:8443",))
     config = node(
         interface(
             peer("fra-1", "192.0.2.1:51820", ("10.20.0.2/32", "2001:db8::/32", "2001:db9::/32"))
@@ -138,6 +138,22 @@ def test_an_ipv6_server_literal_is_protected(tmp_path: Path) -> None:
         "fra-1": "route 2001:db8::/32 left out: it covers the drago server 2001:db8:7::7"
     }
     assert host.interfaces["wg-backbone"].link.routes == frozenset({"2001:db9::/32"})
+
+
+def test_every_server_the_agent_may_fail_over_to_is_protected(tmp_path: Path) -> None:
+    resolver = FakeResolver({"drago.example.net": "198.51.100.7"})
+    rec, host = reconciler(tmp_path, resolver, servers=(SERVER, "http://203.0.113.9:8080"))
+    config = node(
+        interface(
+            peer("fra-1", "192.0.2.1:51820", ("10.20.0.2/32", "198.51.0.0/16")),
+            peer("nyc-1", "192.0.2.2:51820", ("10.20.0.3/32", "203.0.113.0/24")),
+        )
+    )
+    assert problems(rec, config) == {
+        "fra-1": "route 198.51.0.0/16 left out: it covers the drago server 198.51.100.7",
+        "nyc-1": "route 203.0.113.0/24 left out: it covers the drago server 203.0.113.9",
+    }
+    assert host.interfaces["wg-backbone"].link.routes == frozenset()
 
 
 def test_the_plan_leaves_the_route_out_too(tmp_path: Path) -> None:
@@ -152,7 +168,7 @@ def test_the_plan_leaves_the_route_out_too(tmp_path: Path) -> None:
 
 def test_an_endpoint_kept_while_its_name_fails_stays_protected(tmp_path: Path) -> None:
     resolver = FakeResolver({"fra-1.example.net": "192.0.2.1"})
-    rec, host = reconciler(tmp_path, resolver, server=None)
+    rec, host = reconciler(tmp_path, resolver, servers=())
 
     def config(nyc_allowed: tuple[str, ...]) -> NodeConfig:
         return node(

@@ -30,6 +30,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.netns, pytest.mark.slow, pytest.mark.
 NETWORK = "e2e"
 OVERLAY = {"a": "10.77.0.1", "b": "10.77.0.2", "c": "10.77.0.3"}
 PORT = 51900
+SERVER_PORT = 18471
+#: The server as the agents reach it (the hub's bridge address).
+SERVER = f"http://172.31.250.1:{SERVER_PORT}"
 
 
 def write_repo(root: Path, addresses: dict[str, str], tag: str) -> None:
@@ -70,32 +73,38 @@ class World:
     server: subprocess.Popen[bytes] | None = None
     agents: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start_server(self, log: Path) -> None:
+    def start_server(
+        self, log: Path, data: Path | None = None, port: int = SERVER_PORT
+    ) -> subprocess.Popen[bytes]:
+        """``drago server`` in the hub (on :attr:`data` and port 18471 unless told);
+        the first one started is :attr:`server`."""
         hub = self.lab.namespaces[0]
-        self.server = self.lab.spawn(
+        process = self.lab.spawn(
             [
                 "drago",
                 "server",
                 "--data",
-                str(self.data),
+                str(data or self.data),
                 "--listen",
-                "0.0.0.0:18471",
+                f"0.0.0.0:{port}",
                 "--init-from",
                 str(self.data.parent / "repo"),
             ],
             hub,
             log=log,
         )
+        if self.server is None:
+            self.server = process
+        return process
 
-    def start_agent(self, n: str) -> None:
+    def start_agent(self, n: str, *extra: str, servers: tuple[str, ...] = (SERVER,)) -> None:
         code = "from drago.agent.cli import entry; entry()"
         self.agents[n] = self.lab.spawn(
             [
                 sys.executable,
                 "-c",
                 code,
-                "--server",
-                "http://172.31.250.1:18471",
+                *(arg for url in servers for arg in ("--server", url)),
                 "--token",
                 self.tokens[n],
                 "--state-dir",
@@ -108,6 +117,7 @@ class World:
                 "5",
                 "--status-interval",
                 "5",
+                *extra,
             ],
             self.nodes[n],
             log=self.state / f"agent-{n}.log",
@@ -121,7 +131,7 @@ class World:
             "-c",
             code,
             "--server",
-            "http://172.31.250.1:18471",
+            SERVER,
             "--token",
             self.tokens[n],
             "--state-dir",
@@ -169,7 +179,7 @@ def world(lab: Lab, tmp_path: Path) -> Iterator[World]:
     data = tmp_path / "data"
     state = tmp_path / "state"
     state.mkdir()
-    url = f"http://{far}:18471"
+    url = f"http://{far}:{SERVER_PORT}"
     api = httpx.Client(base_url=url, timeout=10)
     w = World(lab, tag, data, url, api, nodes, {}, state)
     try:

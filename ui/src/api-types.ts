@@ -325,6 +325,8 @@ export interface NodeStatus {
   last_seen: number | null;
   errors: string[];
   peers: PeerStatus[];
+  /** the server the agent uses, when it is given several */
+  server?: string | null;
 }
 
 export interface NodeWrite {
@@ -507,6 +509,8 @@ export interface StatusReport {
   applied_revision?: string | null;
   errors?: string[];
   peers?: PeerStatus[];
+  /** the server the agent uses, when it is given several (`drago-agent --server URL --server URL2`); null otherwise (<= 2000 chars, matching `^https?://[!-~]+$`) */
+  server?: string | null;
 }
 
 export interface TokenCreate {

@@ -32,6 +32,9 @@ class NodeStatus(BaseModel):
     last_seen: float | None = Field(description="unix time of the last report, null when never")
     errors: list[str]
     peers: list[PeerStatus]
+    server: str | None = Field(
+        None, description="the server the agent uses, when it is given several"
+    )
 
 
 class StatusOverview(BaseModel):
@@ -52,6 +55,7 @@ def node_status(node: str, desired: str | None, record: StatusRecord | None) -> 
         last_seen=record.last_seen if record is not None else None,
         errors=list(report.errors),
         peers=list(report.peers),
+        server=report.server,
     )
 
 

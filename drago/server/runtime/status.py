@@ -48,6 +48,13 @@ class StatusReport(BaseModel):
     applied_revision: str | None = Field(None, max_length=64)
     errors: list[ShortText] = Field(default_factory=list, max_length=100)
     peers: list[PeerStatus] = Field(default_factory=list, max_length=100_000)
+    server: str | None = Field(
+        None,
+        max_length=2000,
+        pattern=r"^https?://[!-~]+$",
+        description="the server the agent uses, when it is given several"
+        " (`drago-agent --server URL --server URL2`); null otherwise",
+    )
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ async def test_node_reports_and_everyone_allowed_reads(harness: Harness) -> None
         "last_seen": None,
         "errors": [],
         "peers": [],
+        "server": None,
     }
     assert (overview["in_sync"], overview["total"]) == (0, len(by_node))
 
@@ -95,6 +96,8 @@ async def test_status_access_rules(harness: Harness) -> None:
         (b'{"applied_hash": 5}', 422),
         (b'{"private_key": "x"}', 422),
         (b'{"errors": "x"}', 422),
+        (b'{"server": "http://a\\nINFO forged"}', 422),
+        (b'{"server": "file:///etc/passwd"}', 422),
     ],
 )
 async def test_bad_reports_are_rejected(harness: Harness, body: bytes, status: int) -> None:
@@ -128,3 +131,15 @@ async def test_per_peer_problems_are_kept_and_do_not_count_against_in_sync(
     unknown = {**sent, "peers": [{"public_key": "k" * 44, "problems": ["x"]}]}
     r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=unknown)
     assert r.status_code == 422  # unknown fields are refused
+
+
+async def test_the_server_an_agent_uses_is_kept(harness: Harness) -> None:
+    h = harness
+    node = h.token(Role.node, "fra-1")
+    sent = {**report(None), "server": "https://drago-2.example.net:8443"}
+    r = await h.client.put("/api/v1/nodes/fra-1/status", headers=h.auth(node), json=sent)
+    assert r.status_code == 200, r.text
+    assert r.json()["server"] == "https://drago-2.example.net:8443"
+    overview = (await h.client.get("/api/v1/status", headers=h.auth(h.admin))).json()
+    by_node = {n["node"]: n for n in overview["nodes"]}
+    assert by_node["fra-1"]["server"] == "https://drago-2.example.net:8443"
