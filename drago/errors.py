@@ -178,3 +178,11 @@ class ServerUnavailable(DragoError):
     """The agent could not reach the server (or it answered 5xx)."""
 
     code = "server_unavailable"
+
+
+class DeltaMismatch(DragoError):
+    """A config delta does not apply to the config held: another base, a removal of
+    what is not there, an incomplete new interface, or a result whose hash is not
+    the delta's. The held config is unchanged; fetch the whole config instead."""
+
+    code = "delta_mismatch"

@@ -2,8 +2,13 @@
 
 The JSON shape is a contract (``docs/architecture.md``, "Rendered node config").
 The *canonical form* of a config is the object without ``hash`` and
-``revision``, as JSON with sorted keys and no spaces, UTF-8; ``hash`` is the
-SHA-256 hex digest of it, so anyone can recompute it.
+``revision``, as JSON with sorted keys and no spaces, UTF-8. ``hash`` is the
+*peer-digest hash* (v2, :func:`config_hash`): the SHA-256 hex digest of the
+canonical form with every ``peers`` list replaced by the SHA-256 hex digests of
+its peers' canonical JSON. It is a function of the full config that anyone can
+recompute with a JSON encoder, and changing one peer re-hashes that peer and
+~67 bytes per other peer instead of the whole document (deltas and the renderer
+rely on that).
 
 Every string field is constrained by the grammar of :mod:`drago.grammar` (checked
 in pydantic-core), so a parsed config carries no value that could add a line to a
@@ -17,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 from pydantic import (
@@ -24,6 +30,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     field_validator,
     model_validator,
@@ -53,6 +60,11 @@ Endpoint = Annotated[str, _grammar(grammar.ENDPOINT)]
 Cidr = Annotated[str, _grammar(grammar.CIDR)]
 IpAddress = Annotated[str, _grammar(grammar.IP)]
 ConfigHash = Annotated[str, _grammar(f"(?:{grammar.CONFIG_HASH})?")]
+#: A config hash that must be present (a delta's base and result).
+Digest = Annotated[str, _grammar(grammar.CONFIG_HASH)]
+Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
+Mtu = Annotated[int, Field(ge=576, le=65535, strict=True)]
+Keepalive = Annotated[int, Field(ge=1, le=65535, strict=True)]
 Revision = Annotated[str, _grammar(grammar.REVISION)]
 Text = Annotated[str, Field(strict=True), AfterValidator(_safe_text)]
 
@@ -69,6 +81,70 @@ def canonical_json(value: Any) -> bytes:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def peer_digest(canonical_peer: bytes) -> str:
+    """The digest of one peer: SHA-256 hex of its canonical JSON."""
+    return hashlib.sha256(canonical_peer).hexdigest()
+
+
+def quoted(digest: str) -> bytes:
+    """A digest as its canonical JSON (a quoted hex string), ready to join."""
+    return b'"' + digest.encode() + b'"'
+
+
+def config_hash(document: Mapping[str, Any]) -> str:
+    """The hash (v2) of a config given as JSON data (the canonical form or the full
+    document: ``hash`` and ``revision`` are left out).
+
+    The recipe, in any language: replace each interface's ``peers`` list by the
+    list of SHA-256 hex digests of each peer's canonical JSON (same order), then
+    take the SHA-256 hex digest of the canonical JSON of the whole object.
+    """
+    form = {k: v for k, v in document.items() if k not in ENVELOPE_KEYS}
+    form["interfaces"] = [
+        {**iface, "peers": [peer_digest(canonical_json(p)) for p in iface["peers"]]}
+        if "peers" in iface
+        else iface
+        for iface in document.get("interfaces", [])
+    ]
+    return sha256_hex(canonical_json(form))
+
+
+def legacy_hash(document: Mapping[str, Any]) -> str:
+    """The hash servers before v2 sent: SHA-256 hex of the whole canonical form."""
+    return sha256_hex(canonical_json({k: v for k, v in document.items() if k not in ENVELOPE_KEYS}))
+
+
+def digest_form_hash(node: str, interfaces: Iterable[tuple[bytes, Iterable[bytes], bytes]]) -> str:
+    """The v2 hash from pieces of the digest form: per interface (in network
+    order) the canonical JSON before its peer digests (ending in ``"peers":[``),
+    the quoted digests (:func:`quoted`) and the JSON after them (from ``]``).
+
+    This is how the renderer and :func:`drago.render.delta.apply_delta` combine
+    cached peer digests without encoding any peer again.
+    """
+    sink = hashlib.sha256(b'{"interfaces":[')
+    for index, (head, digests, tail) in enumerate(interfaces):
+        if index:
+            sink.update(b",")
+        sink.update(head)
+        sink.update(b",".join(digests))
+        sink.update(tail)
+    sink.update(b'],"node":' + canonical_json(node) + b"}")
+    return sink.hexdigest()
+
+
+_PEERS_MARK = b'"peers":[]'
+
+
+def split_at_peers(canonical_interface: bytes) -> tuple[bytes, bytes]:
+    """An interface's canonical JSON, encoded with an empty ``peers`` list, cut
+    into the part up to ``"peers":[`` and the part from ``]``."""
+    head, mark, tail = canonical_interface.partition(_PEERS_MARK)
+    if not mark:
+        raise ValueError("a canonical interface has a peers list")
+    return head + _PEERS_MARK[:-1], _PEERS_MARK[-1:] + tail
 
 
 def envelope(canonical: bytes, digest: str, revision: str | None) -> bytes:
@@ -91,12 +167,14 @@ def address_sort_key(cidr: str) -> tuple[int, bytes, int]:
     return (net.version, net.network_address.packed, net.prefixlen)
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """The base of the config models: immutable, unknown keys refused."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class PeerConfig(_Frozen):
-    """One ``[Peer]`` of an interface."""
+class PeerConfig(Frozen):
+    """One ``[Peer]`` of an interface; :attr:`digest` is computed once, when built."""
 
     name: Name
     public_key: PublicKey
@@ -104,29 +182,51 @@ class PeerConfig(_Frozen):
     endpoint: Endpoint | None = None
     allowed_ips: tuple[Cidr, ...] = ()
     #: Seconds, or None for off.
-    persistent_keepalive: int | None = Field(default=None, ge=1, le=65535, strict=True)
+    persistent_keepalive: Keepalive | None = None
+
+    _digest_json: bytes = PrivateAttr(default=b"")
 
     @field_validator("allowed_ips")
     @classmethod
     def _address_order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(value), key=address_sort_key))
 
+    def model_post_init(self, context: Any, /) -> None:
+        self._digest_json = quoted(peer_digest(canonical_json(self.model_dump(mode="json"))))
 
-class PendingPeer(_Frozen):
+    @property
+    def digest(self) -> str:
+        """SHA-256 hex of this peer's canonical JSON (its entry in the digest form)."""
+        return self.digest_json[1:-1].decode()
+
+    @property
+    def digest_json(self) -> bytes:
+        """:attr:`digest` as JSON (quoted), ready to join into the digest form."""
+        # Read past pydantic's attribute look-up: this runs once per peer per hash.
+        private: dict[str, bytes] = self.__pydantic_private__  # type: ignore[assignment]
+        return private["_digest_json"]
+
+
+class PendingPeer(Frozen):
     """A peer the node should have but cannot configure yet."""
 
     name: Name
     reason: Text = PENDING_NO_KEY
 
 
-class InterfaceConfig(_Frozen):
+def by_name(value: tuple[PendingPeer, ...]) -> tuple[PendingPeer, ...]:
+    """Pending peers in name order (as a config holds them)."""
+    return tuple(sorted(value, key=lambda p: p.name))
+
+
+class InterfaceConfig(Frozen):
     """The node's interface in one network."""
 
     network: Name
     ifname: IfName
     address: Cidr
-    listen_port: int = Field(ge=1, le=65535, strict=True)
-    mtu: int | None = Field(default=None, ge=576, le=65535, strict=True)
+    listen_port: Port
+    mtu: Mtu | None = None
     dns: tuple[IpAddress, ...] = ()
     #: This node's registered public key for the network, or None.
     public_key: PublicKey | None = None
@@ -141,7 +241,7 @@ class InterfaceConfig(_Frozen):
     @field_validator("pending_peers")
     @classmethod
     def _pending_by_name(cls, value: tuple[PendingPeer, ...]) -> tuple[PendingPeer, ...]:
-        return tuple(sorted(value, key=lambda p: p.name))
+        return by_name(value)
 
     def peer(self, name: str) -> PeerConfig | None:
         for peer in self.peers:
@@ -149,12 +249,21 @@ class InterfaceConfig(_Frozen):
                 return peer
         return None
 
+    def digest_pieces(self) -> tuple[bytes, list[bytes], bytes]:
+        """This interface in the digest form, for :func:`digest_form_hash`."""
+        fields = self.model_dump(mode="json", exclude={"peers"})
+        fields["peers"] = []
+        head, tail = split_at_peers(canonical_json(fields))
+        return head, [p.digest_json for p in self.peers], tail
 
-class NodeConfig(_Frozen):
+
+class NodeConfig(Frozen):
     """Everything one node needs, per network, with the content hash.
 
     ``hash`` is filled in from the content when empty and checked when given,
-    so a parsed document is known to be intact.
+    so a parsed document is known to be intact. A given hash may also be the
+    v1 hash (:func:`legacy_hash`, what servers before v2 send), so agents can be
+    upgraded before their server; it is kept as given.
     """
 
     node: Name
@@ -171,12 +280,16 @@ class NodeConfig(_Frozen):
 
     @model_validator(mode="after")
     def _check_hash(self) -> NodeConfig:
-        digest = sha256_hex(self.canonical_bytes())
+        digest = self.content_hash()
         if not self.hash:
             object.__setattr__(self, "hash", digest)
-        elif self.hash != digest:
-            raise ValueError(f"hash {self.hash} does not match the content (sha256 {digest})")
+        elif self.hash != digest and self.hash != sha256_hex(self.canonical_bytes()):
+            raise ValueError(f"hash {self.hash} does not match the content (v2 hash {digest})")
         return self
+
+    def content_hash(self) -> str:
+        """The v2 hash of the content, from the peers' digests (:func:`config_hash`)."""
+        return digest_form_hash(self.node, (i.digest_pieces() for i in self.interfaces))
 
     def canonical_bytes(self) -> bytes:
         """Sorted-keys compact JSON of the config without ``hash`` and ``revision``."""
@@ -200,12 +313,19 @@ class NodeConfig(_Frozen):
 
 __all__ = [
     "PENDING_NO_KEY",
+    "Frozen",
     "InterfaceConfig",
     "NodeConfig",
     "PeerConfig",
     "PendingPeer",
     "address_sort_key",
     "canonical_json",
+    "config_hash",
+    "digest_form_hash",
     "envelope",
+    "legacy_hash",
+    "peer_digest",
+    "quoted",
     "sha256_hex",
+    "split_at_peers",
 ]

@@ -4,9 +4,11 @@ A node's canonical form is ``{"interfaces":[I1,I2,...],"node":"x"}`` and each
 interface is ``HEAD P1,P2,... TAIL`` where ``Pn`` is the canonical JSON of one
 peer. Peers are the bulk of the bytes and are shared between nodes (in a full
 mesh every node sees peer ``y`` the same way), so the renderer encodes each peer
-entry once and builds a node's form by joining cached fragments. Every piece is
-produced by :func:`drago.render.config.canonical_json`, so the joined bytes are
-exactly the canonical JSON of the whole config.
+entry once, with its digest, and builds a node's form by joining cached
+fragments. Every piece is produced by
+:func:`drago.render.config.canonical_json`, so the joined bytes are exactly the
+canonical JSON of the whole config; the hash joins the peers' digests in the
+same places (:func:`drago.render.config.digest_form_hash`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,15 @@ from typing import Protocol
 from drago.model.names import default_ifname
 from drago.model.state import State
 from drago.model.topology import PeerLink
-from drago.render.config import PENDING_NO_KEY, canonical_json
+from drago.render.config import (
+    PENDING_NO_KEY,
+    canonical_json,
+    digest_form_hash,
+    peer_digest,
+    quoted,
+    split_at_peers,
+)
 
-_PEERS_MARK = b'"peers":[]'
 _INTERFACES_MARK = b'"interfaces":[]'
 
 
@@ -75,9 +83,9 @@ def describe(state: State, node: str, network: str) -> tuple[PeerInfo, SelfInfo]
     return peer, own
 
 
-def peer_fragment(info: PeerInfo, link: PeerLink) -> bytes:
-    """The canonical JSON of the peer ``info`` over ``link``."""
-    return canonical_json(
+def peer_fragment(info: PeerInfo, link: PeerLink) -> tuple[bytes, bytes]:
+    """The canonical JSON of the peer ``info`` over ``link``, and its quoted digest."""
+    fragment = canonical_json(
         {
             "name": info.name,
             "public_key": info.public_key,
@@ -86,18 +94,24 @@ def peer_fragment(info: PeerInfo, link: PeerLink) -> bytes:
             "persistent_keepalive": link.persistent_keepalive,
         }
     )
+    return fragment, quoted(peer_digest(fragment))
 
 
 @dataclass(frozen=True, slots=True)
 class InterfacePart:
-    """One interface of a node's canonical form: ``head + ",".join(peers) + tail``.
+    """One interface of a node's canonical form: ``head + ",".join(peers) + tail``;
+    of its digest form: ``head + ",".join(digests) + tail``.
 
-    ``peers`` is never mutated once the part exists (the renderer copies on change),
-    so render results can share parts safely.
+    ``names``, ``peers`` and ``digests`` are parallel (the keyed peers by name).
+    The lists are never mutated once the part exists (the renderer copies on
+    change), so render results can share parts and compare them by identity.
     """
 
+    network: str
     head: bytes
+    names: list[str]
     peers: list[bytes]
+    digests: list[bytes]
     tail: bytes
 
     def feed(self, sink: _Hasher) -> None:
@@ -121,10 +135,7 @@ def interface_edges(own: SelfInfo, pending: list[str]) -> tuple[bytes, bytes]:
             "pending_peers": [{"name": n, "reason": PENDING_NO_KEY} for n in pending],
         }
     )
-    head, mark, tail = whole.partition(_PEERS_MARK)
-    if not mark:
-        raise AssertionError("canonical interface without a peers list")
-    return head + _PEERS_MARK[:-1], _PEERS_MARK[-1:] + tail
+    return split_at_peers(whole)
 
 
 def node_edges(node: str) -> tuple[bytes, bytes]:
@@ -143,6 +154,11 @@ def feed_node(sink: _Hasher, node: str, parts: tuple[InterfacePart, ...]) -> Non
             sink.update(b",")
         part.feed(sink)
     sink.update(suffix)
+
+
+def node_hash(node: str, parts: tuple[InterfacePart, ...]) -> str:
+    """``node``'s hash (v2) from the cached peer digests of its parts."""
+    return digest_form_hash(node, ((p.head, p.digests, p.tail) for p in parts))
 
 
 class _Collector:
@@ -168,5 +184,6 @@ __all__ = [
     "feed_node",
     "interface_edges",
     "node_bytes",
+    "node_hash",
     "peer_fragment",
 ]

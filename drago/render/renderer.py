@@ -9,7 +9,9 @@ looks like as a peer, and every node's interface as cached canonical pieces
 - otherwise only the peers whose own view changed (endpoint, public key)
   are re-encoded, and each node that has them as peers gets a copy of its
   fragment list with those entries replaced;
-- a node's hash is recomputed only when one of its interface parts changed.
+- a node's hash is recomputed only when one of its interface parts changed,
+  from the cached peer digests (the digest form: ~67 bytes per peer), never
+  by encoding or hashing an unchanged peer again.
 
 Results (:class:`RenderResult`) are immutable and materialise
 :class:`~drago.render.config.NodeConfig` objects lazily.
@@ -17,7 +19,6 @@ Results (:class:`RenderResult`) are immutable and materialise
 
 from __future__ import annotations
 
-import hashlib
 import os
 from bisect import bisect_left
 from collections.abc import Hashable, Mapping
@@ -32,8 +33,8 @@ from drago.render.fragments import (
     PeerInfo,
     SelfInfo,
     describe,
-    feed_node,
     interface_edges,
+    node_hash,
     peer_fragment,
 )
 from drago.render.links import NodeLinks, PeerLink, sorted_links, topology_key
@@ -61,9 +62,9 @@ class _NetworkCache:
     links: dict[str, NodeLinks] = field(default_factory=dict)
     infos: dict[str, PeerInfo] = field(default_factory=dict)
     views: dict[str, _NodeView] = field(default_factory=dict)
-    #: peer -> id of a link in ``links`` -> canonical fragment (the links are
-    #: shared objects and stay alive as long as ``links`` does)
-    fragments: dict[str, dict[int, bytes]] = field(default_factory=dict)
+    #: peer -> id of a link in ``links`` -> canonical fragment and quoted digest
+    #: (the links are shared objects and stay alive as long as ``links`` does)
+    fragments: dict[str, dict[int, tuple[bytes, bytes]]] = field(default_factory=dict)
 
 
 class Renderer:
@@ -205,12 +206,13 @@ class Renderer:
                 view = self._build(cache, node, own)
             elif view.own != own:
                 head, tail = interface_edges(own, view.pending)
-                part = InterfacePart(head, view.part.peers, tail)
+                old = view.part
+                part = InterfacePart(network, head, old.names, old.peers, old.digests, tail)
                 view = _NodeView(own, view.pending, view.keyed, part)
             views[node] = view
         cache.views = views
 
-    def _fragment(self, cache: _NetworkCache, peer: str, link: PeerLink) -> bytes:
+    def _fragment(self, cache: _NetworkCache, peer: str, link: PeerLink) -> tuple[bytes, bytes]:
         per_peer = cache.fragments.get(peer)
         if per_peer is None:
             per_peer = cache.fragments[peer] = {}
@@ -226,6 +228,7 @@ class Renderer:
         fragments = cache.fragments
         keyed: list[str] = []
         peers: list[bytes] = []
+        digests: list[bytes] = []
         pending: list[str] = []
         for peer, link in zip(links.names, links.links, strict=True):
             info = infos[peer]
@@ -235,13 +238,15 @@ class Renderer:
             per_peer = fragments.get(peer)
             if per_peer is None:
                 per_peer = fragments[peer] = {}
-            fragment = per_peer.get(id(link))
-            if fragment is None:
-                fragment = per_peer[id(link)] = peer_fragment(info, link)
+            found = per_peer.get(id(link))
+            if found is None:
+                found = per_peer[id(link)] = peer_fragment(info, link)
             keyed.append(peer)
-            peers.append(fragment)
+            peers.append(found[0])
+            digests.append(found[1])
         head, tail = interface_edges(own, pending)
-        return _NodeView(own, pending, keyed, InterfacePart(head, peers, tail))
+        part = InterfacePart(own.network, head, keyed, peers, digests, tail)
+        return _NodeView(own, pending, keyed, part)
 
     def _patch(
         self,
@@ -255,6 +260,7 @@ class Renderer:
         links = cache.links[node]
         names = links.names
         peers: list[bytes] | None = None
+        digests: list[bytes] = []
         for peer in changed:
             index = bisect_left(names, peer)
             if index == len(names) or names[index] != peer:
@@ -265,21 +271,18 @@ class Renderer:
             if new.public_key is None:
                 continue
             if peers is None:
-                peers = list(view.part.peers)
-            peers[bisect_left(view.keyed, peer)] = self._fragment(cache, peer, links.links[index])
+                peers, digests = list(view.part.peers), list(view.part.digests)
+            at = bisect_left(view.keyed, peer)
+            peers[at], digests[at] = self._fragment(cache, peer, links.links[index])
         if peers is None:
             return view
-        part = InterfacePart(view.part.head, peers, view.part.tail)
+        was = view.part
+        part = InterfacePart(was.network, was.head, was.names, peers, digests, was.tail)
         return _NodeView(view.own, view.pending, view.keyed, part)
 
 
 def _digest_all(todo: list[tuple[str, tuple[InterfacePart, ...]]]) -> dict[str, str]:
-    digests = {}
-    for node, parts in todo:
-        sink = hashlib.sha256()
-        feed_node(sink, node, parts)
-        digests[node] = sink.hexdigest()
-    return digests
+    return {node: node_hash(node, parts) for node, parts in todo}
 
 
 def _same_parts(old: tuple[InterfacePart, ...], new: tuple[InterfacePart, ...]) -> bool:

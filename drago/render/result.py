@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from drago.errors import NotFound
-from drago.render.config import NodeConfig, envelope
-from drago.render.fragments import InterfacePart, node_bytes
+from drago.render.config import NodeConfig, canonical_json, envelope
+from drago.render.delta import FIELDS
+from drago.render.fragments import InterfacePart, node_bytes, node_edges
 
 
 class RenderResult(Mapping[str, NodeConfig]):
@@ -44,6 +47,41 @@ class RenderResult(Mapping[str, NodeConfig]):
         """The JSON served to ``node``'s agent, with ``hash`` and ``revision``."""
         return envelope(self.canonical_bytes(node), self.hashes[node], self.revision)
 
+    def document_size(self, node: str) -> int:
+        """The length of :meth:`document`, without building it."""
+        parts = self._node_parts(node)
+        prefix, suffix = node_edges(node)
+        size = len(prefix) + len(suffix) + max(len(parts) - 1, 0)
+        for part in parts:
+            size += len(part.head) + len(part.tail) + max(len(part.peers) - 1, 0)
+            size += sum(map(len, part.peers))
+        probe = b'{"":0}'  # what the envelope adds does not depend on the body
+        return size + len(envelope(probe, self.hashes[node], self.revision)) - len(probe)
+
+    def delta_document(self, node: str, base: RenderResult) -> bytes:
+        """The delta body from ``node``'s config in ``base`` to this one: the same
+        bytes as ``make_delta(base.config(node), self.config(node)).to_json()``,
+        built from the cached fragments (unchanged interfaces and peers are
+        compared by identity, only changed peers are decoded)."""
+        old_parts = {p.network: p for p in base._node_parts(node)}
+        interfaces = []
+        for part in self._node_parts(node):
+            old = old_parts.pop(part.network, None)
+            if old is not part:
+                entry = _interface_delta(old, part)
+                if len(entry) > 1:
+                    interfaces.append(entry)
+        body: dict[str, Any] = {
+            "node": node,
+            "base": base.hashes[node],
+            "hash": self.hashes[node],
+            "revision": self.revision,
+            "interfaces": interfaces,
+        }
+        if old_parts:
+            body["remove_interfaces"] = sorted(old_parts)
+        return canonical_json(body)
+
     def config(self, node: str) -> NodeConfig:
         """``node``'s config; raises NotFound for a node the state does not have."""
         found = self._configs.get(node)
@@ -77,6 +115,41 @@ class RenderResult(Mapping[str, NodeConfig]):
             f"RenderResult(revision={self.revision!r}, nodes={len(self)},"
             f" changed={len(self.changed)}, removed={len(self.removed)})"
         )
+
+
+def _fields(part: InterfacePart) -> dict[str, Any]:
+    whole: dict[str, Any] = json.loads(part.head + part.tail)
+    return {name: whole[name] for name in FIELDS}
+
+
+def _interface_delta(old: InterfacePart | None, new: InterfacePart) -> dict[str, Any]:
+    """One entry of a delta's ``interfaces`` (only ``network`` when nothing changed)."""
+    entry: dict[str, Any] = {"network": new.network}
+    if old is None:
+        entry["set"] = _fields(new)
+        if new.peers:
+            entry["peers"] = [json.loads(f) for f in new.peers]
+        return entry
+    if old.head != new.head or old.tail != new.tail:
+        before, after = _fields(old), _fields(new)
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        if changed:
+            entry["set"] = changed
+    if old.peers is new.peers:
+        return entry
+    if old.names is new.names:
+        peers = [b for a, b in zip(old.peers, new.peers, strict=True) if a is not b and a != b]
+        removed: list[str] = []
+    else:
+        was = dict(zip(old.names, old.peers, strict=True))
+        peers = [f for n, f in zip(new.names, new.peers, strict=True) if was.get(n) != f]
+        kept = set(new.names)
+        removed = [n for n in old.names if n not in kept]
+    if peers:
+        entry["peers"] = [json.loads(f) for f in peers]
+    if removed:
+        entry["remove_peers"] = removed
+    return entry
 
 
 __all__ = ["RenderResult"]

@@ -13,9 +13,14 @@ from drago.render.config import (
     NodeConfig,
     PeerConfig,
     PendingPeer,
+    config_hash,
     envelope,
+    legacy_hash,
 )
 from tests.render.states import key_for
+
+#: The hash of the worked example (docs/architecture.md, "Rendered node config").
+EXAMPLE_HASH = "3d0f01ab17071028134e91a476db2f3c22521b33ec389672308b9a396b6c5ff7"
 
 
 def sample() -> NodeConfig:
@@ -40,20 +45,75 @@ def sample() -> NodeConfig:
     return NodeConfig(node="fra-1", interfaces=(iface,))
 
 
-def test_hash_is_sha256_of_sorted_compact_json_without_envelope() -> None:
-    config = sample()
-    document = json.loads(config.to_json("abc123"))
-    assert document["revision"] == "abc123"
-    assert document["hash"] == config.hash
+def documented_hash(served: bytes) -> str:
+    """The hash recipe of docs/architecture.md, with nothing but json and hashlib."""
+
+    def canonical(value: object) -> bytes:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    document = json.loads(served)
     del document["hash"], document["revision"]
-    recomputed = hashlib.sha256(
-        json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
-    assert recomputed == config.hash
+    for iface in document["interfaces"]:
+        iface["peers"] = [hashlib.sha256(canonical(p)).hexdigest() for p in iface["peers"]]
+    return hashlib.sha256(canonical(document)).hexdigest()
+
+
+def test_hash_is_the_documented_peer_digest_hash() -> None:
+    config = sample()
+    served = config.to_json("abc123")
+    document = json.loads(served)
+    assert document["revision"] == "abc123"
+    assert document["hash"] == config.hash == documented_hash(served)
+    assert config_hash(document) == config.hash
+    del document["hash"], document["revision"]
     assert (
         config.canonical_bytes()
         == json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     )
+
+
+def test_worked_example_of_the_hash() -> None:
+    """The example of docs/architecture.md, step by step (pinned: a change of the
+    recipe breaks every agent in the field)."""
+    peer = {
+        "allowed_ips": ["10.20.0.2/32"],
+        "endpoint": None,
+        "name": "nyc-1",
+        "persistent_keepalive": None,
+        "public_key": "bnljLTEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    }
+    digest = hashlib.sha256(json.dumps(peer, sort_keys=True, separators=(",", ":")).encode())
+    config = NodeConfig.model_validate(
+        {
+            "node": "fra-1",
+            "interfaces": [
+                {
+                    "network": "backbone",
+                    "ifname": "wg-backbone",
+                    "address": "10.20.0.1/16",
+                    "listen_port": 51820,
+                    "peers": [peer],
+                }
+            ],
+        }
+    )
+    assert config.interfaces[0].peers[0].digest == digest.hexdigest()
+    assert config.hash == documented_hash(config.to_json("r"))
+    assert config.hash == EXAMPLE_HASH
+
+
+def test_a_v1_hash_is_accepted_in_a_full_document_and_kept() -> None:
+    config = sample()
+    document = json.loads(config.to_json("r1"))
+    v1 = legacy_hash(document)
+    assert v1 != config.hash
+    document["hash"] = v1
+    parsed = NodeConfig.model_validate(document)
+    assert parsed.hash == v1
+    assert parsed.content_hash() == config.hash
+    document["interfaces"][0]["listen_port"] = 51999
+    with pytest.raises(ValidationError, match="does not match the content"):
+        NodeConfig.model_validate(document)
 
 
 def test_document_matches_the_contract_shape() -> None:

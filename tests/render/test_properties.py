@@ -102,6 +102,13 @@ def build(parts: tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, str]]
 def recomputed_hash(document: bytes) -> str:
     data = json.loads(document)
     del data["hash"], data["revision"]
+    for iface in data["interfaces"]:
+        iface["peers"] = [
+            hashlib.sha256(
+                json.dumps(p, sort_keys=True, separators=(",", ":")).encode()
+            ).hexdigest()
+            for p in iface["peers"]
+        ]
     return hashlib.sha256(
         json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from typing import Any
 
@@ -9,8 +8,11 @@ import pytest
 
 from drago.errors import ConfigError, NotFound
 from drago.model.state import State
-from drago.render import Renderer, render_state
-from drago.render.config import NodeConfig
+from drago.render import Renderer, fragments, render_state
+from drago.render import renderer as renderer_module
+from drago.render.config import NodeConfig, config_hash
+from drago.render.fragments import PeerInfo
+from drago.render.links import PeerLink
 from tests.render.states import key_for, make_state, mesh
 
 NETWORKS: dict[str, dict[str, Any]] = {
@@ -154,7 +156,7 @@ def test_result_hashes_match_the_canonical_form() -> None:
         del document["hash"], document["revision"]
         canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
         assert canonical == result.canonical_bytes(node)
-        assert hashlib.sha256(canonical).hexdigest() == result.hashes[node]
+        assert config_hash(json.loads(canonical)) == result.hashes[node]
         assert result[node].hash == result.hashes[node]
 
 
@@ -267,3 +269,28 @@ def test_hashing_on_threads_gives_the_same_hashes() -> None:
     two = Renderer(threads=2).render(state)
     assert one.hashes == two.hashes
     assert len(set(two.hashes.values())) == 140
+
+
+def test_a_one_node_change_encodes_and_digests_only_that_peer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    renderer = Renderer(threads=1)
+    base = mesh(80)
+    nodes = {n: node.model_dump(mode="json", exclude_none=True) for n, node in base.nodes.items()}
+    networks = {"mesh": base.networks["mesh"].model_dump(mode="json", exclude_none=True)}
+    keys = {n: {"mesh": base.public_key(n, "mesh") or ""} for n in base.nodes}
+    renderer.render(make_state(networks, nodes, keys), "r1")
+    encoded: list[str] = []
+    real = fragments.peer_fragment
+
+    def counting(info: PeerInfo, link: PeerLink) -> tuple[bytes, bytes]:
+        encoded.append(info.name)
+        return real(info, link)
+
+    monkeypatch.setattr(renderer_module, "peer_fragment", counting)
+    nodes["n7"]["endpoint"] = "192.0.2.77"
+    moved_state = make_state(networks, nodes, keys)
+    moved = renderer.render(moved_state, "r2")
+    assert set(encoded) == {"n7"}
+    assert len(encoded) <= 2  # one fragment per distinct link of n7
+    assert moved.hashes == render_state(moved_state).hashes

@@ -1,0 +1,277 @@
+"""Config deltas: what changed in one node's config between two hashes.
+
+The server answers a long-poll with a :class:`ConfigDelta` instead of the whole
+config when the agent negotiated deltas and the server still knows the config
+the agent holds (``docs/architecture.md``, "Rendered node config"). The full
+config stays the ground truth: the agent applies the delta to the config it
+holds (:func:`apply_delta`) and keeps the result only when its hash (v2) is the
+delta's ``hash``; anything else raises :class:`~drago.errors.DeltaMismatch` and
+the agent fetches the whole config.
+
+A delta is parsed as strictly as a full config (the same grammar-constrained
+types), and applying one validates only what it carries: unchanged peers are
+the base config's own, already validated objects with their digests, so
+applying and verifying a one-peer delta to a 1,000-peer config costs a few
+hundred microseconds.
+
+This module is imported by the agent: keep it free of server-side imports.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import Any
+
+from pydantic import field_validator, model_validator
+
+from drago.errors import DeltaMismatch
+from drago.render.config import (
+    Cidr,
+    Digest,
+    Frozen,
+    IfName,
+    InterfaceConfig,
+    IpAddress,
+    Mtu,
+    Name,
+    NodeConfig,
+    PeerConfig,
+    PendingPeer,
+    Port,
+    PublicKey,
+    Revision,
+    by_name,
+    canonical_json,
+    digest_form_hash,
+)
+
+#: The media type of a delta body.
+MEDIA_TYPE = "application/vnd.drago.config-delta+json"
+#: The instance-manipulation name a client sends in ``A-IM`` (RFC 3229).
+DELTA_IM = "drago-delta"
+#: Interface fields a delta sets by value (all but ``network`` and ``peers``).
+FIELDS = ("ifname", "address", "listen_port", "mtu", "dns", "public_key", "pending_peers")
+_NOT_NULL = frozenset({"ifname", "address", "listen_port", "dns", "pending_peers"})
+
+
+class InterfaceFields(Frozen):
+    """The ``set`` of an interface delta: the fields present are the new values
+    (``mtu`` and ``public_key`` may be set to null); absent fields are unchanged."""
+
+    ifname: IfName | None = None
+    address: Cidr | None = None
+    listen_port: Port | None = None
+    mtu: Mtu | None = None
+    dns: tuple[IpAddress, ...] | None = None
+    public_key: PublicKey | None = None
+    pending_peers: tuple[PendingPeer, ...] | None = None
+
+    @field_validator("pending_peers")
+    @classmethod
+    def _pending_by_name(
+        cls, value: tuple[PendingPeer, ...] | None
+    ) -> tuple[PendingPeer, ...] | None:
+        return None if value is None else by_name(value)
+
+    @model_validator(mode="after")
+    def _present_means_a_value(self) -> InterfaceFields:
+        for name in sorted(self.model_fields_set & _NOT_NULL):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def values(self) -> dict[str, Any]:
+        """The fields present, by name."""
+        return {name: getattr(self, name) for name in FIELDS if name in self.model_fields_set}
+
+
+def _unique(what: str, names: list[str]) -> None:
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} name the same entry twice")
+
+
+class InterfaceDelta(Frozen):
+    """What changed in one interface (or all of a new one)."""
+
+    network: Name
+    set: InterfaceFields = InterfaceFields()
+    #: Peers added or changed, whole objects.
+    peers: tuple[PeerConfig, ...] = ()
+    #: Names of the peers removed.
+    remove_peers: tuple[Name, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InterfaceDelta:
+        names = [p.name for p in self.peers]
+        _unique("peers", names)
+        _unique("remove_peers", list(self.remove_peers))
+        if not frozenset(names).isdisjoint(self.remove_peers):
+            raise ValueError("a peer is both set and removed")
+        object.__setattr__(self, "peers", tuple(sorted(self.peers, key=lambda p: p.name)))
+        object.__setattr__(self, "remove_peers", tuple(sorted(self.remove_peers)))
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"network": self.network}
+        fields = self.set.model_dump(mode="json", include=self.set.model_fields_set)
+        if fields:
+            entry["set"] = fields
+        if self.peers:
+            entry["peers"] = [p.model_dump(mode="json") for p in self.peers]
+        if self.remove_peers:
+            entry["remove_peers"] = list(self.remove_peers)
+        return entry
+
+
+class ConfigDelta(Frozen):
+    """The changes from the config with hash ``base`` to the one with ``hash``."""
+
+    node: Name
+    base: Digest
+    hash: Digest
+    revision: Revision | None = None
+    #: One entry per new or changed interface, by network.
+    interfaces: tuple[InterfaceDelta, ...] = ()
+    #: Networks whose interface is removed.
+    remove_interfaces: tuple[Name, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConfigDelta:
+        networks = [i.network for i in self.interfaces]
+        _unique("interfaces", networks)
+        _unique("remove_interfaces", list(self.remove_interfaces))
+        if not frozenset(networks).isdisjoint(self.remove_interfaces):
+            raise ValueError("an interface is both changed and removed")
+        ordered = tuple(sorted(self.interfaces, key=lambda i: i.network))
+        object.__setattr__(self, "interfaces", ordered)
+        object.__setattr__(self, "remove_interfaces", tuple(sorted(self.remove_interfaces)))
+        return self
+
+    def to_json(self) -> bytes:
+        """The delta body: canonical JSON (sorted keys, compact), empty parts left out."""
+        body: dict[str, Any] = {
+            "node": self.node,
+            "base": self.base,
+            "hash": self.hash,
+            "revision": self.revision,
+            "interfaces": [i.as_json() for i in self.interfaces],
+        }
+        if self.remove_interfaces:
+            body["remove_interfaces"] = list(self.remove_interfaces)
+        return canonical_json(body)
+
+
+def _changed_fields(old: InterfaceConfig | None, new: InterfaceConfig) -> InterfaceFields:
+    values = {name: getattr(new, name) for name in FIELDS}
+    if old is not None:
+        values = {k: v for k, v in values.items() if getattr(old, k) != v}
+    return InterfaceFields(**values)
+
+
+def make_delta(base: NodeConfig, new: NodeConfig) -> ConfigDelta:
+    """The delta that turns ``base`` into ``new`` (configs of the same node)."""
+    if base.node != new.node:
+        raise DeltaMismatch(f"configs of two nodes ({base.node!r}, {new.node!r}) have no delta")
+    old_interfaces = {i.network: i for i in base.interfaces}
+    entries: list[InterfaceDelta] = []
+    for iface in new.interfaces:
+        old = old_interfaces.get(iface.network)
+        before = {p.name: p for p in old.peers} if old is not None else {}
+        fields = _changed_fields(old, iface)
+        peers = tuple(p for p in iface.peers if before.get(p.name) != p)
+        names = {p.name for p in iface.peers}
+        removed = tuple(name for name in before if name not in names)
+        if old is None or fields.model_fields_set or peers or removed:
+            entries.append(
+                InterfaceDelta(network=iface.network, set=fields, peers=peers, remove_peers=removed)
+            )
+    networks = {i.network for i in new.interfaces}
+    return ConfigDelta(
+        node=new.node,
+        base=base.hash,
+        hash=new.hash,
+        revision=new.revision,
+        interfaces=tuple(entries),
+        remove_interfaces=tuple(n for n in old_interfaces if n not in networks),
+    )
+
+
+def _name(peer: PeerConfig) -> str:
+    return peer.name
+
+
+def _apply_peers(
+    network: str, peers: tuple[PeerConfig, ...], change: InterfaceDelta
+) -> tuple[PeerConfig, ...]:
+    if not change.peers and not change.remove_peers:
+        return peers
+    result = list(peers)
+    for name in change.remove_peers:
+        at = bisect_left(result, name, key=_name)
+        if at == len(result) or result[at].name != name:
+            raise DeltaMismatch(f"{network}: the delta removes peer {name!r}, which is not there")
+        del result[at]
+    for peer in change.peers:
+        at = bisect_left(result, peer.name, key=_name)
+        if at < len(result) and result[at].name == peer.name:
+            result[at] = peer
+        else:
+            result.insert(at, peer)
+    return tuple(result)
+
+
+def _apply_interface(old: InterfaceConfig | None, change: InterfaceDelta) -> InterfaceConfig:
+    fields = change.set.values()
+    if old is None:
+        missing = [name for name in FIELDS if name not in fields]
+        if missing:
+            raise DeltaMismatch(
+                f"{change.network}: a new interface lacks {', '.join(missing)} in the delta"
+            )
+        return InterfaceConfig.model_construct(
+            network=change.network, peers=_apply_peers(change.network, (), change), **fields
+        )
+    values = {name: getattr(old, name) for name in FIELDS}
+    values.update(fields)
+    return InterfaceConfig.model_construct(
+        network=old.network, peers=_apply_peers(old.network, old.peers, change), **values
+    )
+
+
+def apply_delta(base: NodeConfig, delta: ConfigDelta) -> NodeConfig:
+    """``base`` with ``delta`` applied, verified against ``delta.hash``.
+
+    Raises :class:`~drago.errors.DeltaMismatch` when the delta is for another
+    node or base, removes what is not there, adds an incomplete interface, or
+    when the result's hash (v2) is not ``delta.hash``; ``base`` is never changed.
+    """
+    if delta.node != base.node:
+        raise DeltaMismatch(f"the delta is for node {delta.node!r}, not {base.node!r}")
+    if delta.base != base.hash:
+        raise DeltaMismatch(f"the delta applies to {delta.base}, the config held is {base.hash}")
+    interfaces = {i.network: i for i in base.interfaces}
+    for network in delta.remove_interfaces:
+        if interfaces.pop(network, None) is None:
+            raise DeltaMismatch(f"the delta removes interface {network!r}, which is not there")
+    for change in delta.interfaces:
+        interfaces[change.network] = _apply_interface(interfaces.get(change.network), change)
+    ordered = tuple(interfaces[n] for n in sorted(interfaces))
+    digest = digest_form_hash(base.node, (i.digest_pieces() for i in ordered))
+    if digest != delta.hash:
+        raise DeltaMismatch(f"the config after the delta has hash {digest}, not {delta.hash}")
+    return NodeConfig.model_construct(
+        node=base.node, interfaces=ordered, hash=digest, revision=delta.revision
+    )
+
+
+__all__ = [
+    "DELTA_IM",
+    "FIELDS",
+    "MEDIA_TYPE",
+    "ConfigDelta",
+    "DeltaMismatch",
+    "InterfaceDelta",
+    "InterfaceFields",
+    "apply_delta",
+    "make_delta",
+]
