@@ -105,10 +105,9 @@ async def _agent(
                 state.arrivals.append(Arrival(node, time.monotonic(), answer.wire, 0, 1))
         return
     # delta mode: what drago-agent does since issue 10
-    from drago.render.delta import ConfigDelta, apply_delta
-
     from drago.errors import DeltaMismatch
     from drago.render.config import NodeConfig
+    from drago.render.delta import ConfigDelta, apply_delta
 
     async def fetch_full() -> tuple[NodeConfig, Answer]:
         answer = await conn.get(path, plain)
