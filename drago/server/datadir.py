@@ -3,9 +3,9 @@
 ```
 DIR/                    0700
   repo.git/             bare Git repository: the desired state
-  runtime.sqlite        tokens and node status (0600)
+  runtime.sqlite        tokens and node status (0600; absent with --database)
   server-key            the server's ed25519 signing key (0600)
-  allowed_signers       trusted signers in git's format
+  allowed_signers       trusted signers in git's format (unused with --database)
   bootstrap-token       the first admin token's secret (0600)
   server.lock           locked by the one server that owns DIR (0600; holds its pid)
 ```

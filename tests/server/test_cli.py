@@ -72,3 +72,50 @@ def test_server_flags_win_over_environment(tmp_path: Path, monkeypatch: pytest.M
     assert settings.data == tmp_path / "from-env"
     assert settings.max_wait == 7
     assert settings.listen == "127.0.0.1:0"
+
+
+def test_token_commands_with_a_shared_database(
+    tmp_path: Path,
+    example_repo: Path,
+    postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = tmp_path / "data"
+    opened = open_context(Settings(data=data, init_from=example_repo, database=postgres_url))
+    assert opened.bootstrap_secret is not None
+    assert opened.ctx.database is not None
+    opened.ctx.database.close()
+    assert not (data / "runtime.sqlite").exists()
+    monkeypatch.delenv("DRAGO_DATABASE", raising=False)
+    argv = ["token", "create", "--data", str(data), "--database", postgres_url, "--role", "reader"]
+    assert main(argv) == 0
+    token_id = capsys.readouterr().out.split("_")[1]
+    monkeypatch.setenv("DRAGO_DATABASE", postgres_url)  # the variable works like the flag
+    assert main(["token", "list", "--data", str(data)]) == 0
+    listing = capsys.readouterr().out
+    assert token_id in listing and "bootstrap admin" in listing
+    assert main(["token", "revoke", "--data", str(data), token_id]) == 0
+    monkeypatch.setenv("DRAGO_DATABASE", "sqlite:///elsewhere")
+    assert main(["token", "list", "--data", str(data)]) == 1
+    assert "postgresql://USER@HOST/DB" in capsys.readouterr().err
+
+
+def test_server_takes_the_database_from_flag_environment_or_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "drago.toml"
+    config.write_text('data = "d"\ndatabase = "postgresql://file@db/drago"\n')
+    monkeypatch.delenv("DRAGO_DATABASE", raising=False)
+    parse = build_parser().parse_args
+    assert settings_from(parse(["server", "--config", str(config)])).database == (
+        "postgresql://file@db/drago"
+    )
+    monkeypatch.setenv("DRAGO_DATABASE", "postgresql://env@db/drago")
+    assert settings_from(parse(["server", "--config", str(config)])).database == (
+        "postgresql://env@db/drago"
+    )
+    flag = parse(["server", "--config", str(config), "--database", "postgres://flag@db/drago"])
+    assert settings_from(flag).database == "postgres://flag@db/drago"
+    monkeypatch.delenv("DRAGO_DATABASE")
+    assert settings_from(parse(["server", "--data", str(tmp_path)])).database is None

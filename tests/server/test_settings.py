@@ -61,3 +61,16 @@ def test_split_listen() -> None:
     for bad in ("8080", ":8080", "host:x", "h:70000"):
         with pytest.raises(ValueError):
             split_listen(bad)
+
+
+@pytest.mark.parametrize("url", ["sqlite:///x.db", "db.example.org", "postgresql://"])
+def test_the_database_must_be_a_postgresql_url(tmp_path: Path, url: str) -> None:
+    with pytest.raises(InvalidRequest, match=r"database: .*postgresql://USER@HOST/DB"):
+        load_settings({"data": tmp_path, "database": url}, {})
+
+
+def test_a_refused_database_url_does_not_show_its_password(tmp_path: Path) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        load_settings({"data": tmp_path}, {"DRAGO_DATABASE": "mysql://u:s3cret@h/db"})
+    assert "s3cret" not in raised.value.message
+    assert "s3cret" not in str(raised.value.details)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio.to_thread
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,7 +31,7 @@ class SignerList(BaseModel):
 @endpoint("read", "List trusted signers and the server key", response=SignerList, tags=("git",))
 async def list_signers(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
-    entries = ctx.trust.entries()
+    entries = await anyio.to_thread.run_sync(ctx.trust.entries)  # may read a database
     body = SignerList(
         server_key=ctx.server_key.public_line() if ctx.server_key is not None else None,
         signers=[SignerOut.model_validate(s.as_dict()) for s in entries],

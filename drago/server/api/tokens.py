@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -62,7 +65,8 @@ class TokenCreated(BaseModel):
 @endpoint("admin", "List tokens (never their secrets)", response=TokenList, tags=("tokens",))
 async def list_tokens(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
-    body = TokenList(tokens=[TokenView.of(t) for t in ctx.tokens.list()])
+    tokens = await anyio.to_thread.run_sync(ctx.tokens.list)  # the database may be remote
+    body = TokenList(tokens=[TokenView.of(t) for t in tokens])
     return JSONResponse(body.model_dump(mode="json"))
 
 
@@ -80,7 +84,11 @@ async def create_token(request: Request, principal: Principal | None) -> Respons
     check_token_fields(spec.role, spec.node)
     if spec.node is not None and spec.node not in ctx.live.state.nodes:
         raise unknown_node(spec.node)
-    info, secret = ctx.tokens.create(spec.role, node=spec.node, name=spec.name, email=spec.email)
+    info, secret = await anyio.to_thread.run_sync(
+        functools.partial(
+            ctx.tokens.create, spec.role, node=spec.node, name=spec.name, email=spec.email
+        )
+    )
     body = TokenCreated(token=TokenView.of(info), secret=secret)
     return JSONResponse(body.model_dump(mode="json"), status_code=201)
 
@@ -88,7 +96,7 @@ async def create_token(request: Request, principal: Principal | None) -> Respons
 @endpoint("admin", "Revoke a token", response=TokenView, tags=("tokens",))
 async def revoke_token(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
-    info = ctx.tokens.revoke(request.path_params["token_id"])
+    info = await anyio.to_thread.run_sync(ctx.tokens.revoke, request.path_params["token_id"])
     return JSONResponse(TokenView.of(info).model_dump(mode="json"))
 
 

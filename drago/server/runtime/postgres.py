@@ -65,9 +65,7 @@ def _unavailable(url: str, exc: Exception) -> DatabaseUnavailable:
 class PostgresDatabase:
     """A pool of connections to one PostgreSQL database, migrated on open."""
 
-    def __init__(
-        self, url: str, *, max_connections: int = 8, connect_timeout: float = 10.0
-    ) -> None:
+    def __init__(self, url: str, *, max_connections: int = 8, connect_timeout: float = 5.0) -> None:
         self.url = check_url(url)
         self._pool = ConnectionPool(
             url,
