@@ -180,17 +180,17 @@ class ServerUnavailable(DragoError):
     code = "server_unavailable"
 
 
+class PrimaryUnavailable(ServerUnavailable):
+    """A replica could not reach its primary, so it cannot take a write (503)."""
+
+    code = "primary_unavailable"
+
+
 class DatabaseUnavailable(DragoError):
     """The runtime database (PostgreSQL, with ``--database``) cannot be reached or refused
     the work; retry later."""
 
     code = "database_unavailable"
-
-
-class PrimaryUnavailable(ServerUnavailable):
-    """A replica could not reach its primary, so it cannot take a write (503)."""
-
-    code = "primary_unavailable"
 
 
 class DeltaMismatch(DragoError):

@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from drago.errors import InvalidRequest, PayloadTooLarge
+from drago.errors import PayloadTooLarge
 from drago.model.directory import read_directory
 from drago.model.state import SourceFile
 from drago.model.validate import Validator
@@ -34,7 +34,7 @@ from drago.server.logs import RequestLogMiddleware
 from drago.server.metrics import Metrics
 from drago.server.recheck import TokenAuthentication, TokenRecheck
 from drago.server.replica.forward import ForwardWrites
-from drago.server.replica.replica import install_replica
+from drago.server.replica.replica import check_replica_settings, install_replica
 from drago.server.runtime.stores import initialised, open_runtime
 from drago.server.settings import Settings
 from drago.signing import ServerKey, Trust
@@ -191,8 +191,8 @@ def open_context(settings: Settings) -> Opened:
         else None
     )
     files: list[SourceFile] | None = None
-    if settings.init_from is not None and settings.replica_of is not None:
-        raise InvalidRequest("a replica takes its history from the primary: no --init-from")
+    if settings.replica_of is not None:
+        check_replica_settings(settings)
     if settings.init_from is not None:
         if store is None or store.head(settings.branch) is None:
             files = read_directory(settings.init_from)

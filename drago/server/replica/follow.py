@@ -29,6 +29,9 @@ from dataclasses import dataclass
 import anyio
 import anyio.to_thread
 import httpx
+import urllib3
+from dulwich.client import HTTPProxyUnauthorized, HTTPUnauthorized
+from dulwich.errors import GitProtocolError
 
 from drago.errors import DragoError, PrimaryUnavailable, PushRejected
 from drago.server.live import LiveState
@@ -38,6 +41,17 @@ from drago.server.replica.mirror import Mirror, Synced
 log = logging.getLogger("drago.server.replica")
 
 REVISION = re.compile(r"[0-9a-f]{40}")
+#: What a fetch raises when the primary cannot be reached, refuses the token or
+#: breaks off (the transport's errors), and this server's own refusals of it
+#: (a pack over the size limit).
+UNREACHABLE = (
+    OSError,
+    urllib3.exceptions.HTTPError,
+    GitProtocolError,
+    HTTPUnauthorized,
+    HTTPProxyUnauthorized,
+    DragoError,
+)
 #: How long one long-poll of the primary is held (below common proxy timeouts).
 POLL_WAIT = 25.0
 #: Backoff between failed attempts to reach the primary (s), doubled up to the max.
@@ -135,7 +149,12 @@ class Follower:
                 log.error("the primary's refs were refused, not mirrored: %s", exc.message)
             self.refusal = Refusal(self.primary_revision, exc.message)
             return False
-        except Exception as exc:  # dulwich, urllib3 and the OS raise many kinds
+        except UNREACHABLE as exc:
+            self._lost(exc)
+            self._metrics.replication_fetches.labels(outcome="failed").inc()
+            return False
+        except Exception as exc:  # a bug: say where, and keep following
+            log.exception("fetching from the primary failed")
             self._lost(exc)
             self._metrics.replication_fetches.labels(outcome="failed").inc()
             return False
@@ -204,12 +223,20 @@ class Follower:
                 revision = await self._poll_once()
             except (httpx.HTTPError, DragoError, ValueError) as exc:
                 self._lost(exc)
-                await anyio.sleep(backoff * random.uniform(0.5, 1.0))
+                await self._back_off(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            except Exception:  # the follower must outlive a bug in one answer's handling
+                log.exception("following the primary: the long-poll failed")
+                await self._back_off(BACKOFF_MAX)
                 continue
             backoff = BACKOFF_MIN
             if revision is not None and revision != self._live.revision:
                 await self.sync()
+
+    @staticmethod
+    async def _back_off(seconds: float) -> None:
+        await anyio.sleep(seconds * random.uniform(0.5, 1.0))  # jitter: replicas spread out
 
     async def _poll_once(self) -> str | None:
         """One long-poll; the primary's new revision, or None when it did not change."""

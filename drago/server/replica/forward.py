@@ -118,7 +118,7 @@ class Forwarder:
         status = answer.status_code
         outcome = "ok" if status < 400 else "refused" if status < 500 else "failed"
         self._metrics.forwarded_writes.labels(outcome=outcome).inc()
-        if status < 300 and not await self._sync():
+        if request.method not in READS and status < 300 and not await self._sync():
             # The write happened: answering an error would make the caller retry
             # it. It is live here as soon as the primary answers the follower.
             log.warning(

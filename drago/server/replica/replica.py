@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 import httpx
 
+from drago.errors import InvalidRequest
 from drago.server.context import ServerContext
 from drago.server.replica.credential import replica_token
 from drago.server.replica.follow import Follower
 from drago.server.replica.forward import Forwarder
 from drago.server.replica.mirror import Mirror
+from drago.server.settings import Settings
 
 #: Connect and read timeouts of a fetch from the primary (s).
 FETCH_TIMEOUT = 30.0
@@ -62,6 +64,17 @@ class Replica:
             revision = (follower.refusal.revision or "its head")[:12]
             reasons.append(f"the primary's revision {revision} was refused by the push check")
         return reasons
+
+
+def check_replica_settings(settings: Settings) -> None:
+    """Refuse what cannot work for a replica, before anything is created."""
+    if settings.init_from is not None:
+        raise InvalidRequest("a replica takes its history from the primary: no --init-from")
+    if settings.database is None and settings.replica_token is None:
+        raise InvalidRequest(
+            "a replica shares the primary's runtime database (--database postgresql://...), "
+            "or is given a reader token of the primary (DRAGO_REPLICA_TOKEN)"
+        )
 
 
 def install_replica(ctx: ServerContext) -> Replica:

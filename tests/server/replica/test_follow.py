@@ -71,6 +71,10 @@ def test_a_revision_signed_by_an_untrusted_key_is_not_mirrored(
         assert "was refused by the push check" in health["reasons"][0]
         assert follower.refusal is not None
         assert "is not a trusted signer" in follower.refusal.reason
+        metrics = httpx.get(replica.base + "/metrics").text
+        assert "drago_replication_lag_revisions 1.0" in metrics
+        assert "drago_replication_lag_seconds 0.0" not in metrics
+        assert 'drago_replication_fetches_total{outcome="refused"}' in metrics
 
 
 def replica_follower(replica: ReplicaServer) -> Follower:

@@ -154,3 +154,14 @@ def closed(base: str) -> bool:
     except httpx.TransportError:
         return True
     return False
+
+
+def test_a_write_over_the_replicas_body_limit_is_refused_there(
+    primary: GitServer, tmp_path: Path
+) -> None:
+    with running_replica(primary, tmp_path / "replica", max_body=1024) as replica:
+        big = {**NEW_NODE, "message": "x" * 2048}
+        answer = httpx.post(replica.base + "/api/v1/nodes", json=big, headers=bearer(primary.admin))
+        assert answer.status_code == 413
+        assert answer.json()["error"]["code"] == "payload_too_large"
+        assert "drago_forwarded_writes_total{" not in httpx.get(replica.base + "/metrics").text
