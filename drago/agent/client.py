@@ -5,10 +5,19 @@
 answers raise :class:`~drago.errors.ServerUnavailable` (the loop retries with
 backoff); 4xx answers raise the matching :mod:`drago.errors` class with the
 server's message.
+
+Deltas (``docs/architecture.md``, "Rendered node config"): a long-poll made
+while holding the config with the known hash sends ``A-IM: drago-delta``; a
+``226 IM Used`` answer carries only what changed, which is applied to the held
+config and verified (:func:`drago.render.delta.apply_delta`: the result's hash
+must be the delta's). A delta that does not parse, names another base than the
+one held, or does not verify is never applied: the whole config is fetched
+instead (and checked as always). Bodies may come gzip-compressed.
 """
 
 from __future__ import annotations
 
+import logging
 import ssl
 from typing import Any, Protocol
 
@@ -20,6 +29,7 @@ from drago import grammar
 from drago.errors import (
     ConfigRefused,
     Conflict,
+    DeltaMismatch,
     DragoError,
     Forbidden,
     InvalidRequest,
@@ -28,6 +38,9 @@ from drago.errors import (
     Unauthorized,
 )
 from drago.render.config import NodeConfig
+from drago.render.delta import DELTA_IM, ConfigDelta, apply_delta
+
+log = logging.getLogger("drago.agent")
 
 API = "/api/v1"
 _ERRORS: dict[int, type[DragoError]] = {
@@ -45,8 +58,13 @@ class ServerClient(Protocol):
         """The node name the token belongs to."""
         ...
 
-    def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:
-        """The node's config; None when it still has ``known_hash`` after ``wait`` seconds."""
+    def config(
+        self, node: str, known_hash: str | None, wait: float, held: NodeConfig | None = None
+    ) -> NodeConfig | None:
+        """The node's config; None when it still has ``known_hash`` after ``wait`` seconds.
+
+        ``held`` is the config the agent holds: when its hash is ``known_hash``,
+        the server may send only what changed since (applied to it here)."""
         ...
 
     def register_key(self, node: str, network: str, public_key: str) -> None: ...
@@ -85,6 +103,34 @@ def parse_config(body: bytes, served: str | None = None) -> NodeConfig:
             f"refused the config from the server: {problems}{suffix}",
             served=served if grammar.matches(grammar.CONFIG_HASH, served) else None,
         ) from None
+
+
+def _delta_config(response: httpx.Response, base: NodeConfig | None) -> NodeConfig:
+    """The config a ``226`` answer makes of ``base``; :class:`DeltaMismatch` (never
+    applied) when it was not asked for, names another base than ``base``, does not
+    parse within the config grammar, or does not verify."""
+    if base is None:
+        raise DeltaMismatch("the server sent a delta that was not asked for")
+    im = response.headers.get("im", "")
+    if im.strip().lower() != DELTA_IM:
+        raise DeltaMismatch(f"the server sent a delta of another kind ({server_text(im)})")
+    sent_base = response.headers.get("delta-base", "")
+    if sent_base != f'"{base.hash}"':
+        raise DeltaMismatch(
+            f"the server sent a delta against {server_text(sent_base)}, not the config held"
+            f" ({base.hash[:12]})"
+        )
+    try:
+        delta = ConfigDelta.model_validate_json(response.content)
+    except ValidationError as exc:
+        problems = "; ".join(_problem(e) for e in exc.errors(include_url=False)[:3])
+        raise DeltaMismatch(f"refused the delta from the server: {problems}") from None
+    etag = response.headers.get("etag")
+    if etag is not None and etag != f'"{delta.hash}"':
+        raise DeltaMismatch(
+            f"the delta's hash {delta.hash[:12]} is not its ETag {server_text(etag)}"
+        )
+    return apply_delta(base, delta)
 
 
 #: How much of a server's error text the agent keeps (it is logged and reported).
@@ -132,6 +178,9 @@ class HttpClient:
         if ca_file:
             verify = ssl.create_default_context(cafile=ca_file)
         self.timeout = timeout
+        #: Configs received as deltas, and deltas refused (the whole config fetched).
+        self.deltas = 0
+        self.fallbacks = 0
         self._http = httpx.Client(
             base_url=server.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "User-Agent": "drago-agent"},
@@ -167,13 +216,18 @@ class HttpClient:
             raise Forbidden(f"the server named this token's node {shown!r}: not a node name")
         return node
 
-    def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:
-        headers: dict[str, str] = {}
+    def config(
+        self, node: str, known_hash: str | None, wait: float, held: NodeConfig | None = None
+    ) -> NodeConfig | None:
+        headers = {"Accept-Encoding": "gzip"}
         params: dict[str, str] = {}
+        base = held if held is not None and held.hash == known_hash else None
         if known_hash:
             headers["If-None-Match"] = f'"{known_hash}"'
             if wait > 0:
                 params["wait"] = f"{wait:g}"
+        if base is not None:
+            headers["A-IM"] = DELTA_IM
         response = self._request(
             "GET",
             f"/nodes/{node}/config",
@@ -183,6 +237,16 @@ class HttpClient:
         )
         if response.status_code == 304:
             return None
+        if response.status_code == 226:
+            try:
+                config = _delta_config(response, base)
+            except DeltaMismatch as exc:
+                self.fallbacks += 1
+                log.warning("%s; fetching the whole config", exc.message)
+                return self.config(node, None, 0)
+            self.deltas += 1
+            log.debug("config %s from a delta of %d bytes", config.hash[:12], len(response.content))
+            return config
         return parse_config(response.content, response.headers.get("etag", "").strip('"'))
 
     def register_key(self, node: str, network: str, public_key: str) -> None:

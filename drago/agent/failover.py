@@ -122,11 +122,13 @@ class Failover:
     def whoami(self) -> str:
         return self._call(lambda client: client.whoami())
 
-    def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:
+    def config(
+        self, node: str, known_hash: str | None, wait: float, held: NodeConfig | None = None
+    ) -> NodeConfig | None:
         # The long-poll is the request the loop makes all the time: the place to come
         # back (a status report is built naming the server in use before it is sent).
         self._come_back()
-        return self._call(lambda client: client.config(node, known_hash, wait))
+        return self._call(lambda client: client.config(node, known_hash, wait, held))
 
     def register_key(self, node: str, network: str, public_key: str) -> None:
         self._call(lambda client: client.register_key(node, network, public_key))

@@ -230,7 +230,7 @@ class Agent:
                     if self.retry_at is not None:
                         due = min(due, self.retry_at)
                     wait = max(0.0, min(self.timing.poll_wait, due - self.clock()))
-                fresh = self.client.config(self.node, known, wait)
+                fresh = self.client.config(self.node, known, wait, self.config)
                 self.backoff.reset()
                 if fresh is not None and fresh.hash != known:
                     log.info("new config %s (revision %s)", fresh.hash[:12], fresh.revision)

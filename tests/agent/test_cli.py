@@ -61,3 +61,22 @@ def test_dry_run_exits_1_when_it_printed_errors(
 def test_every_setting_has_a_flag() -> None:
     flags = {a.dest for a in parser()._actions}
     assert set(FIELDS) <= flags
+
+
+def test_once_tries_every_server_in_turn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    code = main(
+        [
+            *("--server", "http://127.0.0.1:9", "--server", "http://127.0.0.1:7", "--token", "t"),
+            *("--state-dir", str(tmp_path), "--backend", "userspace", "--once"),
+        ]
+    )
+    assert code == 1
+    assert "cannot reach the server" in capsys.readouterr().err
+    assert [
+        r.getMessage().split(";")[1] for r in caplog.records if "switching" in r.getMessage()
+    ] == [
+        " switching to http://127.0.0.1:7",
+        " switching to http://127.0.0.1:9",
+    ]

@@ -23,7 +23,7 @@ from drago.agent.cache import ConfigCache
 from drago.agent.client import HttpClient
 from drago.agent.failover import Failover
 from drago.agent.loop import Agent
-from drago.errors import NotFound, ServerUnavailable, Unauthorized
+from drago.errors import DragoError, NotFound, ServerUnavailable, Unauthorized
 from drago.render.config import NodeConfig
 from drago.server.runtime.status import StatusReport
 from tests.agent.factory import standard
@@ -237,7 +237,9 @@ class Scripted:
             raise error
         return "ber-gw"
 
-    def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:
+    def config(
+        self, node: str, known_hash: str | None, wait: float, held: NodeConfig | None = None
+    ) -> NodeConfig | None:
         return None
 
     def register_key(self, node: str, network: str, public_key: str) -> None:
@@ -300,3 +302,44 @@ def test_each_tries_a_one_shot_round_on_every_server_in_turn() -> None:
     a.errors.append(ServerUnavailable("down"))
     assert client.each(client.whoami) == "ber-gw"
     assert (a.calls, b.calls, client.url) == (2, 2, "http://b")
+
+
+def _raises(error: Exception) -> Callable[[httpx.Request], httpx.Response]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    return handler
+
+
+def _answers(status: int) -> Callable[[httpx.Request], httpx.Response]:
+    return lambda request: httpx.Response(status, json={"error": {"code": "x", "message": "m"}})
+
+
+OUTAGES = {
+    "connection refused": _raises(httpx.ConnectError("connection refused")),
+    "connect timeout": _raises(httpx.ConnectTimeout("timed out")),
+    "read timeout": _raises(httpx.ReadTimeout("timed out")),
+    "connection reset": _raises(httpx.RemoteProtocolError("peer closed connection")),
+    "500": _answers(500),
+    "502": _answers(502),
+    "503": _answers(503),
+}
+ANSWERS = {str(status): _answers(status) for status in (400, 401, 403, 404, 409)}
+
+
+@pytest.mark.parametrize(
+    ("handler", "moves"),
+    [(h, True) for h in OUTAGES.values()] + [(h, False) for h in ANSWERS.values()],
+    ids=[*OUTAGES, *ANSWERS],
+)
+def test_which_answers_move_the_agent(
+    handler: Callable[[httpx.Request], httpx.Response], moves: bool
+) -> None:
+    first = HttpClient("http://a", "t", transport=httpx.MockTransport(handler))
+    ok = HttpClient("http://b", "t", transport=httpx.MockTransport(_answers(304)))
+    client = Failover([("http://a", first), ("http://b", ok)], clock=lambda: 0.0)
+    with pytest.raises(DragoError):
+        client.config("ber-gw", "0" * 64, 25)
+    assert client.url == ("http://b" if moves else "http://a")
+    if moves:
+        assert client.config("ber-gw", "0" * 64, 25) is None

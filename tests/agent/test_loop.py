@@ -42,7 +42,9 @@ class FakeServer:
             raise ServerUnavailable("connection refused")
         return "ber-gw"
 
-    def config(self, node: str, known_hash: str | None, wait: float) -> NodeConfig | None:
+    def config(
+        self, node: str, known_hash: str | None, wait: float, held: NodeConfig | None = None
+    ) -> NodeConfig | None:
         self.polls.append((known_hash, wait))
         if not self.steps:
             self.stop.set()
