@@ -58,6 +58,15 @@ class TokenAuthenticator(Protocol):
 
 
 @dataclass(frozen=True)
+class OtherAnswer:
+    """A success answer besides ``status_code`` (a 226 delta, a 304)."""
+
+    description: str
+    media_type: str | None = None
+    model: type[BaseModel] | None = None
+
+
+@dataclass(frozen=True)
 class EndpointSpec:
     access: Access
     summary: str
@@ -66,6 +75,8 @@ class EndpointSpec:
     status_code: int = 200
     query: dict[str, str] = field(default_factory=dict)  # name -> description
     tags: tuple[str, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)  # request header -> description
+    answers: dict[int, OtherAnswer] = field(default_factory=dict)  # status -> answer
 
 
 #: Where an authorized request's principal is left in the ASGI scope.
@@ -144,9 +155,21 @@ def endpoint(
     status_code: int = 200,
     query: dict[str, str] | None = None,
     tags: tuple[str, ...] = (),
+    headers: dict[str, str] | None = None,
+    answers: dict[int, OtherAnswer] | None = None,
 ) -> Callable[[Handler], Endpoint]:
     """Declare an API endpoint: ``async def handler(request, principal) -> Response``."""
-    spec = EndpointSpec(access, summary, request, response, status_code, query or {}, tags)
+    spec = EndpointSpec(
+        access,
+        summary,
+        request,
+        response,
+        status_code,
+        query or {},
+        tags,
+        headers or {},
+        answers or {},
+    )
 
     def decorate(handler: Handler) -> Endpoint:
         async def run(req: Request) -> Response:

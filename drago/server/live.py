@@ -27,7 +27,11 @@ branch moved.
 
 Long-polls cost one ``anyio.Event`` per node with waiters, shared by all of that
 node's waiters, and the waiter's own timeout: no task or timer per waiter beyond
-the wait itself.
+the wait itself. Their answers are built once per hash and shared
+(:meth:`LiveState.answer`, :mod:`drago.server.answers`): a delta against the
+config the agent holds when one of the last ``history`` rendered revisions had
+it (those results share their unchanged fragments, so the history costs the
+changed nodes' peer lists per revision), else the full config.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -47,6 +52,7 @@ from drago.model.state import State
 from drago.render.config import NodeConfig
 from drago.render.renderer import Renderer
 from drago.render.result import RenderResult
+from drago.server.answers import DEFAULT_CACHE_BYTES, Body, ConfigAnswers
 from drago.server.metrics import Metrics
 
 log = logging.getLogger("drago.server.live")
@@ -105,12 +111,18 @@ class LiveState:
         *,
         branch: str = "main",
         renderer: Renderer | None = None,
+        history: int = 8,
+        body_cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
+        """``history``: how many rendered revisions deltas may start from;
+        ``body_cache_bytes``: the bound of the shared answer bodies."""
         self._store = store
         self._metrics = metrics
         self._branch = branch
         self._renderer = renderer or Renderer()
         self._snapshot = EMPTY
+        self._history: deque[RenderResult] = deque(maxlen=history)
+        self.answers = ConfigAnswers(metrics, max_bytes=body_cache_bytes)
         self._refresh_lock = anyio.Lock()
         self._advance_lock = anyio.Lock()
         self._events: dict[str, anyio.Event] = {}
@@ -178,6 +190,18 @@ class LiveState:
     def config(self, node: str) -> NodeConfig:
         """The node's rendered config at the live revision; NotFound for unknown nodes."""
         return self._snapshot.result.config(node)
+
+    def answer(self, node: str, base: str | None = None, *, compress: bool = False) -> Body:
+        """The body to answer ``node``'s config request with, shared with every
+        other request for the same hash: a delta from ``base`` (the hash the
+        client holds) when a recent render had it and the delta is smaller,
+        else the full config. NotFound for unknown nodes."""
+        base_result = None
+        if base is not None:
+            base_result = next((r for r in self._history if r.hashes.get(node) == base), None)
+        return self.answers.answer(
+            node, self._snapshot.result, base=base, base_result=base_result, compress=compress
+        )
 
     # -- changing --------------------------------------------------------------
     async def advance(self, revision: str | None, state: State) -> bool:
@@ -310,6 +334,8 @@ class LiveState:
         new = snapshot.hashes
         changed = [n for n in old.keys() | new.keys() if old.get(n) != new.get(n)]
         self._snapshot = snapshot
+        if snapshot.revision is not None:
+            self._history.appendleft(snapshot.result)
         self._metrics.nodes.set(len(new))
         self._metrics.nodes_woken.inc(len(changed))
         for node in changed:

@@ -46,6 +46,30 @@ class Metrics:
             "1 when the branch head is invalid and an older revision is served",
             registry=r,
         )
+        self.config_answers = Counter(
+            "drago_config_answers",
+            "Node configs answered: full (200) or delta (226), by content encoding",
+            ["kind", "encoding"],
+            registry=r,
+        )
+        self.config_answer_bytes = Counter(
+            "drago_config_answer_bytes",
+            "Bytes of node config bodies answered (as sent), by kind",
+            ["kind"],
+            registry=r,
+        )
+        self.config_bodies_built = Counter(
+            "drago_config_bodies_built",
+            "Config bodies serialized (each shared by every waiter of its hash), by kind",
+            ["kind"],
+            registry=r,
+        )
+        self.delta_fallbacks = Counter(
+            "drago_config_delta_fallbacks",
+            "Delta requests answered with the full config, by reason",
+            ["reason"],
+            registry=r,
+        )
         self.requests = Counter(
             "drago_http_requests", "HTTP requests answered, by status class", ["status"], registry=r
         )

@@ -175,3 +175,19 @@ async def test_advance_runs_its_hooks_and_a_failing_hook_stops_nothing(
     assert seen == [("r1", frozenset(live.state.nodes))]
     assert "fra-1" in seen[0][1]
     await live.stop()
+
+
+async def test_deltas_start_from_the_last_history_renders_only(files: list[SourceFile]) -> None:
+    source = FakeSource()
+    live = LiveState(source, Metrics(), history=2)
+    seen: list[str] = []
+    for number in range(4):
+        host = f"sgp-{number}.example"
+        source.add(f"r{number}", replaced(files, "nodes/sgp-1.toml", "sgp-1.example", host))
+        await live.refresh()
+        await live.settled()
+        seen.append(live.require_hash("fra-1"))
+    assert live.answer("fra-1", seen[2]).kind == "delta"  # the render before the live one
+    assert live.answer("fra-1", seen[1]).kind == "full"  # three renders ago: forgotten
+    assert live.answer("fra-1").kind == "full"
+    await live.stop()

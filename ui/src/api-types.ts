@@ -67,6 +67,20 @@ export interface ConfigChangeOut {
   text: string;
 }
 
+/** The changes from the config with hash ``base`` to the one with ``hash``. */
+export interface ConfigDelta {
+  /** matching `^(?:[a-z0-9][a-z0-9-]{0,62})$` */
+  node: string;
+  /** matching `^(?:[0-9a-f]{64})$` */
+  base: string;
+  /** matching `^(?:[0-9a-f]{64})$` */
+  hash: string;
+  /** matching `^(?:[0-9A-Za-z][0-9A-Za-z._-]{0,127})$` */
+  revision?: string | null;
+  interfaces?: InterfaceDelta[];
+  remove_interfaces?: string[];
+}
+
 export interface ConnectionCommitted {
   /** the branch head after the write */
   revision: string;
@@ -131,6 +145,34 @@ export interface Health {
   status: "ok" | "degraded";
   /** the live revision */
   revision: string | null;
+}
+
+/** What changed in one interface (or all of a new one). */
+export interface InterfaceDelta {
+  /** matching `^(?:[a-z0-9][a-z0-9-]{0,62})$` */
+  network: string;
+  set?: InterfaceFields;
+  peers?: PeerConfig[];
+  remove_peers?: string[];
+}
+
+/**
+ * The ``set`` of an interface delta: the fields present are the new values
+ * (``mtu`` and ``public_key`` may be set to null); absent fields are unchanged.
+ */
+export interface InterfaceFields {
+  /** matching `^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,14})$` */
+  ifname?: string | null;
+  /** matching `^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}/(?:3[0-2]|[12]?[0-9])|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|(?:[0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){1,4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){1,3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){1,2}(?::[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:(?::[0-9A-Fa-f]{1,4}){1,6}|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1,5}:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1,4}:(?:[0-9A-Fa-f]{1,4}:){1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1,3}:(?:[0-9A-Fa-f]{1,4}:){1,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1,2}:(?:[0-9A-Fa-f]{1,4}:){1,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){1,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})/(?:12[0-8]|1[01][0-9]|[1-9]?[0-9])))$` */
+  address?: string | null;
+  /** 1..65535 */
+  listen_port?: number | null;
+  /** 576..65535 */
+  mtu?: number | null;
+  dns?: string[] | null;
+  /** matching `^(?:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$` */
+  public_key?: string | null;
+  pending_peers?: PendingPeer[] | null;
 }
 
 /** ``[interfaces.<network>]`` in a node file: the node's membership in a network. */
@@ -336,6 +378,19 @@ export interface OmittedNode {
   status: "added" | "removed" | "changed";
 }
 
+/** One ``[Peer]`` of an interface; :attr:`digest` is computed once, when built. */
+export interface PeerConfig {
+  /** matching `^(?:[a-z0-9][a-z0-9-]{0,62})$` */
+  name: string;
+  /** matching `^(?:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=)$` */
+  public_key: string;
+  /** matching `^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,7}:|(?:[0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,5}(?::[0-9A-Fa-f]{1,4}){1,2}|(?:[0-9A-Fa-f]{1,4}:){1,4}(?::[0-9A-Fa-f]{1,4}){1,3}|(?:[0-9A-Fa-f]{1,4}:){1,3}(?::[0-9A-Fa-f]{1,4}){1,4}|(?:[0-9A-Fa-f]{1,4}:){1,2}(?::[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:(?::[0-9A-Fa-f]{1,4}){1,6}|:(?:(?::[0-9A-Fa-f]{1,4}){1,7}|:)|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1,5}:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1,4}:(?:[0-9A-Fa-f]{1,4}:){1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1,3}:(?:[0-9A-Fa-f]{1,4}:){1,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1,2}:(?:[0-9A-Fa-f]{1,4}:){1,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){1,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})\]):(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))$` */
+  endpoint?: string | null;
+  allowed_ips?: string[];
+  /** 1..65535 */
+  persistent_keepalive?: number | null;
+}
+
 /** One peer as the agent sees it on the device. */
 export interface PeerStatus {
   /** network of the interface (<= 64 chars) */
@@ -354,6 +409,13 @@ export interface PeerStatus {
   tx_bytes?: number;
   /** why the agent could not apply this peer fully (e.g. `endpoint unresolved: <reason>`, `refused by the device: <reason>`); the rest of the config is applied and the agent retries the peer (<= 4000 chars) */
   problem?: string | null;
+}
+
+/** A peer the node should have but cannot configure yet. */
+export interface PendingPeer {
+  /** matching `^(?:[a-z0-9][a-z0-9-]{0,62})$` */
+  name: string;
+  reason?: string;
 }
 
 export interface Person {

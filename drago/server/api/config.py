@@ -5,6 +5,16 @@ the node's hash differs (200 with the new config) or the wait ends (304). The
 wait is capped by the ``max_wait`` setting. The token is checked again when the
 wait ends: one revoked meanwhile gets 401, never the config. ``?format=wg-quick&network=NET``
 returns a wg-quick file for one network (without the private key).
+
+Deltas (RFC 3229 delta encoding): a client that sends ``A-IM: drago-delta``
+and exactly one tag in ``If-None-Match`` may get ``226 IM Used`` with a
+:class:`~drago.render.delta.ConfigDelta` from that hash to the current config
+(``Delta-Base`` names the base) instead of ``200`` with the whole config: when
+a recent render had that hash and the delta is smaller. Without ``A-IM``
+(old agents, ``curl``) the answer is always the full config. With
+``Accept-Encoding: gzip`` full configs (and deltas above 1 KiB) are sent
+compressed. Bodies are built once per hash and shared by every waiter
+(:meth:`drago.server.live.LiveState.answer`).
 """
 
 from __future__ import annotations
@@ -16,12 +26,45 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from drago.errors import InvalidRequest
+from drago.render.delta import DELTA_IM, MEDIA_TYPE, ConfigDelta
 from drago.render.wgquick import to_wg_quick
 from drago.server.api import PREFIX
 from drago.server.api.common import context, name_param
-from drago.server.endpoint import Principal, endpoint, reauthorize
+from drago.server.endpoint import OtherAnswer, Principal, endpoint, reauthorize
 
 FORMATS = ("json", "wg-quick")
+#: On every answer whose body depends on these request headers.
+VARY = "A-IM, Accept-Encoding"
+
+
+def header_tokens(header: str | None) -> dict[str, float]:
+    """The tokens of a list header (``A-IM``, ``Accept-Encoding``), lower case, with
+    their ``q`` weight (1 when absent, 0 when malformed)."""
+    found: dict[str, float] = {}
+    for item in (header or "").split(","):
+        token, *params = (piece.strip() for piece in item.split(";"))
+        if not token:
+            continue
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        found[token.lower()] = weight if math.isfinite(weight) else 0.0
+    return found
+
+
+def wants_delta(header: str | None) -> bool:
+    return header_tokens(header).get(DELTA_IM, 0.0) > 0
+
+
+def accepts_gzip(header: str | None) -> bool:
+    tokens = header_tokens(header)
+    weight = tokens.get("gzip", tokens.get("x-gzip", tokens.get("*", 0.0)))
+    return weight > 0
 
 
 def parse_etags(header: str | None) -> set[str]:
@@ -64,6 +107,22 @@ def etag(digest: str) -> str:
         "format": "json (default) or wg-quick",
         "network": "the network to export with format=wg-quick",
     },
+    headers={
+        "If-None-Match": '"<hash>": the config held; 304 (or a wait) while it is current',
+        "A-IM": (
+            f"{DELTA_IM}: accept a 226 delta against the one If-None-Match hash"
+            " (RFC 3229); without it the answer is the full config"
+        ),
+    },
+    answers={
+        226: OtherAnswer(
+            "IM Used: a delta from the config of hash Delta-Base to the one of hash ETag"
+            f" (headers IM: {DELTA_IM}, Delta-Base, ETag)",
+            MEDIA_TYPE,
+            ConfigDelta,
+        ),
+        304: OtherAnswer("Not Modified: the node's hash is still the If-None-Match one"),
+    },
     tags=("config",),
 )
 async def get_config(request: Request, principal: Principal | None) -> Response:
@@ -92,9 +151,24 @@ async def get_config(request: Request, principal: Principal | None) -> Response:
         headers["ETag"] = etag(tag_for(config.hash, fmt, network))
         headers["Content-Disposition"] = f'attachment; filename="{node}-{network}.conf"'
         return PlainTextResponse(text, headers=headers)
-    digest, document = ctx.live.document(node)
-    headers["ETag"] = etag(digest)
-    return Response(document, media_type="application/json", headers=headers)
+    base = None
+    if wants_delta(request.headers.get("a-im")):
+        if len(known) == 1 and "*" not in known:
+            base = next(iter(known))
+        else:
+            ctx.metrics.delta_fallbacks.labels(reason="tags").inc()
+    body = ctx.live.answer(
+        node, base, compress=accepts_gzip(request.headers.get("accept-encoding"))
+    )
+    headers["ETag"] = etag(body.digest)
+    headers["Vary"] = VARY
+    if body.encoding is not None:
+        headers["Content-Encoding"] = body.encoding
+    if body.kind == "delta":
+        headers["IM"] = DELTA_IM
+        headers["Delta-Base"] = etag(body.base or "")
+        return Response(body.data, status_code=226, media_type=MEDIA_TYPE, headers=headers)
+    return Response(body.data, media_type="application/json", headers=headers)
 
 
 def routes() -> list[BaseRoute]:

@@ -148,7 +148,7 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> list[str]:
     lines = [f"#### `{method.upper()} {path}`", "", op.get("summary", ""), ""]
     lines.append(f"- access: `{op.get('x-access', 'public')}`")
     for param in op.get("parameters", []):
-        where = "path" if param["in"] == "path" else "query"
+        where = param["in"]
         description = f": {param['description']}" if param.get("description") else ""
         lines.append(f"- {where} parameter `{param['name']}`{description}")
     body = op.get("requestBody")
@@ -160,8 +160,9 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> list[str]:
         if int(status) >= 400:
             errors.append(status)
             continue
-        content = response.get("content", {}).get("application/json")
-        answers.append(f"{status} `{_type(content['schema'])}`" if content else status)
+        media, content = next(iter(response.get("content", {}).items()), ("", None))
+        shown = f" ({media})" if media != "application/json" else ""
+        answers.append(f"{status} `{_type(content['schema'])}`{shown}" if content else status)
     lines.append("- answer: " + ", ".join(answers))
     if errors:
         lines.append("- errors: " + ", ".join(errors))

@@ -96,16 +96,17 @@ def _parameters(route: Route, spec: EndpointSpec) -> list[dict[str, Any]]:
         elif isinstance(convertor, FloatConvertor):
             schema = {"type": "number"}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
-    for name, description in spec.query.items():
-        params.append(
-            {
-                "name": name,
-                "in": "query",
-                "required": False,
-                "description": description,
-                "schema": {"type": "string"},
-            }
-        )
+    for where, named in (("query", spec.query), ("header", spec.headers)):
+        for name, description in named.items():
+            params.append(
+                {
+                    "name": name,
+                    "in": where,
+                    "required": False,
+                    "description": description,
+                    "schema": {"type": "string"},
+                }
+            )
     return params
 
 
@@ -131,6 +132,7 @@ def openapi_document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
             wanted.append((spec.request, MODE))
         if spec.response is not None:
             wanted.append((spec.response, MODE))
+        wanted += [(a.model, MODE) for a in spec.answers.values() if a.model is not None]
     unique = list(dict.fromkeys(wanted))
     refs, defs = models_json_schema(unique, ref_template=REF)
 
@@ -156,6 +158,12 @@ def openapi_document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
         if spec.response is not None:
             success["content"] = {"application/json": {"schema": refs[(spec.response, MODE)]}}
         responses: dict[str, Any] = {str(spec.status_code): success}
+        for status, other in sorted(spec.answers.items()):
+            answer: dict[str, Any] = {"description": other.description}
+            if other.model is not None:
+                media = other.media_type or "application/json"
+                answer["content"] = {media: {"schema": refs[(other.model, MODE)]}}
+            responses[str(status)] = answer
         for status in _error_statuses(method, spec, bool(route.param_convertors)):
             responses[str(status)] = {
                 "description": ERRORS[status],

@@ -1,0 +1,152 @@
+"""Config answer bodies: built once per hash, shared by every waiter.
+
+When a commit changes a node's config, every agent (and UI) long-polling that
+node is woken at once; they all get the same bytes. :class:`ConfigAnswers`
+builds a body lazily, the first time one is asked for, and keeps it in a
+:class:`BodyCache` (least recently used, bounded by bytes) under
+``(node, base hash or None, hash, revision, gzip)``: a full config, or a delta
+against a base (:meth:`drago.render.result.RenderResult.delta_document`), plain
+or gzip-compressed. A delta that is not smaller than the full config is cached
+as the full config under the delta's key, so the next waiter does not build it
+again. Nothing here awaits: a body is built and cached before any other
+request handler runs, so waiters never build the same body twice.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Literal
+
+from drago.errors import NotFound
+from drago.render.result import RenderResult
+from drago.server.metrics import Metrics
+
+#: Deltas at most this long are sent uncompressed (gzip would save next to nothing).
+GZIP_DELTA_ABOVE = 1024
+#: Cached bodies hold at most this many bytes by default.
+DEFAULT_CACHE_BYTES = 64 << 20
+#: zlib level: level 6 compresses configs ~as well as 9, several times faster.
+GZIP_LEVEL = 6
+
+Kind = Literal["full", "delta"]
+#: node, base hash (None: the full config), hash, revision, gzip
+Key = tuple[str, str | None, str, str | None, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """One answer body as sent: ``data`` is gzip-compressed when ``encoding`` says so."""
+
+    kind: Kind
+    digest: str
+    base: str | None
+    data: bytes
+    encoding: str | None = None
+
+
+class BodyCache:
+    """Bodies by key, least recently used first out, at most ``max_bytes`` of data."""
+
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._bodies: OrderedDict[Key, Body] = OrderedDict()
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self.evictions = 0
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+    def get(self, key: Key) -> Body | None:
+        body = self._bodies.get(key)
+        if body is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._bodies.move_to_end(key)
+        return body
+
+    def put(self, key: Key, body: Body) -> None:
+        """Keep ``body`` (a body larger than the whole cache is not kept)."""
+        old = self._bodies.pop(key, None)
+        if old is not None:
+            self.size -= len(old.data)
+        if len(body.data) > self.max_bytes:
+            return
+        self._bodies[key] = body
+        self.size += len(body.data)
+        while self.size > self.max_bytes:
+            _, evicted = self._bodies.popitem(last=False)
+            self.size -= len(evicted.data)
+            self.evictions += 1
+
+
+class ConfigAnswers:
+    """Full and delta bodies of node configs, from render results, cached."""
+
+    def __init__(self, metrics: Metrics, *, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self._metrics = metrics
+        self.cache = BodyCache(max_bytes)
+
+    def answer(
+        self,
+        node: str,
+        result: RenderResult,
+        *,
+        base: str | None = None,
+        base_result: RenderResult | None = None,
+        compress: bool = False,
+    ) -> Body:
+        """``node``'s config in ``result``: a delta from ``base`` (the node's hash in
+        ``base_result``) when one is asked for, known and smaller, else the full
+        config; gzip-compressed when ``compress`` (deltas only above
+        :data:`GZIP_DELTA_ABOVE` bytes). NotFound for a node ``result`` lacks."""
+        digest = result.hashes.get(node)
+        if digest is None:
+            raise NotFound(f"there is no node {node!r} at the live revision")
+        if base is not None and base_result is None:
+            self._metrics.delta_fallbacks.labels(reason="unknown_base").inc()
+            base = None
+        key: Key = (node, base, digest, result.revision, compress)
+        body = self.cache.get(key)
+        if body is None:
+            body = self._build(key, result, base_result)
+        elif body.kind == "full" and base is not None:
+            self._metrics.delta_fallbacks.labels(reason="not_smaller").inc()
+        self._metrics.config_answers.labels(body.kind, body.encoding or "identity").inc()
+        self._metrics.config_answer_bytes.labels(body.kind).inc(len(body.data))
+        return body
+
+    def _build(self, key: Key, result: RenderResult, base_result: RenderResult | None) -> Body:
+        node, base, digest, revision, compress = key
+        if compress:
+            plain = self.cache.get((node, base, digest, revision, False))
+            if plain is None:
+                plain = self._build((node, base, digest, revision, False), result, base_result)
+            if plain.kind == "delta" and len(plain.data) <= GZIP_DELTA_ABOVE:
+                body = plain
+            else:
+                data = gzip.compress(plain.data, compresslevel=GZIP_LEVEL, mtime=0)
+                body = Body(plain.kind, digest, plain.base, data, "gzip")
+                self._metrics.config_bodies_built.labels(f"{plain.kind}-gzip").inc()
+        elif base is not None and base_result is not None:
+            data = result.delta_document(node, base_result)
+            if len(data) < result.document_size(node):
+                body = Body("delta", digest, base, data)
+                self._metrics.config_bodies_built.labels("delta").inc()
+            else:
+                self._metrics.delta_fallbacks.labels(reason="not_smaller").inc()
+                body = self.cache.get((node, None, digest, revision, False)) or self._build(
+                    (node, None, digest, revision, False), result, None
+                )
+        else:
+            body = Body("full", digest, None, result.document(node))
+            self._metrics.config_bodies_built.labels("full").inc()
+        self.cache.put(key, body)
+        return body
+
+
+__all__ = ["DEFAULT_CACHE_BYTES", "GZIP_DELTA_ABOVE", "Body", "BodyCache", "ConfigAnswers"]
