@@ -225,7 +225,13 @@ def run(agents: int, rounds: int, mode: str, processes: int, compress: bool) -> 
         clocks = {id(p): 0.0 for p, _ in procs}
         server.mark_profile()
         for _ in range(rounds):
-            wait_held(server, agents)
+            try:
+                wait_held(server, agents)
+            except RuntimeError:
+                for _, parent in procs:
+                    parent.send("report")
+                    print("agents' errors:", parent.recv()[2][:5], file=sys.stderr)
+                raise
             for proc, parent in procs:  # clear, and read the clients' CPU clocks
                 parent.send("report")
                 _, clocks[id(proc)], _ = parent.recv()
@@ -296,9 +302,9 @@ def run(agents: int, rounds: int, mode: str, processes: int, compress: bool) -> 
 def wait_held(server: Server, agents: int, timeout: float = 30) -> None:
     """Until the server holds every agent's long-poll (each polls again after an answer)."""
     deadline = time.monotonic() + timeout
-    while metric(server, "drago_longpoll_waiters") < agents:
+    while (held := metric(server, "drago_longpoll_waiters")) < agents:
         if time.monotonic() > deadline:
-            raise RuntimeError("the agents did not all poll again")
+            raise RuntimeError(f"the agents did not all poll again: {held:.0f} of {agents} held")
         time.sleep(0.05)
 
 
