@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.fleet import (
     ENTRY,
     MESH,
+    PROFILED,
     SOURCE,
     Connection,
     Server,
@@ -96,11 +97,17 @@ class Replica(Server):
 
 
 def start_replica(data: Path, primary: Server, database: str) -> Replica:
-    """``drago server --replica-of`` the primary on ``data``, on a free loopback port."""
+    """``drago server --replica-of`` the primary on ``data``, on a free loopback port
+    (under ``profiled.py`` with ``DRAGO_BENCH_PROFILE=FILE``: into ``FILE.DATA-NAME``)."""
     args = ["server", "--data", str(data), "--listen", "127.0.0.1:0", "--database", database]
     args += ["--replica-of", primary.url, "--max-wait", MAX_WAIT]
+    profile = os.environ.get("DRAGO_BENCH_PROFILE")
+    if profile:  # as fleet.start_server: the replica's statistics go to FILE.rN
+        cmd = [sys.executable, str(PROFILED), f"{profile}.{data.name}", *args]
+    else:
+        cmd = [sys.executable, "-c", ENTRY, *args]
     proc = subprocess.Popen(
-        [sys.executable, "-c", ENTRY, *args],
+        cmd,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
