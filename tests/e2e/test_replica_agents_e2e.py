@@ -176,8 +176,9 @@ def test_agents_on_replicas_follow_forward_and_fail_over(
         json={"connection": {"between": ["e2e-a", "e2e-c"]}},
     )
     assert added.status_code < 300, added.text
-    listed = r2.get(f"/api/v1/networks/{NETWORK}/connections").json()["connections"]
-    assert ["e2e-a", "e2e-c"] in [c["connection"]["between"] for c in listed]
+    for api in (w.api, r2):
+        listed = api.get(f"/api/v1/networks/{NETWORK}/connections").json()["connections"]
+        assert ["e2e-a", "e2e-c"] in [c["connection"]["between"] for c in listed]
     assert revision(r2) == revision(w.api)
     history = w.api.get("/api/v1/revisions", params={"limit": 1}).json()["revisions"]
     assert history[0]["id"] == revision(w.api)
