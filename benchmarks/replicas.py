@@ -20,11 +20,12 @@ again with all of them, and the idle fleet is spread over every server:
    commit on a replica = from the primary's answer to the write until that
    replica first serves that revision or a later one.
 3. **Idle fleet** (``--clients`` long-polls spread evenly over all servers,
-   ``--idle`` seconds): ``longpoll.py``'s client processes hold them with
-   ``?wait=3000``; once every server's ``drago_longpoll_waiters`` has its share,
-   the servers' RSS and CPU time are read from ``/proc``; then one key
-   registration for ``src`` on the primary changes every node's config and wakes
-   every waiter on every server: the time until the clients read the last answer.
+   ``--idle`` seconds): client processes hold them with ``?wait=3000`` (as
+   ``longpoll.py``'s, but a connection the server dropped is made again); once
+   every server's ``drago_longpoll_waiters`` has its share, the servers' RSS and
+   CPU time are read from ``/proc``; then one key registration for ``src`` on the
+   primary changes every node's config and wakes every waiter on every server:
+   the time until the clients read the last answer.
 
     python benchmarks/replicas.py [--replicas 4] [--agents 100] [--rounds 20] \\
         [--rate 10] [--lag-seconds 30] [--clients 50000] [--idle 20] [--write]
@@ -41,6 +42,7 @@ import json
 import multiprocessing as mp
 import multiprocessing.connection
 import os
+import random
 import re
 import shutil
 import statistics
@@ -49,7 +51,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +76,6 @@ from benchmarks.fleet import (
     start_server,
     write_mesh,
 )
-from benchmarks.longpoll import Tally, client_main
 from benchmarks.propagation import Arrival, agents_main, split, wait_held
 from benchmarks.report import machine, write_section
 from tests.support.postgres import start_cluster
@@ -324,6 +325,79 @@ def lag(primary: Server, replicas: list[Replica], rate: float, seconds: float) -
 # -- 3. the idle fleet -------------------------------------------------------------------
 
 
+@dataclass
+class Held:
+    """What one fleet client process saw."""
+
+    sent: int = 0
+    answered: list[float] = field(default_factory=list)  # when each answer was read
+    statuses: dict[int, int] = field(default_factory=dict)
+    reconnects: int = 0
+
+
+async def _hold(
+    address: tuple[str, int],
+    path: str,
+    headers: dict[str, str],
+    gate: asyncio.Semaphore,
+    held: Held,
+) -> None:
+    """One long-poll, held until answered; a connection the server dropped (a full
+    listen queue, a reset) is made again after a pause, as an agent would."""
+    first = True
+    while True:
+        try:
+            async with gate:
+                conn = await Connection.open(address)
+                conn.send(path, headers)
+                await conn.writer.drain()
+                if first:
+                    held.sent += 1
+                    first = False
+            answer = await conn.answer()
+        except (OSError, asyncio.IncompleteReadError):
+            held.reconnects += 1
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+            continue
+        held.answered.append(time.monotonic())
+        held.statuses[answer.status] = held.statuses.get(answer.status, 0) + 1
+        conn.close()
+        return
+
+
+def fleet_client_main(
+    conn: Pipe,
+    address: tuple[str, int],
+    token: str,
+    etags: list[tuple[str, str]],
+    count: int,
+    first: int,
+) -> None:
+    """Hold ``count`` long-polls (the i-th on node ``(first + i) % len(etags)``, asking
+    for deltas as agents do); say "connected" once all are sent, then hand over
+    what :class:`Held` saw once every one is answered."""
+    raise_fd_limit()
+    base = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip", "A-IM": "drago-delta"}
+
+    async def run() -> None:
+        gate = asyncio.Semaphore(200)
+        held = Held()
+        tasks = []
+        for i in range(count):
+            node, etag = etags[(first + i) % len(etags)]
+            path = f"/api/v1/nodes/{node}/config?wait=3000"
+            headers = {**base, "If-None-Match": etag}
+            tasks.append(asyncio.create_task(_hold(address, path, headers, gate, held)))
+        while held.sent < count:
+            await asyncio.sleep(0.05)
+        conn.send("connected")
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        errors = [repr(r) for r in results if isinstance(r, BaseException)]
+        conn.send((held, errors[:5], len(errors)))
+
+    run_fast(run())
+
+
 def fleet(
     primary: Server,
     replicas: list[Replica],
@@ -342,14 +416,14 @@ def fleet(
             for first in range(0, share, per_process):
                 count = min(per_process, share - first)
                 parent, child = mp.Pipe()
-                args = (child, server.address, primary.token, etags, count, first, True)
-                proc = mp.Process(target=client_main, args=args)
+                args = (child, server.address, primary.token, etags, count, first)
+                proc = mp.Process(target=fleet_client_main, args=args)
                 proc.start()
                 procs.append((proc, parent, index))
         for _, parent, _ in procs:
             assert parent.recv() == "connected"
         held = [0.0] * len(servers)
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + 300
         while True:
             held = [metric(s, "drago_longpoll_waiters") for s in servers]
             if all(h >= share for h in held) or time.monotonic() > deadline:
@@ -369,16 +443,17 @@ def fleet(
         commit(primary)
         write_s = time.monotonic() - woke_at
         lasts = [0.0] * len(servers)
-        answered = failed = 0
+        answered = failed = reconnects = 0
         statuses: dict[int, int] = {}
         samples: list[str] = []
         for _, parent, index in procs:
-            tally: Tally
-            tally, errs, nerrs, _ = parent.recv()
-            answered += len(tally.answered)
-            if tally.answered:
-                lasts[index] = max(lasts[index], max(tally.answered) - woke_at)
-            for code, n in tally.statuses.items():
+            seen: Held
+            seen, errs, nerrs = parent.recv()
+            answered += len(seen.answered)
+            reconnects += seen.reconnects
+            if seen.answered:
+                lasts[index] = max(lasts[index], max(seen.answered) - woke_at)
+            for code, n in seen.statuses.items():
                 statuses[code] = statuses.get(code, 0) + n
             failed += nerrs
             samples += errs
@@ -400,6 +475,7 @@ def fleet(
             "answered": answered,
             "statuses": statuses,
             "last_answer_s": [round(x, 2) for x in lasts],
+            "reconnects": reconnects,
             "errors": failed,
             "error_samples": samples[:5],
             "load_average": load,
@@ -518,11 +594,13 @@ def section(r: dict[str, Any], args: argparse.Namespace) -> str:
         ]
         fleet_text = f"""
 **Idle fleet**: {b["clients"]:,} long-polls (`?wait=3000`, `If-None-Match`, gzip and
-`A-IM: drago-delta`, 100 per node and server) held by `longpoll.py`'s client processes
-(uvloop, 5,000 each), {b["clients"] // b["servers"]:,} per server; RSS and CPU time of
-the servers (primary first) from `/proc`. Then one key registration for `src` on the
-primary wakes them all: the time is from sending it until the clients have read every
-answer, on every server (errors: {b["errors"]}).
+`A-IM: drago-delta`), {b["clients"] // b["servers"]:,} per server, 100 per node and
+server, held by client processes (raw asyncio sockets on uvloop, 5,000 each; a
+connection the server dropped while the fleet connects, e.g. on a full listen queue,
+is made again after a pause: {b["reconnects"]} times); RSS and CPU time of the servers
+(primary first) from `/proc`. Then one key registration for `src` on the primary wakes
+them all: the time is from sending it until the clients have read every answer, on
+every server (errors: {b["errors"]}).
 """
     table = "\n".join(f"| {a} | {b_} | {c} |" for a, b_, c in rows)
     return f"""## Replicas (`{command}`)

@@ -9,7 +9,7 @@ run on wireguard-go in their namespaces. (World and layout:
 tests/e2e/test_agent_e2e.py.)
 
 In order: a signed ``git push`` to the primary reaches agent b through r1; an API
-write sent to r2 lands on the primary and r2 serves it in its answer's wake;
+write sent to r2 lands on the primary, and r2 serves it once it has answered;
 r1 dies and b moves to r2 within 10 s while a ping crosses the tunnel without a
 loss; the primary dies and tunnels, config reads and status keep working while
 writes get 503.
