@@ -226,10 +226,13 @@ def open_context(settings: Settings) -> Opened:
     if files is not None and settings.init_from is not None:
         imported = import_files(ctx, files, f"import {settings.init_from.resolve().name}")
     secret = None
+    # A database without tokens gets a bootstrap admin token: on the first start, when
+    # the file is gone, or when a shared database is new to this data directory (a
+    # data directory moved from SQLite). One with tokens (from another server) needs none.
+    fresh = created or runtime.shared or not datadir.bootstrap_token.exists()
     if settings.replica_of is not None:
         install_replica(ctx)  # the primary's tokens serve: no bootstrap token here
-    # A shared database that has tokens (from another server) needs no bootstrap token.
-    elif (created or not datadir.bootstrap_token.exists()) and not tokens.list():
+    elif fresh and not tokens.list():
         _, secret = tokens.create(Role.admin, name="bootstrap admin", email="admin@drago.invalid")
         write_private(datadir.bootstrap_token, secret + "\n")
     return Opened(ctx, created, imported, secret)

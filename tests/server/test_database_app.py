@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from drago.server.app import open_context
 from drago.server.endpoint import Role
 from drago.server.runtime.stores import Runtime, open_runtime
 from drago.server.settings import Settings
@@ -67,3 +68,28 @@ async def test_a_database_outage_answers_503(
     assert error["code"] == "database_unavailable"
     assert "runtime database" in error["message"]
     assert (await harness.client.get("/healthz")).status_code == 200
+    metrics = await harness.client.get("/metrics")  # after the pool's wait for a connection
+    assert metrics.status_code == 200
+    assert "drago_" in metrics.text
+
+
+def test_a_data_directory_moved_to_a_database_gets_a_bootstrap_token(
+    tmp_path: Path, example_repo: Path, postgres_url: str
+) -> None:
+    data = tmp_path / "data"
+    first = open_context(Settings(data=data, init_from=example_repo))
+    assert first.ctx.database is not None
+    first.ctx.database.close()
+    moved = open_context(Settings(data=data, database=postgres_url))
+    try:
+        assert moved.bootstrap_secret is not None  # the database had no admin
+        assert (data / "bootstrap-token").read_text().strip() == moved.bootstrap_secret
+        assert moved.ctx.tokens.authenticate(moved.bootstrap_secret) is not None
+        assert moved.imported is None
+    finally:
+        assert moved.ctx.database is not None
+        moved.ctx.database.close()
+    again = open_context(Settings(data=data, database=postgres_url))
+    assert again.bootstrap_secret is None  # it has tokens now
+    assert again.ctx.database is not None
+    again.ctx.database.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 import anyio.to_thread
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 import drago
+from drago.errors import DatabaseUnavailable
 from drago.server.api import PREFIX
 from drago.server.api.common import context
 from drago.server.api.config import etag, parse_etags, parse_wait
@@ -18,6 +20,8 @@ from drago.server.api.status import count_in_sync
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, Role, endpoint, reauthorize
 from drago.server.metrics import CONTENT_TYPE_LATEST
+
+log = logging.getLogger("drago.server")
 
 
 class ApiIndex(BaseModel):
@@ -161,7 +165,13 @@ async def live(request: Request, principal: Principal | None) -> Response:
 @endpoint("public", "Prometheus metrics (text format)", tags=("meta",))
 async def metrics(request: Request, principal: Principal | None) -> Response:
     ctx = context(request)
-    count_in_sync(ctx, await anyio.to_thread.run_sync(ctx.status.applied))  # sets the gauge
+    try:
+        applied = await anyio.to_thread.run_sync(ctx.status.applied)
+    except DatabaseUnavailable as exc:
+        # The rest of the figures matter most during an outage: keep the last in-sync count.
+        log.warning("metrics without the in-sync count: %s", exc.message)
+    else:
+        count_in_sync(ctx, applied)  # sets the gauge
     return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

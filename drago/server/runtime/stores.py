@@ -76,6 +76,14 @@ def open_runtime(datadir: DataDir, url: str | None, *, server_key: OwnKey | None
         PostgresTokenStore,
     )
 
+    left = AllowedSignersFile(datadir.allowed_signers).entries()
+    if left:
+        log.warning(
+            "%s (%d signers) is not used with --database: the database's list is; "
+            "add them with `drago signers add --database ...`",
+            datadir.allowed_signers,
+            len(left),
+        )
     pg = PostgresDatabase(url)
     try:
         signers = PostgresSignerStore(pg)

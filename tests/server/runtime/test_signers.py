@@ -85,3 +85,17 @@ def test_shared_signers_hold_every_servers_key(backend: Backend) -> None:
             assert not backend.datadir.allowed_signers.exists()
     finally:
         runtime.close()
+
+
+def test_a_left_over_allowed_signers_file_is_named_not_used(
+    backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = ServerKey.generate().public_key
+    backend.datadir.allowed_signers.write_text(f"erin@example.org {key.line()}\n")
+    runtime = backend.open()
+    if runtime.shared:
+        assert runtime.signers.entries() == ()
+        assert str(backend.datadir.allowed_signers) in caplog.text
+        assert "not used with --database" in caplog.text
+    else:
+        assert [s.principal for s in runtime.signers.entries()] == ["erin@example.org"]
