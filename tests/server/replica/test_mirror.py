@@ -1,0 +1,132 @@
+"""The mirror: the primary's branches over smart HTTP, checked like a push, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from drago.errors import PayloadTooLarge, PushRejected
+from drago.server.app import open_context
+from drago.server.context import ServerContext
+from drago.server.replica.mirror import Mirror
+from drago.server.settings import Settings
+from drago.store import Identity
+from tests.server.git.conftest import GitServer
+from tests.server.replica.conftest import trust_server_key
+
+pytestmark = pytest.mark.e2e
+
+TESTER = Identity("Tess", "tess@example.com")
+
+
+@pytest.fixture
+def local(primary: GitServer, tmp_path: Path) -> Iterator[ServerContext]:
+    """A replica's context, not serving: only its store, trust and validator are used."""
+    settings = Settings(
+        data=tmp_path / "replica", replica_of=primary.base, replica_token=SecretStr(primary.reader)
+    )
+    ctx = open_context(settings).ctx
+    trust_server_key(ctx, primary.ctx)
+    try:
+        yield ctx
+    finally:
+        ctx.store.close()
+        if ctx.database is not None:
+            ctx.database.close()
+
+
+def mirror(ctx: ServerContext, primary: GitServer, max_bytes: int = 1 << 30) -> Mirror:
+    return Mirror(
+        ctx.store,
+        ctx.trust,
+        url=primary.base,
+        token=primary.reader,
+        branch="main",
+        validator=ctx.validator,
+        timeout=10,
+        max_bytes=max_bytes,
+    )
+
+
+def no_quarantine_left(ctx: ServerContext) -> bool:
+    return not list((ctx.store.path / "objects").glob("incoming-*"))
+
+
+def test_the_first_sync_brings_the_live_branch_checked_then_nothing_moves(
+    primary: GitServer, local: ServerContext
+) -> None:
+    head = primary.ctx.store.head()
+    synced = mirror(local, primary).sync()
+    assert synced.primary_head == head
+    assert synced.live is not None and synced.live[0] == head
+    assert synced.live[1].nodes.keys() == primary.ctx.live.state.nodes.keys()
+    assert synced.commits == 1
+    assert local.store.head() == head
+    again = mirror(local, primary).sync()
+    assert (again.moved, again.live, again.primary_head) == ([], None, head)
+    assert no_quarantine_left(local)
+
+
+def test_other_branches_follow_the_primary_and_are_never_live(
+    primary: GitServer, local: ServerContext
+) -> None:
+    head = primary.ctx.store.head()
+    assert head is not None
+    mirror(local, primary).sync()
+    unsigned = primary.ctx.store.commit(
+        {"nodes/sgp-1.toml": primary.ctx.store.read_file(head, "nodes/sgp-1.toml") + b"\n# x\n"},
+        message="an unsigned review",
+        author=TESTER,
+        base=None,
+        branch="review",
+        parents=[head],
+    )
+    synced = mirror(local, primary).sync()
+    assert [u.ref for u in synced.moved] == ["refs/heads/review"]
+    assert synced.live is None
+    assert local.store.branches()["review"] == unsigned
+    primary.ctx.store.delete_branch("review", old=unsigned)
+    synced = mirror(local, primary).sync()
+    assert [(u.ref, u.new) for u in synced.moved] == [("refs/heads/review", None)]
+    assert "review" not in local.store.branches()
+
+
+def test_a_rewritten_live_branch_is_refused_and_nothing_moves(
+    primary: GitServer, local: ServerContext
+) -> None:
+    head = primary.ctx.store.head()
+    assert head is not None
+    mirror(local, primary).sync()
+    # This server's main gets a commit the primary never had: the primary's next
+    # revision is then not a fast-forward of it.
+    mine = local.store.commit(
+        {"nodes/sgp-1.toml": local.store.read_file(head, "nodes/sgp-1.toml") + b"\n# mine\n"},
+        message="local",
+        author=TESTER,
+        base=head,
+    )
+    theirs = primary.ctx.store.commit(
+        {"nodes/nyc-1.toml": primary.ctx.store.read_file(head, "nodes/nyc-1.toml") + b"\n# x\n"},
+        message="theirs",
+        author=TESTER,
+        base=head,
+        sign=primary.ctx.server_key.sign if primary.ctx.server_key else None,
+        committer=primary.ctx.server_identity,
+    )
+    with pytest.raises(PushRejected, match="non-fast-forward"):
+        mirror(local, primary).sync()
+    assert local.store.head() == mine
+    assert not local.store.has_commit(theirs)
+    assert no_quarantine_left(local)
+
+
+def test_a_fetch_over_the_size_limit_is_refused_and_keeps_nothing(
+    primary: GitServer, local: ServerContext
+) -> None:
+    with pytest.raises(PayloadTooLarge, match="more than 100 bytes"):
+        mirror(local, primary, max_bytes=100).sync()
+    assert local.store.head() is None
+    assert no_quarantine_left(local)
