@@ -87,7 +87,7 @@ class Failover:
         try:
             return request(self._clients[index])
         except ServerUnavailable as exc:
-            if len(self.urls) > 1 and self.index == index:
+            if len(self.urls) > 1:
                 following = (index + 1) % len(self.urls)
                 log.warning(
                     "server %s unavailable (%s); switching to %s",

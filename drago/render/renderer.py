@@ -52,7 +52,7 @@ class _NodeView:
 
     own: SelfInfo
     pending: list[str]
-    keyed: list[str]
+    keyed: tuple[str, ...]
     part: InterfacePart
 
 
@@ -207,7 +207,8 @@ class Renderer:
             elif view.own != own:
                 head, tail = interface_edges(own, view.pending)
                 old = view.part
-                part = InterfacePart(network, head, old.names, old.peers, old.digests, tail)
+                size = old.size - len(old.head) - len(old.tail) + len(head) + len(tail)
+                part = InterfacePart(network, head, old.names, old.peers, old.digests, tail, size)
                 view = _NodeView(own, view.pending, view.keyed, part)
             views[node] = view
         cache.views = views
@@ -245,8 +246,10 @@ class Renderer:
             peers.append(found[0])
             digests.append(found[1])
         head, tail = interface_edges(own, pending)
-        part = InterfacePart(own.network, head, keyed, peers, digests, tail)
-        return _NodeView(own, pending, keyed, part)
+        names, entries, quoted = tuple(keyed), tuple(peers), tuple(digests)
+        size = InterfacePart.measure(head, entries, tail)
+        part = InterfacePart(own.network, head, names, entries, quoted, tail, size)
+        return _NodeView(own, pending, names, part)
 
     def _patch(
         self,
@@ -261,6 +264,7 @@ class Renderer:
         names = links.names
         peers: list[bytes] | None = None
         digests: list[bytes] = []
+        size = view.part.size
         for peer in changed:
             index = bisect_left(names, peer)
             if index == len(names) or names[index] != peer:
@@ -273,11 +277,15 @@ class Renderer:
             if peers is None:
                 peers, digests = list(view.part.peers), list(view.part.digests)
             at = bisect_left(view.keyed, peer)
+            size -= len(peers[at])
             peers[at], digests[at] = self._fragment(cache, peer, links.links[index])
+            size += len(peers[at])
         if peers is None:
             return view
         was = view.part
-        part = InterfacePart(was.network, was.head, was.names, peers, digests, was.tail)
+        part = InterfacePart(
+            was.network, was.head, was.names, tuple(peers), tuple(digests), was.tail, size
+        )
         return _NodeView(view.own, view.pending, view.keyed, part)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from itertools import compress
+from operator import is_not
 from types import MappingProxyType
 from typing import Any
 
@@ -52,9 +54,7 @@ class RenderResult(Mapping[str, NodeConfig]):
         parts = self._node_parts(node)
         prefix, suffix = node_edges(node)
         size = len(prefix) + len(suffix) + max(len(parts) - 1, 0)
-        for part in parts:
-            size += len(part.head) + len(part.tail) + max(len(part.peers) - 1, 0)
-            size += sum(map(len, part.peers))
+        size += sum(part.size for part in parts)
         probe = b'{"":0}'  # what the envelope adds does not depend on the body
         return size + len(envelope(probe, self.hashes[node], self.revision)) - len(probe)
 
@@ -137,8 +137,9 @@ def _interface_delta(old: InterfacePart | None, new: InterfacePart) -> dict[str,
             entry["set"] = changed
     if old.peers is new.peers:
         return entry
-    if old.names is new.names:
-        peers = [b for a, b in zip(old.peers, new.peers, strict=True) if a is not b and a != b]
+    if old.names is new.names:  # the same peers: compare the entries by identity, in C
+        pairs = compress(zip(old.peers, new.peers, strict=True), map(is_not, old.peers, new.peers))
+        peers = [b for a, b in pairs if a != b]
         removed: list[str] = []
     else:
         was = dict(zip(old.names, old.peers, strict=True))
