@@ -3,7 +3,8 @@ repository, node tokens, and a cheap keep-alive HTTP client for simulated agents
 
 Used by ``longpoll.py`` and ``propagation.py``. With ``DRAGO_BENCH_PROFILE=FILE``
 in the environment the server runs under ``profiled.py`` (cProfile in every
-thread) and writes its merged statistics to FILE when it stops.
+thread) and writes its merged statistics to FILE when it stops; with
+``DRAGO_BENCH_PROFILE_GC_ONLY=1`` as well, it only times garbage collections.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def start_server(data: Path, *extra: str, repo: Path = EXAMPLE) -> Server:
     args = ["server", "--data", str(data), "--listen", "127.0.0.1:0", "--init-from", str(repo)]
     profile = os.environ.get("DRAGO_BENCH_PROFILE")
     if profile:
-        cmd = [sys.executable, str(PROFILED), profile, *args, *extra]
+        gc_only = ["--gc-only"] if os.environ.get("DRAGO_BENCH_PROFILE_GC_ONLY") else []
+        cmd = [sys.executable, str(PROFILED), *gc_only, profile, *args, *extra]
     else:
         cmd = [sys.executable, "-c", ENTRY, *args, *extra]
     proc = subprocess.Popen(
