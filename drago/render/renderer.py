@@ -38,7 +38,7 @@ from drago.render.fragments import (
     peer_fragment,
 )
 from drago.render.links import NodeLinks, PeerLink, sorted_links, topology_key
-from drago.render.result import RenderResult
+from drago.render.result import PeerChanges, RenderResult
 
 #: Above this share of changed peers a network is rebuilt instead of patched.
 _PATCH_LIMIT = 0.25
@@ -91,6 +91,8 @@ class Renderer:
         self._describe_used: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
         self._hashes: dict[str, tuple[tuple[InterfacePart, ...], str]] = {}
         self._last: RenderResult | None = None
+        #: The revision the caches hold (of the last render that was not cached).
+        self._rendered: str | None = None
         self._by_revision: dict[str, RenderResult] = {}
         self._keep = keep_revisions
 
@@ -114,6 +116,7 @@ class Renderer:
         return result
 
     def _forget(self) -> None:
+        self._rendered = None
         self._networks = {}
         self._hashes = {}
         self._describe_cache = {}
@@ -126,8 +129,11 @@ class Renderer:
         for network in list(self._networks):
             if network not in state.networks:
                 del self._networks[network]
+        patched: dict[str, frozenset[str]] = {}
         for network in sorted(state.networks):
-            self._render_network(state, network)
+            changed = self._render_network(state, network)
+            if changed is not None:
+                patched[network] = changed
         parts: dict[str, tuple[InterfacePart, ...]] = {}
         hashes: dict[str, str] = {}
         todo: list[tuple[str, tuple[InterfacePart, ...]]] = []
@@ -143,7 +149,9 @@ class Renderer:
         hashes.update(self._digests(todo))
         self._hashes = {node: (parts[node], hashes[node]) for node in parts}
         self._describe_cache, self._describe_used = self._describe_used, {}
-        return RenderResult(revision, parts, hashes, previous)
+        since, self._rendered = self._rendered, revision
+        changes = PeerChanges(since, patched) if since is not None else None
+        return RenderResult(revision, parts, hashes, previous, changes=changes)
 
     def _digests(self, todo: list[tuple[str, tuple[InterfacePart, ...]]]) -> dict[str, str]:
         """The hashes of the nodes in ``todo``, on several threads when many are due
@@ -179,7 +187,10 @@ class Renderer:
         self._describe_used[key] = found
         return found
 
-    def _render_network(self, state: State, network: str) -> None:
+    def _render_network(self, state: State, network: str) -> frozenset[str] | None:
+        """Bring ``network``'s views up to date; the peers whose entries may have
+        changed, or None when the network was resolved anew (every entry may have)."""
+        fresh = network not in self._networks
         cache = self._networks.setdefault(network, _NetworkCache())
         members = state.members(network)
         described = {m: self._describe(state, m, network) for m in members}
@@ -190,6 +201,7 @@ class Renderer:
             cache.topology = topology
             cache.fragments = {}
             changed = set(members)
+            fresh = True
         else:
             changed = {m for m in members if infos[m] != cache.infos.get(m)}
         for name in changed:
@@ -212,6 +224,7 @@ class Renderer:
                 view = _NodeView(own, view.pending, view.keyed, part)
             views[node] = view
         cache.views = views
+        return None if fresh else frozenset(changed)
 
     def _fragment(self, cache: _NetworkCache, peer: str, link: PeerLink) -> tuple[bytes, bytes]:
         per_peer = cache.fragments.get(peer)
