@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from drago.errors import ConfigError
 from drago.model.state import State
 from drago.model.validate import Validator
+from drago.render.config import digest_form_hash
 from drago.render.fragments import (
     InterfacePart,
     PeerInfo,
     SelfInfo,
     describe,
     interface_edges,
-    node_hash,
     peer_fragment,
 )
 from drago.render.links import NodeLinks, PeerLink, sorted_links, topology_key
@@ -48,12 +48,21 @@ _NODES_PER_THREAD = 64
 
 @dataclass
 class _NodeView:
-    """One node's interface in one network: its part and the peer names in it."""
+    """One node's interface in one network: its part, the peer names in it and
+    the quoted digests of its peers (parallel to ``part.peers``)."""
 
     own: SelfInfo
     pending: list[str]
     keyed: tuple[str, ...]
     part: InterfacePart
+    digests: tuple[bytes, ...]
+
+    def pieces(self) -> _Pieces:
+        return self.part.head, self.digests, self.part.tail
+
+
+#: An interface in the digest form: head, quoted peer digests, tail.
+_Pieces = tuple[bytes, tuple[bytes, ...], bytes]
 
 
 @dataclass
@@ -136,16 +145,17 @@ class Renderer:
                 patched[network] = changed
         parts: dict[str, tuple[InterfacePart, ...]] = {}
         hashes: dict[str, str] = {}
-        todo: list[tuple[str, tuple[InterfacePart, ...]]] = []
+        todo: list[tuple[str, tuple[_Pieces, ...]]] = []
         for node in sorted(state.nodes):
             networks = sorted(state.nodes[node].interfaces)
-            node_parts = tuple(self._networks[n].views[node].part for n in networks)
+            views = [self._networks[n].views[node] for n in networks]
+            node_parts = tuple(v.part for v in views)
             parts[node] = node_parts
             old = self._hashes.get(node)
             if old is not None and _same_parts(old[0], node_parts):
                 hashes[node] = old[1]
             else:
-                todo.append((node, node_parts))
+                todo.append((node, tuple(v.pieces() for v in views)))
         hashes.update(self._digests(todo))
         self._hashes = {node: (parts[node], hashes[node]) for node in parts}
         self._describe_cache, self._describe_used = self._describe_used, {}
@@ -153,7 +163,7 @@ class Renderer:
         changes = PeerChanges(since, patched) if since is not None else None
         return RenderResult(revision, parts, hashes, previous, changes=changes)
 
-    def _digests(self, todo: list[tuple[str, tuple[InterfacePart, ...]]]) -> dict[str, str]:
+    def _digests(self, todo: list[tuple[str, tuple[_Pieces, ...]]]) -> dict[str, str]:
         """The hashes of the nodes in ``todo``, on several threads when many are due
         (hashlib releases the GIL while hashing large buffers)."""
         workers = min(self._workers, len(todo) // _NODES_PER_THREAD)
@@ -220,8 +230,8 @@ class Renderer:
                 head, tail = interface_edges(own, view.pending)
                 old = view.part
                 size = old.size - len(old.head) - len(old.tail) + len(head) + len(tail)
-                part = InterfacePart(network, head, old.names, old.peers, old.digests, tail, size)
-                view = _NodeView(own, view.pending, view.keyed, part)
+                part = InterfacePart(network, head, old.names, old.peers, tail, size)
+                view = _NodeView(own, view.pending, view.keyed, part, view.digests)
             views[node] = view
         cache.views = views
         return None if fresh else frozenset(changed)
@@ -261,8 +271,8 @@ class Renderer:
         head, tail = interface_edges(own, pending)
         names, entries, quoted = tuple(keyed), tuple(peers), tuple(digests)
         size = InterfacePart.measure(head, entries, tail)
-        part = InterfacePart(own.network, head, names, entries, quoted, tail, size)
-        return _NodeView(own, pending, names, part)
+        part = InterfacePart(own.network, head, names, entries, tail, size)
+        return _NodeView(own, pending, names, part, quoted)
 
     def _patch(
         self,
@@ -288,7 +298,7 @@ class Renderer:
             if new.public_key is None:
                 continue
             if peers is None:
-                peers, digests = list(view.part.peers), list(view.part.digests)
+                peers, digests = list(view.part.peers), list(view.digests)
             at = bisect_left(view.keyed, peer)
             size -= len(peers[at])
             peers[at], digests[at] = self._fragment(cache, peer, links.links[index])
@@ -296,14 +306,12 @@ class Renderer:
         if peers is None:
             return view
         was = view.part
-        part = InterfacePart(
-            was.network, was.head, was.names, tuple(peers), tuple(digests), was.tail, size
-        )
-        return _NodeView(view.own, view.pending, view.keyed, part)
+        part = InterfacePart(was.network, was.head, was.names, tuple(peers), was.tail, size)
+        return _NodeView(view.own, view.pending, view.keyed, part, tuple(digests))
 
 
-def _digest_all(todo: list[tuple[str, tuple[InterfacePart, ...]]]) -> dict[str, str]:
-    return {node: node_hash(node, parts) for node, parts in todo}
+def _digest_all(todo: list[tuple[str, tuple[_Pieces, ...]]]) -> dict[str, str]:
+    return {node: digest_form_hash(node, pieces) for node, pieces in todo}
 
 
 def _same_parts(old: tuple[InterfacePart, ...], new: tuple[InterfacePart, ...]) -> bool:
