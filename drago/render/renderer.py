@@ -11,7 +11,8 @@ looks like as a peer, and every node's interface as cached canonical pieces
   fragment list with those entries replaced;
 - a node's hash is recomputed only when one of its interface parts changed,
   from the cached peer digests (the digest form: ~67 bytes per peer), never
-  by encoding or hashing an unchanged peer again.
+  by encoding or hashing an unchanged peer again, and resumed from the hash
+  state before the first changed digest (:mod:`drago.render.digestform`).
 
 Results (:class:`RenderResult`) are immutable and materialise
 :class:`~drago.render.config.NodeConfig` objects lazily.
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from drago.errors import ConfigError
 from drago.model.state import State
 from drago.model.validate import Validator
-from drago.render.config import digest_form_hash
+from drago.render.digestform import NodeHash, Pieces, hash_node
 from drago.render.fragments import (
     InterfacePart,
     PeerInfo,
@@ -44,6 +45,8 @@ from drago.render.result import PeerChanges, RenderResult
 _PATCH_LIMIT = 0.25
 #: Hash on several threads only when each gets at least this many nodes.
 _NODES_PER_THREAD = 64
+#: A node to hash: its name, digest form and its previous hash (to resume).
+_Todo = tuple[str, tuple[Pieces, ...], NodeHash | None]
 
 
 @dataclass
@@ -57,12 +60,8 @@ class _NodeView:
     part: InterfacePart
     digests: tuple[bytes, ...]
 
-    def pieces(self) -> _Pieces:
+    def pieces(self) -> Pieces:
         return self.part.head, self.digests, self.part.tail
-
-
-#: An interface in the digest form: head, quoted peer digests, tail.
-_Pieces = tuple[bytes, tuple[bytes, ...], bytes]
 
 
 @dataclass
@@ -98,7 +97,7 @@ class Renderer:
         self._networks: dict[str, _NetworkCache] = {}
         self._describe_cache: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
         self._describe_used: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
-        self._hashes: dict[str, tuple[tuple[InterfacePart, ...], str]] = {}
+        self._hashes: dict[str, tuple[tuple[InterfacePart, ...], NodeHash]] = {}
         self._last: RenderResult | None = None
         #: The revision the caches hold (of the last render that was not cached).
         self._rendered: str | None = None
@@ -144,8 +143,8 @@ class Renderer:
             if changed is not None:
                 patched[network] = changed
         parts: dict[str, tuple[InterfacePart, ...]] = {}
-        hashes: dict[str, str] = {}
-        todo: list[tuple[str, tuple[_Pieces, ...]]] = []
+        hashed: dict[str, NodeHash] = {}
+        todo: list[_Todo] = []
         for node in sorted(state.nodes):
             networks = sorted(state.nodes[node].interfaces)
             views = [self._networks[n].views[node] for n in networks]
@@ -153,17 +152,19 @@ class Renderer:
             parts[node] = node_parts
             old = self._hashes.get(node)
             if old is not None and _same_parts(old[0], node_parts):
-                hashes[node] = old[1]
+                hashed[node] = old[1]
             else:
-                todo.append((node, tuple(v.pieces() for v in views)))
-        hashes.update(self._digests(todo))
-        self._hashes = {node: (parts[node], hashes[node]) for node in parts}
+                pieces = tuple(v.pieces() for v in views)
+                todo.append((node, pieces, old[1] if old is not None else None))
+        hashed.update(self._digests(todo))
+        self._hashes = {node: (parts[node], hashed[node]) for node in parts}
+        hashes = {node: found.digest for node, found in hashed.items()}
         self._describe_cache, self._describe_used = self._describe_used, {}
         since, self._rendered = self._rendered, revision
         changes = PeerChanges(since, patched) if since is not None else None
         return RenderResult(revision, parts, hashes, previous, changes=changes)
 
-    def _digests(self, todo: list[tuple[str, tuple[_Pieces, ...]]]) -> dict[str, str]:
+    def _digests(self, todo: list[_Todo]) -> dict[str, NodeHash]:
         """The hashes of the nodes in ``todo``, on several threads when many are due
         (hashlib releases the GIL while hashing large buffers)."""
         workers = min(self._workers, len(todo) // _NODES_PER_THREAD)
@@ -310,8 +311,8 @@ class Renderer:
         return _NodeView(view.own, view.pending, view.keyed, part, tuple(digests))
 
 
-def _digest_all(todo: list[tuple[str, tuple[_Pieces, ...]]]) -> dict[str, str]:
-    return {node: digest_form_hash(node, pieces) for node, pieces in todo}
+def _digest_all(todo: list[_Todo]) -> dict[str, NodeHash]:
+    return {node: hash_node(node, pieces, old) for node, pieces, old in todo}
 
 
 def _same_parts(old: tuple[InterfacePart, ...], new: tuple[InterfacePart, ...]) -> bool:
