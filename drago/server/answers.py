@@ -90,6 +90,13 @@ class ConfigAnswers:
     def __init__(self, metrics: Metrics, *, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self._metrics = metrics
         self.cache = BodyCache(max_bytes)
+        # Counted on every answer: look the labelled children up once.
+        self._answered = {
+            (kind, encoding): metrics.config_answers.labels(kind, encoding)
+            for kind in ("full", "delta")
+            for encoding in ("identity", "gzip")
+        }
+        self._answered_bytes = {k: metrics.config_answer_bytes.labels(k) for k in ("full", "delta")}
 
     def answer(
         self,
@@ -116,8 +123,8 @@ class ConfigAnswers:
             body = self._build(key, result, base_result)
         elif body.kind == "full" and base is not None:
             self._metrics.delta_fallbacks.labels(reason="not_smaller").inc()
-        self._metrics.config_answers.labels(body.kind, body.encoding or "identity").inc()
-        self._metrics.config_answer_bytes.labels(body.kind).inc(len(body.data))
+        self._answered[body.kind, body.encoding or "identity"].inc()
+        self._answered_bytes[body.kind].inc(len(body.data))
         return body
 
     def _build(self, key: Key, result: RenderResult, base_result: RenderResult | None) -> Body:
