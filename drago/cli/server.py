@@ -26,7 +26,6 @@ from drago.server.git.quarantine import sweep
 from drago.server.logs import configure_access_log, quiet_libraries
 from drago.server.process import tune_gc
 from drago.server.settings import Settings, load_settings
-from drago.server.writes import CoalescingHttpProtocol
 from drago.store.recovery import remove_leftovers
 
 log = logging.getLogger("drago.server")
@@ -161,7 +160,6 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
         server_header=False,
-        http=CoalescingHttpProtocol,  # httptools (a dependency), one send per answer
     )
     server = DragoServer(config, opened)
     try:
