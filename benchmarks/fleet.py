@@ -3,7 +3,8 @@ repository, node tokens, and a cheap keep-alive HTTP client for simulated agents
 
 Used by ``longpoll.py`` and ``propagation.py``. With ``DRAGO_BENCH_PROFILE=FILE``
 in the environment the server runs under ``profiled.py`` (cProfile in every
-thread) and writes its merged statistics to FILE when it stops.
+thread) and writes its merged statistics to FILE when it stops; with
+``DRAGO_BENCH_PROFILE_GC_ONLY=1`` as well, it only times garbage collections.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def start_server(data: Path, *extra: str, repo: Path = EXAMPLE) -> Server:
     args = ["server", "--data", str(data), "--listen", "127.0.0.1:0", "--init-from", str(repo)]
     profile = os.environ.get("DRAGO_BENCH_PROFILE")
     if profile:
-        cmd = [sys.executable, str(PROFILED), profile, *args, *extra]
+        gc_only = ["--gc-only"] if os.environ.get("DRAGO_BENCH_PROFILE_GC_ONLY") else []
+        cmd = [sys.executable, str(PROFILED), *gc_only, profile, *args, *extra]
     else:
         cmd = [sys.executable, "-c", ENTRY, *args, *extra]
     proc = subprocess.Popen(
@@ -142,10 +144,16 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
+def cpu_split(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a process (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_split(pid))
 
 
 def load_average() -> float:
