@@ -1,262 +1,278 @@
-"""Idle long-polls: N agents hold ``GET /api/v1/nodes/{node}/config?wait=`` open.
+"""Held long-polls: N clients hold ``GET /api/v1/nodes/{node}/config?wait=`` open.
 
-Starts ``drago server`` on the example repository, opens N long-polls from a
-separate client process (raw asyncio sockets, so the client stays cheap), waits
-until the server holds them all (``drago_longpoll_waiters``), then measures the
-server process while idle: resident memory (RSS) and CPU time. Finally it
-registers a new key for a node that every polled node peers with and measures
-how long until every held request has its 200 answer.
+Builds a full mesh of ``--nodes`` nodes plus one node ``src`` (every other node
+peers with ``src``), starts ``drago server`` on it, and opens N long-polls spread
+evenly over the nodes from ``--client-processes`` separate client processes (raw
+asyncio sockets on uvloop, so the clients stay cheap), each with the node's
+current hash, ``Accept-Encoding: gzip`` and, with ``--mode delta`` (the
+default, as agents ask since issue 10), ``A-IM: drago-delta``. Once the server
+holds them all (``drago_longpoll_waiters``) it measures the server process while
+idle: resident memory (RSS) and CPU time. Then it registers a new key for
+``src`` (one commit that changes every polled node's config) and measures how
+long until every held request has its whole answer (200 or 226) read.
 
-    python benchmarks/longpoll.py [--clients 10000] [--idle 20]
+    python benchmarks/longpoll.py [--clients 10000] [--nodes 100] [--idle 20] [--write]
+
+``--write`` puts the figures into the ``bench:longpoll`` section of
+``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import multiprocessing as mp
 import multiprocessing.connection
-import os
-import re
-import resource
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "example-repo"
-ENTRY = "from drago.cli.main import entry; entry()"
-#: Nodes whose configs all contain fra-1 as a peer (core mesh and offices).
-POLLED = ("nyc-1", "sgp-1", "ber-gw", "muc-1")
-CHANGED = ("fra-1", "backbone")  # registering this key wakes every polled node
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.fleet import (
+    Connection,
+    cpu_seconds,
+    cpu_split,
+    load_average,
+    metric,
+    raise_fd_limit,
+    register_source_key,
+    request,
+    rss_kib,
+    run_fast,
+    start_server,
+    write_mesh,
+)
+from benchmarks.report import machine, write_section
 
-
-def raise_fd_limit() -> int:
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen[str]
-    url: str
-    data: Path
-
-    @property
-    def token(self) -> str:
-        return (self.data / "bootstrap-token").read_text().strip()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def start_server(data: Path, *extra: str, repo: Path = EXAMPLE) -> Server:
-    cmd = [sys.executable, "-c", ENTRY, "server", "--data", str(data), "--listen", "127.0.0.1:0",
-           "--init-from", str(repo), *extra]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        found = re.search(r"listening on (http\S+)", line)
-        if found:
-            return Server(proc, found.group(1), data)
-    proc.wait()
-    raise RuntimeError("the server did not start")
-
-
-def request(
-    server: Server,
-    method: str,
-    path: str,
-    body: object = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], bytes]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(server.url + path, data=data, method=method)
-    req.add_header("Authorization", f"Bearer {server.token}")
-    req.add_header("Content-Type", "application/json")
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
-
-
-def metric(server: Server, name: str) -> float:
-    _, _, body = request(server, "GET", "/metrics")
-    for line in body.decode().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise KeyError(name)
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def register_key(server: Server, node: str, network: str) -> int:
-    key = base64.b64encode(os.urandom(32)).decode()
-    status, _, _ = request(server, "PUT", f"/api/v1/nodes/{node}/keys/{network}",
-                           {"public_key": key})  # fmt: skip
-    return status
-
-
-# -- the client process ------------------------------------------------------------
+# -- the client processes ----------------------------------------------------------
 
 
 @dataclass
 class Tally:
     sent: int = 0
-    ok: list[float] | None = None
-    other: int = 0
+    answered: list[float] = field(default_factory=list)  # when each answer was read
+    wire: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
 
 
-async def _hold(host: str, port: int, raw: bytes, gate: asyncio.Semaphore, tally: Tally) -> None:
+async def _hold(
+    address: tuple[str, int],
+    path: str,
+    headers: dict[str, str],
+    gate: asyncio.Semaphore,
+    tally: Tally,
+) -> None:
     async with gate:
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(raw)
-        await writer.drain()
+        conn = await Connection.open(address)
+        conn.send(path, headers)
+        await conn.writer.drain()
         tally.sent += 1
-    status_line = await reader.readline()
-    if b" 200 " in status_line:
-        assert tally.ok is not None
-        tally.ok.append(time.monotonic())
-    else:
-        tally.other += 1
-    writer.close()
+    answer = await conn.answer()
+    tally.answered.append(time.monotonic())
+    tally.wire += answer.wire
+    tally.statuses[answer.status] = tally.statuses.get(answer.status, 0) + 1
+    conn.close()
 
 
 def client_main(
     conn: multiprocessing.connection.Connection,
-    url: str,
+    address: tuple[str, int],
     token: str,
-    etags: dict[str, str],
+    etags: list[tuple[str, str]],
     count: int,
-    wait: int,
+    first: int,
+    delta: bool,
 ) -> None:
-    """Open ``count`` long-polls, report "connected", then the answer times."""
+    """Open ``count`` long-polls (the i-th on node ``(first + i) % len(etags)``),
+    report "connected", then the answers."""
     raise_fd_limit()
-    host, port = url.split("//", 1)[1].rsplit(":", 1)
-    raws = [
-        (
-            f"GET /api/v1/nodes/{node}/config?wait={wait} HTTP/1.1\r\nHost: {host}\r\n"
-            f"Authorization: Bearer {token}\r\nIf-None-Match: {etag}\r\n\r\n"
-        ).encode()
-        for node, etag in etags.items()
-    ]
+    base = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+    if delta:
+        base["A-IM"] = "drago-delta"
 
     async def run() -> None:
         gate = asyncio.Semaphore(200)
-        tally = Tally(ok=[])
-        tasks = [
-            asyncio.create_task(_hold(host, int(port), raws[i % len(raws)], gate, tally))
-            for i in range(count)
-        ]
+        tally = Tally()
+        tasks = []
+        for i in range(count):
+            node, etag = etags[(first + i) % len(etags)]
+            path = f"/api/v1/nodes/{node}/config?wait=3000"
+            headers = {**base, "If-None-Match": etag}
+            tasks.append(asyncio.create_task(_hold(address, path, headers, gate, tally)))
         while tally.sent < count:
             await asyncio.sleep(0.05)
         conn.send("connected")
         cpu = time.process_time()
         results = await asyncio.gather(*tasks, return_exceptions=True)
-        errors = sum(1 for r in results if isinstance(r, BaseException))
-        conn.send((tally.ok, tally.other + errors, time.process_time() - cpu))
+        errors = [repr(r) for r in results if isinstance(r, BaseException)]
+        conn.send((tally, errors[:5], len(errors), time.process_time() - cpu))
 
-    asyncio.run(run())
+    run_fast(run())
 
 
 # -- the benchmark -----------------------------------------------------------------
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=10_000)
-    parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle measurement")
-    args = parser.parse_args()
+def run(clients: int, nodes: int, idle: float, processes: int, delta: bool) -> dict[str, Any]:
     limit = raise_fd_limit()
-    if limit < args.clients + 500:
-        print(f"open-file limit {limit} is too low for {args.clients} clients", file=sys.stderr)
-        return 2
+    if limit < clients + 500:
+        raise SystemExit(f"open-file limit {limit} is too low for {clients} clients")
     tmp = Path(tempfile.mkdtemp(prefix="drago-longpoll-"))
-    server = start_server(tmp / "data", "--max-wait", "3600")
-    client: mp.Process | None = None
+    names = write_mesh(tmp / "repo", nodes)
+    server = start_server(tmp / "data", "--max-wait", "3600", repo=tmp / "repo")
+    procs: list[tuple[mp.Process, multiprocessing.connection.Connection]] = []
     try:
-        etags = {}
-        for node in POLLED:
+        etags = []
+        for node in names:
             _, headers, _ = request(server, "GET", f"/api/v1/nodes/{node}/config")
-            etags[node] = headers["etag"]
+            etags.append((node, headers["etag"]))
         pid = server.proc.pid
         base_rss = rss_kib(pid)
-        parent, child = mp.Pipe()
-        client = mp.Process(
-            target=client_main, args=(child, server.url, server.token, etags, args.clients, 3000)
-        )
         started = time.monotonic()
-        client.start()
-        assert parent.recv() == "connected"
-        while metric(server, "drago_longpoll_waiters") < args.clients:
+        share = -(-clients // processes)
+        for first in range(0, clients, share):
+            parent, child = mp.Pipe()
+            count = min(share, clients - first)
+            args = (child, server.address, server.token, etags, count, first, delta)
+            proc = mp.Process(target=client_main, args=args)
+            proc.start()
+            procs.append((proc, parent))
+        for _, parent in procs:
+            assert parent.recv() == "connected"
+        while metric(server, "drago_longpoll_waiters") < clients:
             time.sleep(0.2)
         connect_s = time.monotonic() - started
         time.sleep(1.0)
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
-        time.sleep(args.idle)
+        time.sleep(idle)
         cpu1, t1 = cpu_seconds(pid), time.monotonic()
         held_rss = rss_kib(pid)
         waiters = metric(server, "drago_longpoll_waiters")
-        woke_at = time.monotonic()
+        load = load_average()
+        server.mark_profile()
         cpu2 = cpu_seconds(pid)
-        status = register_key(server, *CHANGED)
-        answered, failed, client_cpu = parent.recv()
+        system2 = cpu_split(pid)[1]
+        woke_at = time.monotonic()
+        status = register_source_key(server)
+        commit_s = time.monotonic() - woke_at
+        answered: list[float] = []
+        statuses: dict[int, int] = {}
+        wire = failed = 0
+        client_cpu = 0.0
+        errors: list[str] = []
+        for _, parent in procs:
+            tally, errs, nerrs, cpu = parent.recv()
+            answered += tally.answered
+            wire += tally.wire
+            for code, n in tally.statuses.items():
+                statuses[code] = statuses.get(code, 0) + n
+            errors += errs
+            failed += nerrs
+            client_cpu += cpu
         wake_cpu = cpu_seconds(pid) - cpu2
-        client.join(30)
-        result = {
-            "clients": args.clients,
+        wake_system = cpu_split(pid)[1] - system2
+        for proc, _ in procs:
+            proc.join(30)
+        return {
+            "clients": clients,
+            "nodes": nodes,
+            "mode": "delta" if delta else "full",
+            "client_processes": processes,
             "held": int(waiters),
             "connect_s": round(connect_s, 1),
             "rss_idle_mib": round(base_rss / 1024, 1),
             "rss_held_mib": round(held_rss / 1024, 1),
-            "kib_per_poll": round((held_rss - base_rss) / max(args.clients, 1), 1),
+            "kib_per_poll": round((held_rss - base_rss) / max(clients, 1), 1),
             "idle_cpu_percent": round(100 * (cpu1 - cpu0) / (t1 - t0), 2),
             "commit_status": status,
-            "all_answered_s": round(max(answered) - woke_at, 2) if answered else None,
+            "commit_s": round(commit_s, 3),
+            "last_answer_s": round(max(answered) - woke_at, 2) if answered else None,
+            "first_answer_s": round(min(answered) - woke_at, 3) if answered else None,
             "wake_server_cpu_s": round(wake_cpu, 2),
-            "wake_client_cpu_s": round(client_cpu, 2),
+            "wake_server_system_s": round(wake_system, 2),
+            "wake_clients_cpu_s": round(client_cpu, 2),
             "answered": len(answered),
-            "not_200": failed,
-            "load_average": os.getloadavg()[0],
+            "statuses": statuses,
+            "wire_bytes_per_answer": round(wire / max(len(answered), 1)),
+            "errors": failed,
+            "error_samples": errors,
+            "load_average": load,
         }
-        print(json.dumps(result, indent=2))
-        return 0
     finally:
-        if client is not None and client.is_alive():
-            client.kill()
+        for proc, _ in procs:
+            if proc.is_alive():
+                proc.kill()
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def section(r: dict[str, Any], idle: float) -> str:
+    clients, nodes = r["clients"], r["nodes"]
+    command = f"python benchmarks/longpoll.py --clients {clients} --nodes {nodes} --idle {idle:g}"
+    statuses = ", ".join(f"{n:,} x {code}" for code, n in sorted(r["statuses"].items()))
+    asks = "`Accept-Encoding: gzip`" + (", `A-IM: drago-delta`" if r["mode"] == "delta" else "")
+    rows = [
+        ("RSS before the clients", f"{r['rss_idle_mib']} MiB", "-"),
+        (
+            f"RSS with {clients:,} held long-polls",
+            f"{r['rss_held_mib']} MiB ({r['kib_per_poll']} KiB each)",
+            "< 300 MiB",
+        ),
+        (
+            f"server CPU while holding them, {idle:g} s window",
+            f"{r['idle_cpu_percent']} %",
+            "near zero",
+        ),
+        (
+            f"one commit changing all {nodes} configs: last answer read",
+            f"{r['last_answer_s']} s (first {r['first_answer_s']} s)",
+            "< 1 s",
+        ),
+        (
+            "... server CPU for it (of which system: sockets)",
+            f"{r['wake_server_cpu_s']} s ({r['wake_server_system_s']} s)",
+            "-",
+        ),
+        ("... clients' CPU for it", f"{r['wake_clients_cpu_s']} s", "-"),
+    ]
+    table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
+    return f"""## Held long-polls (`{command} --write`)
+
+One `drago server` on a full mesh of {nodes} nodes plus `src`; {clients:,} long-polls
+(`If-None-Match` + `?wait=3000`, {asks}), {clients // nodes} per node, opened from
+{r["client_processes"]} client processes (raw asyncio sockets on uvloop); RSS and CPU
+time of the server read from `/proc` once `drago_longpoll_waiters` reports all of them
+held. Then one key registration for `src` changes all {nodes} configs and wakes every
+waiter; "last answer" is from sending that write until the clients have read every
+whole answer ({statuses}; {r["wire_bytes_per_answer"]:,} bytes each on average).
+
+| measure | result | target |
+| --- | --- | --- |
+{table}
+
+Machine: {machine()}; load average {r["load_average"]} before the commit.
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--nodes", type=int, default=100)
+    parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle measurement")
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--mode", choices=("delta", "full"), default="delta")
+    parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
+    args = parser.parse_args()
+    result = run(args.clients, args.nodes, args.idle, args.client_processes, args.mode == "delta")
+    print(json.dumps(result, indent=2))
+    if args.write:
+        write_section("longpoll", section(result, args.idle))
+    return 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from drago.model.topology import PeerLink
 from drago.render.config import (
     PENDING_NO_KEY,
     canonical_json,
-    digest_form_hash,
     peer_digest,
     quoted,
     split_at_peers,
@@ -99,21 +98,22 @@ def peer_fragment(info: PeerInfo, link: PeerLink) -> tuple[bytes, bytes]:
 
 @dataclass(frozen=True, slots=True)
 class InterfacePart:
-    """One interface of a node's canonical form: ``head + ",".join(peers) + tail``;
-    of its digest form: ``head + ",".join(digests) + tail``.
+    """One interface of a node's canonical form: ``head + ",".join(peers) + tail``
+    (its digest form is ``head + ",".join(digests) + tail``, with the digests
+    the renderer keeps for its current parts only: old render results do not
+    need them).
 
-    ``names``, ``peers`` and ``digests`` are parallel (the keyed peers by name);
-    ``size`` is the length of the canonical form. Render results share parts and
-    compare them by identity. They are tuples, not lists: the garbage collector
-    stops tracking a tuple of strings, so the ~1M entries of a 1,000-node mesh
-    (times the kept revisions) cost a full collection nothing.
+    ``names`` and ``peers`` are parallel (the keyed peers by name); ``size`` is
+    the length of the canonical form. Render results share parts and compare
+    them by identity. They are tuples, not lists: the garbage collector stops
+    tracking a tuple of strings, so the ~1M entries of a 1,000-node mesh (times
+    the kept revisions) cost a full collection nothing.
     """
 
     network: str
     head: bytes
     names: tuple[str, ...]
     peers: tuple[bytes, ...]
-    digests: tuple[bytes, ...]
     tail: bytes
     size: int
 
@@ -164,11 +164,6 @@ def feed_node(sink: _Hasher, node: str, parts: tuple[InterfacePart, ...]) -> Non
     sink.update(suffix)
 
 
-def node_hash(node: str, parts: tuple[InterfacePart, ...]) -> str:
-    """``node``'s hash (v2) from the cached peer digests of its parts."""
-    return digest_form_hash(node, ((p.head, p.digests, p.tail) for p in parts))
-
-
 class _Collector:
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
@@ -192,6 +187,5 @@ __all__ = [
     "feed_node",
     "interface_edges",
     "node_bytes",
-    "node_hash",
     "peer_fragment",
 ]

@@ -11,7 +11,8 @@ looks like as a peer, and every node's interface as cached canonical pieces
   fragment list with those entries replaced;
 - a node's hash is recomputed only when one of its interface parts changed,
   from the cached peer digests (the digest form: ~67 bytes per peer), never
-  by encoding or hashing an unchanged peer again.
+  by encoding or hashing an unchanged peer again, and resumed from the hash
+  state before the first changed digest (:mod:`drago.render.digestform`).
 
 Results (:class:`RenderResult`) are immutable and materialise
 :class:`~drago.render.config.NodeConfig` objects lazily.
@@ -28,32 +29,39 @@ from dataclasses import dataclass, field
 from drago.errors import ConfigError
 from drago.model.state import State
 from drago.model.validate import Validator
+from drago.render.digestform import NodeHash, Pieces, hash_node
 from drago.render.fragments import (
     InterfacePart,
     PeerInfo,
     SelfInfo,
     describe,
     interface_edges,
-    node_hash,
     peer_fragment,
 )
 from drago.render.links import NodeLinks, PeerLink, sorted_links, topology_key
-from drago.render.result import RenderResult
+from drago.render.result import PeerChanges, RenderResult
 
 #: Above this share of changed peers a network is rebuilt instead of patched.
 _PATCH_LIMIT = 0.25
 #: Hash on several threads only when each gets at least this many nodes.
 _NODES_PER_THREAD = 64
+#: A node to hash: its name, digest form and its previous hash (to resume).
+_Todo = tuple[str, tuple[Pieces, ...], NodeHash | None]
 
 
 @dataclass
 class _NodeView:
-    """One node's interface in one network: its part and the peer names in it."""
+    """One node's interface in one network: its part, the peer names in it and
+    the quoted digests of its peers (parallel to ``part.peers``)."""
 
     own: SelfInfo
     pending: list[str]
     keyed: tuple[str, ...]
     part: InterfacePart
+    digests: tuple[bytes, ...]
+
+    def pieces(self) -> Pieces:
+        return self.part.head, self.digests, self.part.tail
 
 
 @dataclass
@@ -89,8 +97,10 @@ class Renderer:
         self._networks: dict[str, _NetworkCache] = {}
         self._describe_cache: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
         self._describe_used: dict[tuple[str, str | None, str], tuple[PeerInfo, SelfInfo]] = {}
-        self._hashes: dict[str, tuple[tuple[InterfacePart, ...], str]] = {}
+        self._hashes: dict[str, tuple[tuple[InterfacePart, ...], NodeHash]] = {}
         self._last: RenderResult | None = None
+        #: The revision the caches hold (of the last render that was not cached).
+        self._rendered: str | None = None
         self._by_revision: dict[str, RenderResult] = {}
         self._keep = keep_revisions
 
@@ -114,6 +124,7 @@ class Renderer:
         return result
 
     def _forget(self) -> None:
+        self._rendered = None
         self._networks = {}
         self._hashes = {}
         self._describe_cache = {}
@@ -126,26 +137,34 @@ class Renderer:
         for network in list(self._networks):
             if network not in state.networks:
                 del self._networks[network]
+        patched: dict[str, frozenset[str]] = {}
         for network in sorted(state.networks):
-            self._render_network(state, network)
+            changed = self._render_network(state, network)
+            if changed is not None:
+                patched[network] = changed
         parts: dict[str, tuple[InterfacePart, ...]] = {}
-        hashes: dict[str, str] = {}
-        todo: list[tuple[str, tuple[InterfacePart, ...]]] = []
+        hashed: dict[str, NodeHash] = {}
+        todo: list[_Todo] = []
         for node in sorted(state.nodes):
             networks = sorted(state.nodes[node].interfaces)
-            node_parts = tuple(self._networks[n].views[node].part for n in networks)
+            views = [self._networks[n].views[node] for n in networks]
+            node_parts = tuple(v.part for v in views)
             parts[node] = node_parts
             old = self._hashes.get(node)
             if old is not None and _same_parts(old[0], node_parts):
-                hashes[node] = old[1]
+                hashed[node] = old[1]
             else:
-                todo.append((node, node_parts))
-        hashes.update(self._digests(todo))
-        self._hashes = {node: (parts[node], hashes[node]) for node in parts}
+                pieces = tuple(v.pieces() for v in views)
+                todo.append((node, pieces, old[1] if old is not None else None))
+        hashed.update(self._digests(todo))
+        self._hashes = {node: (parts[node], hashed[node]) for node in parts}
+        hashes = {node: found.digest for node, found in hashed.items()}
         self._describe_cache, self._describe_used = self._describe_used, {}
-        return RenderResult(revision, parts, hashes, previous)
+        since, self._rendered = self._rendered, revision
+        changes = PeerChanges(since, patched) if since is not None else None
+        return RenderResult(revision, parts, hashes, previous, changes=changes)
 
-    def _digests(self, todo: list[tuple[str, tuple[InterfacePart, ...]]]) -> dict[str, str]:
+    def _digests(self, todo: list[_Todo]) -> dict[str, NodeHash]:
         """The hashes of the nodes in ``todo``, on several threads when many are due
         (hashlib releases the GIL while hashing large buffers)."""
         workers = min(self._workers, len(todo) // _NODES_PER_THREAD)
@@ -179,7 +198,10 @@ class Renderer:
         self._describe_used[key] = found
         return found
 
-    def _render_network(self, state: State, network: str) -> None:
+    def _render_network(self, state: State, network: str) -> frozenset[str] | None:
+        """Bring ``network``'s views up to date; the peers whose entries may have
+        changed, or None when the network was resolved anew (every entry may have)."""
+        fresh = network not in self._networks
         cache = self._networks.setdefault(network, _NetworkCache())
         members = state.members(network)
         described = {m: self._describe(state, m, network) for m in members}
@@ -190,6 +212,7 @@ class Renderer:
             cache.topology = topology
             cache.fragments = {}
             changed = set(members)
+            fresh = True
         else:
             changed = {m for m in members if infos[m] != cache.infos.get(m)}
         for name in changed:
@@ -208,10 +231,11 @@ class Renderer:
                 head, tail = interface_edges(own, view.pending)
                 old = view.part
                 size = old.size - len(old.head) - len(old.tail) + len(head) + len(tail)
-                part = InterfacePart(network, head, old.names, old.peers, old.digests, tail, size)
-                view = _NodeView(own, view.pending, view.keyed, part)
+                part = InterfacePart(network, head, old.names, old.peers, tail, size)
+                view = _NodeView(own, view.pending, view.keyed, part, view.digests)
             views[node] = view
         cache.views = views
+        return None if fresh else frozenset(changed)
 
     def _fragment(self, cache: _NetworkCache, peer: str, link: PeerLink) -> tuple[bytes, bytes]:
         per_peer = cache.fragments.get(peer)
@@ -248,8 +272,8 @@ class Renderer:
         head, tail = interface_edges(own, pending)
         names, entries, quoted = tuple(keyed), tuple(peers), tuple(digests)
         size = InterfacePart.measure(head, entries, tail)
-        part = InterfacePart(own.network, head, names, entries, quoted, tail, size)
-        return _NodeView(own, pending, names, part)
+        part = InterfacePart(own.network, head, names, entries, tail, size)
+        return _NodeView(own, pending, names, part, quoted)
 
     def _patch(
         self,
@@ -275,7 +299,7 @@ class Renderer:
             if new.public_key is None:
                 continue
             if peers is None:
-                peers, digests = list(view.part.peers), list(view.part.digests)
+                peers, digests = list(view.part.peers), list(view.digests)
             at = bisect_left(view.keyed, peer)
             size -= len(peers[at])
             peers[at], digests[at] = self._fragment(cache, peer, links.links[index])
@@ -283,14 +307,12 @@ class Renderer:
         if peers is None:
             return view
         was = view.part
-        part = InterfacePart(
-            was.network, was.head, was.names, tuple(peers), tuple(digests), was.tail, size
-        )
-        return _NodeView(view.own, view.pending, view.keyed, part)
+        part = InterfacePart(was.network, was.head, was.names, tuple(peers), was.tail, size)
+        return _NodeView(view.own, view.pending, view.keyed, part, tuple(digests))
 
 
-def _digest_all(todo: list[tuple[str, tuple[InterfacePart, ...]]]) -> dict[str, str]:
-    return {node: node_hash(node, parts) for node, parts in todo}
+def _digest_all(todo: list[_Todo]) -> dict[str, NodeHash]:
+    return {node: hash_node(node, pieces, old) for node, pieces, old in todo}
 
 
 def _same_parts(old: tuple[InterfacePart, ...], new: tuple[InterfacePart, ...]) -> bool:

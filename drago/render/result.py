@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from itertools import compress
 from operator import is_not
 from types import MappingProxyType
@@ -12,7 +14,21 @@ from typing import Any
 from drago.errors import NotFound
 from drago.render.config import NodeConfig, canonical_json, envelope
 from drago.render.delta import FIELDS
-from drago.render.fragments import InterfacePart, node_bytes, node_edges
+from drago.render.fragments import InterfacePart, node_bytes
+
+
+@dataclass(frozen=True)
+class PeerChanges:
+    """What a render changed in the interface parts of the render of ``since``:
+    per network patched from it, the peers whose entries may differ (every other
+    entry is the same object). Networks not listed were resolved anew."""
+
+    since: str
+    peers: Mapping[str, frozenset[str]]
+
+
+#: The bytes of a document around its parts, hash, node name and revision.
+_ENVELOPE_SIZE = len('{"hash":"","interfaces":[],"node":"","revision":}')
 
 
 class RenderResult(Mapping[str, NodeConfig]):
@@ -29,8 +45,13 @@ class RenderResult(Mapping[str, NodeConfig]):
         parts: Mapping[str, tuple[InterfacePart, ...]],
         hashes: Mapping[str, str],
         previous: Mapping[str, str],
+        *,
+        changes: PeerChanges | None = None,
     ) -> None:
+        """``changes``: what the renderer changed from the parts of an earlier
+        render (it makes :meth:`delta_document` from that render cheaper)."""
         self.revision = revision
+        self._changes = changes
         self._parts = parts
         self.hashes: Mapping[str, str] = MappingProxyType(dict(hashes))
         self.changed = frozenset(n for n, h in hashes.items() if previous.get(n) != h)
@@ -39,7 +60,9 @@ class RenderResult(Mapping[str, NodeConfig]):
 
     def with_previous(self, previous: Mapping[str, str]) -> RenderResult:
         """The same configs, with ``changed`` and ``removed`` relative to ``previous``."""
-        return RenderResult(self.revision, self._parts, self.hashes, previous)
+        return RenderResult(
+            self.revision, self._parts, self.hashes, previous, changes=self._changes
+        )
 
     def canonical_bytes(self, node: str) -> bytes:
         """The canonical form of ``node``'s config (what its hash is computed over)."""
@@ -50,13 +73,13 @@ class RenderResult(Mapping[str, NodeConfig]):
         return envelope(self.canonical_bytes(node), self.hashes[node], self.revision)
 
     def document_size(self, node: str) -> int:
-        """The length of :meth:`document`, without building it."""
+        """The length of :meth:`document`, without building it (names and
+        revisions are ASCII without escapes: their grammar says so)."""
         parts = self._node_parts(node)
-        prefix, suffix = node_edges(node)
-        size = len(prefix) + len(suffix) + max(len(parts) - 1, 0)
-        size += sum(part.size for part in parts)
-        probe = b'{"":0}'  # what the envelope adds does not depend on the body
-        return size + len(envelope(probe, self.hashes[node], self.revision)) - len(probe)
+        revision = 4 if self.revision is None else len(self.revision) + 2  # null or "..."
+        separators = max(len(parts) - 1, 0)
+        around = len(self.hashes[node]) + len(node) + revision + separators + _ENVELOPE_SIZE
+        return around + sum(part.size for part in parts)
 
     def delta_document(self, node: str, base: RenderResult) -> bytes:
         """The delta body from ``node``'s config in ``base`` to this one: the same
@@ -64,11 +87,13 @@ class RenderResult(Mapping[str, NodeConfig]):
         built from the cached fragments (unchanged interfaces and peers are
         compared by identity, only changed peers are decoded)."""
         old_parts = {p.network: p for p in base._node_parts(node)}
+        changes = self._changes
+        patched = changes.peers if changes is not None and changes.since == base.revision else {}
         interfaces = []
         for part in self._node_parts(node):
             old = old_parts.pop(part.network, None)
             if old is not part:
-                entry = _interface_delta(old, part)
+                entry = _interface_delta(old, part, patched.get(part.network))
                 if len(entry) > 1:
                     interfaces.append(entry)
         body: dict[str, Any] = {
@@ -122,8 +147,16 @@ def _fields(part: InterfacePart) -> dict[str, Any]:
     return {name: whole[name] for name in FIELDS}
 
 
-def _interface_delta(old: InterfacePart | None, new: InterfacePart) -> dict[str, Any]:
-    """One entry of a delta's ``interfaces`` (only ``network`` when nothing changed)."""
+def _at(names: tuple[str, ...], name: str) -> int | None:
+    index = bisect_left(names, name)
+    return index if index < len(names) and names[index] == name else None
+
+
+def _interface_delta(
+    old: InterfacePart | None, new: InterfacePart, candidates: frozenset[str] | None
+) -> dict[str, Any]:
+    """One entry of a delta's ``interfaces`` (only ``network`` when nothing changed);
+    ``candidates``: the only peers whose entries may differ, when known."""
     entry: dict[str, Any] = {"network": new.network}
     if old is None:
         entry["set"] = _fields(new)
@@ -137,13 +170,22 @@ def _interface_delta(old: InterfacePart | None, new: InterfacePart) -> dict[str,
             entry["set"] = changed
     if old.peers is new.peers:
         return entry
-    if old.names is new.names:  # the same peers: compare the entries by identity, in C
+    peers: list[bytes] = []
+    removed: list[str] = []
+    if candidates is not None:  # every other entry is the same object in both
+        for name in sorted(candidates):
+            was, now = _at(old.names, name), _at(new.names, name)
+            if now is not None:
+                if was is None or old.peers[was] != new.peers[now]:
+                    peers.append(new.peers[now])
+            elif was is not None:
+                removed.append(name)
+    elif old.names is new.names:  # the same peers: compare the entries by identity, in C
         pairs = compress(zip(old.peers, new.peers, strict=True), map(is_not, old.peers, new.peers))
         peers = [b for a, b in pairs if a != b]
-        removed: list[str] = []
     else:
-        was = dict(zip(old.names, old.peers, strict=True))
-        peers = [f for n, f in zip(new.names, new.peers, strict=True) if was.get(n) != f]
+        entries = dict(zip(old.names, old.peers, strict=True))
+        peers = [f for n, f in zip(new.names, new.peers, strict=True) if entries.get(n) != f]
         kept = set(new.names)
         removed = [n for n in old.names if n not in kept]
     if peers:
@@ -153,4 +195,4 @@ def _interface_delta(old: InterfacePart | None, new: InterfacePart) -> dict[str,
     return entry
 
 
-__all__ = ["RenderResult"]
+__all__ = ["PeerChanges", "RenderResult"]

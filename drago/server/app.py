@@ -32,7 +32,7 @@ from drago.server.git.tips import RecentTips
 from drago.server.live import LiveState
 from drago.server.logs import RequestLogMiddleware
 from drago.server.metrics import Metrics
-from drago.server.recheck import TokenRecheck
+from drago.server.recheck import TokenAuthentication, TokenRecheck
 from drago.server.replica.forward import ForwardWrites
 from drago.server.replica.replica import check_replica_settings, install_replica
 from drago.server.runtime.stores import initialised, open_runtime
@@ -156,6 +156,8 @@ def create_app(ctx: ServerContext) -> Starlette:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    # tokens are looked up in batches: requests arriving together share one thread hop
+    app.state.authentication = TokenAuthentication(ctx.tokens)
     app.state.recheck = TokenRecheck(ctx.tokens)  # held long-polls re-check their tokens
     # git work gets threads of its own, never the pool token checks and commits need
     app.state.git_turns = git.GitTurns(settings.git_concurrency, settings.git_wait)

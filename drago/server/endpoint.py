@@ -21,15 +21,16 @@ import enum
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-import anyio.to_thread
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from drago.errors import Forbidden, InvalidBody, InvalidRequest, Unauthorized
-from drago.server.recheck import TokenRecheck
+
+if TYPE_CHECKING:
+    from drago.server.recheck import TokenAuthentication, TokenRecheck
 
 Access = Literal["public", "any", "read", "admin", "node-read", "node-write"]
 ACCESS_POLICIES: tuple[Access, ...] = ("public", "any", "read", "admin", "node-read", "node-write")
@@ -94,17 +95,26 @@ def bearer_secret(request: Request) -> str | None:
     return value.strip()
 
 
-def authorize(request: Request, access: Access) -> Principal | None:
-    """Check the request's bearer token against ``access``; raise 401/403 errors."""
+async def authorize(request: Request, access: Access) -> Principal | None:
+    """Check the request's bearer token against ``access``; raise 401/403 errors.
+
+    The token is looked up off the event loop (SQLite), together with the
+    tokens of the other requests of the same moment (see :mod:`drago.server.recheck`).
+    """
     if access == "public":
         return None
     secret = bearer_secret(request)
     if secret is None:
         raise Unauthorized("missing bearer token (Authorization: Bearer TOKEN)")
-    authenticator: TokenAuthenticator = request.app.state.ctx.tokens
-    principal = authenticator.authenticate(secret)
+    authentication: TokenAuthentication = request.app.state.authentication
+    principal = await authentication.principal(secret)
     if principal is None:
         raise Unauthorized("invalid or revoked token")
+    return permit(request, access, principal)
+
+
+def permit(request: Request, access: Access, principal: Principal) -> Principal:
+    """``principal`` if its role (and node) may do what ``access`` guards; else Forbidden."""
     if principal.role is Role.admin or access == "any":
         return principal
     if access in ("read", "node-read") and principal.role is Role.reader:
@@ -163,12 +173,7 @@ def endpoint(
 
     def decorate(handler: Handler) -> Endpoint:
         async def run(req: Request) -> Response:
-            # Token look-ups read SQLite: keep them off the event loop.
-            principal = (
-                None
-                if access == "public"
-                else await anyio.to_thread.run_sync(authorize, req, access)
-            )
+            principal = await authorize(req, access)
             if principal is not None:
                 req.scope[PRINCIPAL_SCOPE_KEY] = principal  # for the request log
             return await handler(req, principal)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,8 +23,9 @@ access_log = logging.getLogger("drago.access")
 QUIET_LIBRARIES = ("dulwich", "watchfiles", "uvicorn.error")
 
 
-#: Characters that make a logfmt value need quotes even when printable.
-SPECIAL = frozenset(' "=\\')
+#: A logfmt value that needs no quotes (when also printable): no space, quote, ``=``
+#: or backslash, and not empty.
+BARE = re.compile(r'[^ "=\\]+')
 
 
 def quote(text: str) -> str:
@@ -34,7 +36,7 @@ def quote(text: str) -> str:
 
 
 def logfmt_value(text: str) -> str:
-    if text and text.isprintable() and not any(c in SPECIAL for c in text):
+    if text.isprintable() and BARE.fullmatch(text):
         return text
     return quote(text)
 
@@ -75,6 +77,14 @@ def user_agent(scope: Scope) -> str | None:
         if name == b"user-agent":
             return bytes(value).decode("latin-1")
     return None
+
+
+def log_line(line: str) -> None:
+    """Hand one request line to the access log's handlers. The caller is always the
+    middleware, so the record is made directly: ``Logger.info`` would walk the stack
+    to find it, for every request."""
+    record = access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, (), None)
+    access_log.handle(record)
 
 
 class RequestLogMiddleware:
@@ -124,4 +134,4 @@ class RequestLogMiddleware:
                 principal = scope.get(PRINCIPAL_SCOPE_KEY)
                 if isinstance(principal, Principal):
                     fields["token"] = principal.token_id
-                access_log.info(format_line(fields, self.style))
+                log_line(format_line(fields, self.style))

@@ -1,20 +1,34 @@
-"""Checking again, in batches, that held requests' tokens were not revoked.
+"""Token look-ups in batches: requests of the same moment share one worker-thread call.
 
-A long-poll is authorized when it arrives and may answer minutes later; by then
-its token may be revoked (through the API or by ``drago token revoke`` in another
-process), so the token is looked up again before the answer. One commit can
-wake thousands of held requests at the same moment: they share one look-up in
-one worker thread instead of taking one thread hop each.
+Token look-ups read SQLite, so they run off the event loop. One commit can wake
+thousands of held long-polls at once, and every agent it answers polls again
+at once: one thread hop per request would cost each of them a hand-over of the
+GIL to a worker and back. Instead the first request of a moment opens a batch,
+every request arriving in the same moment joins it, and one worker-thread call
+looks all of them up.
+
+- :class:`TokenRecheck`: a held long-poll's token is looked up again before the
+  answer (it may have been revoked, through the API or by ``drago token revoke``
+  in another process, while the request waited).
+- :class:`TokenAuthentication`: the bearer secret of each arriving request.
+
+Each request's look-up still happens after the request arrived: a batch only
+shares the trip to the database, never an earlier answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
+
+from drago.server.endpoint import Principal, TokenAuthenticator
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 class TokenLookup(Protocol):
@@ -24,40 +38,42 @@ class TokenLookup(Protocol):
 
 
 @dataclass
-class _Batch:
-    ids: set[str] = field(default_factory=set)
+class _Batch(Generic[K, V]):
+    keys: set[K]
     done: anyio.Event = field(default_factory=anyio.Event)
-    found: set[str] = field(default_factory=set)
+    found: Mapping[K, V] = field(default_factory=dict)
     error: BaseException | None = None
 
 
-class TokenRecheck:
-    """``await recheck.valid(token_id)``: whether the token still exists.
+class BatchedLookup(Generic[K, V]):
+    """``await lookup.get(key)``: ``look_up(keys)[key]``, or ``missing`` when absent.
 
-    The first caller opens a batch, lets every request that woke in the same
-    moment join it, and looks all of them up in one worker-thread call; callers
-    arriving while that runs open the next batch.
+    The first caller opens a batch, lets every caller of the same moment join
+    it, and calls ``look_up`` with all of their keys in one worker thread;
+    callers arriving while that runs open the next batch. When ``look_up``
+    fails, every caller of its batch gets the error.
     """
 
-    def __init__(self, tokens: TokenLookup) -> None:
-        self._tokens = tokens
-        self._open: _Batch | None = None
+    def __init__(self, look_up: Callable[[frozenset[K]], Mapping[K, V]], missing: V) -> None:
+        self._look_up = look_up
+        self._missing = missing
+        self._open: _Batch[K, V] | None = None
 
-    async def valid(self, token_id: str) -> bool:
+    async def get(self, key: K) -> V:
         batch = self._open
         if batch is not None:
-            batch.ids.add(token_id)
+            batch.keys.add(key)
             await batch.done.wait()
         else:
-            batch = self._open = _Batch({token_id})
+            batch = self._open = _Batch({key})
             # Shielded: the requests that joined wait for this answer even when the
             # one that opened the batch goes away (its client hung up).
             with anyio.CancelScope(shield=True):
-                await anyio.sleep(0)  # the others woken with this one join now
+                await anyio.sleep(0)  # the others of this moment join now
                 self._open = None
                 try:
                     batch.found = await anyio.to_thread.run_sync(
-                        self._tokens.existing, frozenset(batch.ids)
+                        self._look_up, frozenset(batch.keys)
                     )
                 except Exception as exc:
                     batch.error = exc
@@ -65,4 +81,30 @@ class TokenRecheck:
                     batch.done.set()
         if batch.error is not None:
             raise batch.error
-        return token_id in batch.found
+        return batch.found.get(key, self._missing)
+
+
+class TokenRecheck:
+    """``await recheck.valid(token_id)``: whether the token still exists."""
+
+    def __init__(self, tokens: TokenLookup) -> None:
+        def existing(token_ids: frozenset[str]) -> Mapping[str, bool]:
+            return dict.fromkeys(tokens.existing(token_ids), True)
+
+        self._lookup = BatchedLookup(existing, False)
+
+    async def valid(self, token_id: str) -> bool:
+        return await self._lookup.get(token_id)
+
+
+class TokenAuthentication:
+    """``await authentication.principal(secret)``: whose token the secret is, or None."""
+
+    def __init__(self, tokens: TokenAuthenticator) -> None:
+        def authenticate(secrets: frozenset[str]) -> Mapping[str, Principal | None]:
+            return {secret: tokens.authenticate(secret) for secret in secrets}
+
+        self._lookup: BatchedLookup[str, Principal | None] = BatchedLookup(authenticate, None)
+
+    async def principal(self, secret: str) -> Principal | None:
+        return await self._lookup.get(secret)

@@ -3,6 +3,7 @@ are exactly ``make_delta``'s."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from hypothesis import given
@@ -33,6 +34,8 @@ def test_delta_documents_of_an_incremental_renderer_equal_make_delta(
         for edit in edits:
             parts = apply(parts, edit)
         results.append(renderer.render(build(parts), f"r{number}"))
+    for before, after in itertools.pairwise(results):  # what the renderer patched
+        check_deltas(before, after)
     for result in results[1:]:
         check_deltas(results[0], result)
         check_deltas(result, results[0])

@@ -1,5 +1,6 @@
-"""Held requests re-check their tokens in batches: thousands woken by one commit
-share a few look-ups instead of one worker-thread hop each."""
+"""Token look-ups in batches: thousands of held requests woken by one commit (and
+the requests they send next) share a few look-ups instead of one worker-thread
+hop each."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from collections.abc import Collection
 import anyio
 import pytest
 
-from drago.server.recheck import TokenRecheck
+from drago.server.endpoint import Principal, Role
+from drago.server.recheck import TokenAuthentication, TokenRecheck
 
 pytestmark = pytest.mark.anyio
 
@@ -91,3 +93,44 @@ async def test_the_batch_is_answered_when_the_request_that_opened_it_goes_away()
                 await recheck.valid("a")  # opens the batch, its caller is cancelled
     assert answers == {"b": True}
     assert lookup.calls == [frozenset({"a", "b"})]
+
+
+class CountingAuthenticator:
+    def __init__(self, secrets: dict[str, Principal]) -> None:
+        self.secrets = secrets
+        self.calls = 0
+        self.threads: set[int] = set()
+
+    def authenticate(self, secret: str) -> Principal | None:
+        self.calls += 1
+        self.threads.add(threading.get_ident())
+        return self.secrets.get(secret)
+
+
+def principal(i: int) -> Principal:
+    return Principal(f"id{i}", f"n{i}", f"n{i}@x.invalid", Role.node, f"n{i}")
+
+
+async def test_requests_arriving_together_are_each_authenticated_off_the_loop() -> None:
+    secrets = {f"s{i}": principal(i) for i in range(500)}
+    tokens = CountingAuthenticator(dict(secrets))
+    authentication = TokenAuthentication(tokens)
+    found: dict[str, Principal | None] = {}
+
+    async def arrive(secret: str) -> None:
+        found[secret] = await authentication.principal(secret)
+
+    async with anyio.create_task_group() as tg:
+        for secret in [*secrets, "wrong"]:
+            tg.start_soon(arrive, secret)
+    assert found == {**secrets, "wrong": None}
+    assert tokens.calls == 501  # every secret looked up once, off the event loop
+    assert threading.get_ident() not in tokens.threads
+
+
+async def test_a_request_after_a_revocation_is_refused() -> None:
+    tokens = CountingAuthenticator({"s1": principal(1)})
+    authentication = TokenAuthentication(tokens)
+    assert await authentication.principal("s1") == principal(1)
+    tokens.secrets.clear()
+    assert await authentication.principal("s1") is None
