@@ -183,6 +183,10 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+#: The server nyc-1's agent reports it uses.
+AGENT_SERVER = "https://drago-b.example.net"
+
+
 def report_as_agents(server: Server) -> dict[str, str]:
     """Report status for some nodes the way their agents would; returns the expected health.
 
@@ -212,7 +216,10 @@ def report_as_agents(server: Server) -> dict[str, str]:
                 for iface in config["interfaces"]
                 for peer in iface["peers"]
             ]
-            report(node, {"applied_hash": status[node]["desired_hash"], "peers": peers})
+            body: dict[str, object] = {"applied_hash": status[node]["desired_hash"], "peers": peers}
+            if node == "nyc-1":  # an agent given several servers says which it uses
+                body["server"] = AGENT_SERVER
+            report(node, body)
         report("ber-gw", {"applied_hash": "0" * 64})
         report("muc-1", {"applied_hash": "0" * 64, "errors": ["wg-site: address in use"]})
     return {"fra-1": "in sync", "nyc-1": "in sync", "ber-gw": "pending", "muc-1": "error"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Console, Server, report_as_agents
+from tests.browser.conftest import AGENT_SERVER, Console, Server, report_as_agents
 from tests.browser.ui import open_page, shoot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -152,6 +152,7 @@ def test_topology_shows_every_node_of_the_network(
     shoot(page, shots, "topology")
     page.get_by_test_id("topology-nodes").get_by_role("link", name="nyc-1").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("nyc-1")
+    expect(page.get_by_test_id("agent-server")).to_have_text(AGENT_SERVER)
 
 
 def test_a_reader_sees_no_edit_controls(page: Page, server: Server) -> None:

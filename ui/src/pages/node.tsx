@@ -90,6 +90,14 @@ export function NodePage({ name }: { name: string }) {
           </dd>
           <dt>last seen</dt>
           <dd>{ago(s?.last_seen)}</dd>
+          {s?.server && (
+            <>
+              <dt>server</dt>
+              <dd>
+                <code data-testid="agent-server">{s.server}</code>
+              </dd>
+            </>
+          )}
           <dt>file</dt>
           <dd>
             <code>{n.path}</code> at <code>{shortRev(n.revision)}</code>
