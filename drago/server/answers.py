@@ -27,8 +27,9 @@ from drago.server.metrics import Metrics
 GZIP_DELTA_ABOVE = 1024
 #: Cached bodies hold at most this many bytes by default.
 DEFAULT_CACHE_BYTES = 64 << 20
-#: zlib level: level 6 compresses configs ~as well as 9, several times faster.
-GZIP_LEVEL = 6
+#: zlib level: on a 1,000-peer config (198 KB) level 1 gives 50.5 KB in 1.4 ms of
+#: CPU, level 6 49 KB in 2.2 ms: the level that costs least per byte saved.
+GZIP_LEVEL = 1
 
 Kind = Literal["full", "delta"]
 #: node, base hash (None: the full config), hash, revision, gzip

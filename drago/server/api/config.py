@@ -58,10 +58,14 @@ def header_tokens(header: str | None) -> dict[str, float]:
 
 
 def wants_delta(header: str | None) -> bool:
-    return header_tokens(header).get(DELTA_IM, 0.0) > 0
+    if not header:
+        return False
+    return header == DELTA_IM or header_tokens(header).get(DELTA_IM, 0.0) > 0
 
 
 def accepts_gzip(header: str | None) -> bool:
+    if not header:
+        return False
     tokens = header_tokens(header)
     weight = tokens.get("gzip", tokens.get("x-gzip", tokens.get("*", 0.0)))
     return weight > 0

@@ -8,6 +8,7 @@ import pytest
 
 from drago.render.config import NodeConfig
 from drago.render.delta import MEDIA_TYPE, ConfigDelta, apply_delta
+from drago.server.api.config import accepts_gzip, wants_delta
 from tests.server.conftest import Harness
 from tests.server.helpers import edit
 
@@ -169,3 +170,38 @@ async def test_waiters_of_one_node_share_one_body(harness: Harness) -> None:
     assert sample(h, "drago_config_bodies_built_total", {"kind": "full"}) == built["full"] + 1
     sent = sample(h, "drago_config_answer_bytes_total", {"kind": "delta"})
     assert sent == 20 * min(len(b) for b in bodies)
+
+
+@pytest.mark.parametrize(
+    ("header", "wanted"),
+    [
+        (None, False),
+        ("", False),
+        ("drago-delta", True),
+        ("Drago-Delta", True),
+        ("vcdiff, drago-delta;q=0.5", True),
+        ("drago-delta;q=0", False),
+        ("drago-delta;q=nope", False),
+        ("vcdiff", False),
+    ],
+)
+def test_a_im_negotiation(header: str | None, wanted: bool) -> None:
+    assert wants_delta(header) is wanted
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        (None, False),
+        ("identity", False),
+        ("gzip, deflate", True),
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("br;q=1, gzip;q=0", False),
+        ("*", True),
+        ("*;q=0", False),
+        ("gzip;q=inf", False),
+    ],
+)
+def test_accept_encoding(header: str | None, accepted: bool) -> None:
+    assert accepts_gzip(header) is accepted
