@@ -170,7 +170,7 @@ def take_ownership(datadir: DataDir) -> Owner:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     tune_gc()
-    configure_access_log(sys.stderr)
+    configure_access_log(sys.stderr, verbose=args.verbose)
     if not args.verbose:
         quiet_libraries()
     owner = take_ownership(DataDir(settings.data))
