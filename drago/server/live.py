@@ -137,6 +137,10 @@ class LiveState:
         self._idle = anyio.Event()  # set: nothing is waiting for a render
         self._idle.set()
         self._worker: asyncio.Task[None] | None = None
+        #: Called after each render is swapped in (and its waiters woken), in
+        #: order (the server process freezes the new render out of the cyclic
+        #: garbage collector's reach there: :class:`drago.server.process.FreezeRenders`).
+        self.on_swap: list[Callable[[], None]] = []
         #: Run by :meth:`advance` once the new revision is accepted (its render
         #: started), in order, before advance returns; a hook that fails is
         #: logged and does not stop the advance.
@@ -342,6 +346,8 @@ class LiveState:
         self._metrics.nodes_woken.inc(len(changed))
         for node in changed:
             release(self._waiting.pop(node, ()))
+        for hook in self.on_swap:
+            hook()
         log.info(
             "live revision %s (%d nodes, %d changed)",
             (snapshot.revision or "none")[:12],
