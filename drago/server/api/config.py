@@ -74,9 +74,15 @@ def wants_delta(header: str | None) -> bool:
     return header == DELTA_IM or header_tokens(header).get(DELTA_IM, 0.0) > 0
 
 
+#: Accept-Encoding tokens that accept gzip when no ``q`` weight is given.
+GZIP_TOKENS = frozenset({"gzip", "x-gzip", "*"})
+
+
 def accepts_gzip(header: str | None) -> bool:
     if not header:
         return False
+    if ";" not in header:  # no weights, as agents and browsers send it: no parsing
+        return any(token.strip().lower() in GZIP_TOKENS for token in header.split(","))
     tokens = header_tokens(header)
     weight = tokens.get("gzip", tokens.get("x-gzip", tokens.get("*", 0.0)))
     return weight > 0
