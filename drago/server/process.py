@@ -26,7 +26,8 @@ class FreezeRenders:
     holds out of the collector's generations (``gc.freeze``), so the render just
     swapped in (millions of small objects in a large mesh) is not traversed by
     the next young collections, nor by any later one. In a 1,000-node full mesh
-    this took the collections of a round from about 66 ms of CPU to about 15 ms.
+    this took the collections of a round from about 66 ms of CPU to 10-15 ms
+    (`benchmarks/propagation.py --agents 999`, see docs/benchmarks.md).
 
     Frozen objects are still freed by reference counting when dropped (render
     results hold no reference cycles: a result that leaves the history is freed
