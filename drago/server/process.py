@@ -34,7 +34,8 @@ class FreezeRenders:
     at once). Cyclic garbage that was alive, or not yet collected, at a freeze
     would stay frozen: every ``thaw_every``-th render therefore unfreezes
     everything and runs one full collection first, so such garbage lives at
-    most that many renders.
+    most that many renders (a full collection with a 1,000-node full mesh
+    rendered and its documents built took 50-80 ms of CPU).
     """
 
     def __init__(self, thaw_every: int = THAW_EVERY) -> None:
