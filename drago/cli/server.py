@@ -24,7 +24,7 @@ from drago.server.app import Opened, create_app, open_context
 from drago.server.datadir import DataDir, Owner
 from drago.server.git.quarantine import sweep
 from drago.server.logs import configure_access_log, quiet_libraries
-from drago.server.process import tune_gc
+from drago.server.process import FreezeRenders, tune_gc
 from drago.server.runtime.url import redacted
 from drago.server.settings import Settings, load_settings
 from drago.store.recovery import remove_leftovers
@@ -170,11 +170,12 @@ def take_ownership(datadir: DataDir) -> Owner:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     tune_gc()
-    configure_access_log(sys.stderr)
+    configure_access_log(sys.stderr, verbose=args.verbose)
     if not args.verbose:
         quiet_libraries()
     owner = take_ownership(DataDir(settings.data))
     opened = open_context(settings)
+    opened.ctx.live.on_swap.append(FreezeRenders())
     app = create_app(opened.ctx)
     config = uvicorn.Config(
         app,

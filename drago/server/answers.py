@@ -8,18 +8,21 @@ builds a body lazily, the first time one is asked for, and keeps it in a
 against a base (:meth:`drago.render.result.RenderResult.delta_document`), plain
 or gzip-compressed. A delta that is not smaller than the full config is cached
 as the full config under the delta's key, so the next waiter does not build it
-again. Nothing here awaits: a body is built and cached before any other
-request handler runs, so waiters never build the same body twice.
+again. A body carries its response head too (status and raw headers, encoded
+once), so answering a waiter is two sends of prepared bytes. Nothing here
+awaits: a body is built and cached before any other request handler runs, so
+waiters never build the same body twice.
 """
 
 from __future__ import annotations
 
 import gzip
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from drago.errors import NotFound
+from drago.render.delta import DELTA_IM, MEDIA_TYPE
 from drago.render.result import RenderResult
 from drago.server.metrics import Metrics
 
@@ -34,17 +37,51 @@ GZIP_LEVEL = 1
 Kind = Literal["full", "delta"]
 #: node, base hash (None: the full config), hash, revision, gzip
 Key = tuple[str, str | None, str, str | None, bool]
+#: Raw (lower-case name, value) header pairs of a response, as ASGI sends them.
+Head = tuple[tuple[bytes, bytes], ...]
+#: On every answer whose body depends on these request headers.
+VARY = "A-IM, Accept-Encoding"
 
 
 @dataclass(frozen=True, slots=True)
 class Body:
-    """One answer body as sent: ``data`` is gzip-compressed when ``encoding`` says so."""
+    """One answer body as sent: ``data`` is gzip-compressed when ``encoding`` says so;
+    ``status`` and ``head`` are its response's status and headers."""
 
     kind: Kind
     digest: str
     base: str | None
     data: bytes
     encoding: str | None = None
+    status: int = field(init=False, repr=False, compare=False)
+    head: Head = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", 226 if self.kind == "delta" else 200)
+        object.__setattr__(self, "head", answer_head(self))
+
+
+def etag(digest: str) -> str:
+    return f'"{digest}"'
+
+
+def answer_head(body: Body) -> Head:
+    """The headers of ``body``'s answer: a 200 with the full config (``ETag`` its
+    hash), or a 226 delta (``IM``, ``Delta-Base`` its base)."""
+    media_type = MEDIA_TYPE if body.kind == "delta" else "application/json"
+    headers = [
+        ("content-length", str(len(body.data))),
+        ("content-type", media_type),
+        ("cache-control", "no-cache"),
+        ("etag", etag(body.digest)),
+        ("vary", VARY),
+    ]
+    if body.encoding is not None:
+        headers.append(("content-encoding", body.encoding))
+    if body.kind == "delta":
+        headers.append(("im", DELTA_IM))
+        headers.append(("delta-base", etag(body.base or "")))
+    return tuple((name.encode(), value.encode("latin-1")) for name, value in headers)
 
 
 class BodyCache:
@@ -157,4 +194,14 @@ class ConfigAnswers:
         return body
 
 
-__all__ = ["DEFAULT_CACHE_BYTES", "GZIP_DELTA_ABOVE", "Body", "BodyCache", "ConfigAnswers"]
+__all__ = [
+    "DEFAULT_CACHE_BYTES",
+    "GZIP_DELTA_ABOVE",
+    "VARY",
+    "Body",
+    "BodyCache",
+    "ConfigAnswers",
+    "Head",
+    "answer_head",
+    "etag",
+]

@@ -68,11 +68,19 @@ class BodyLimitMiddleware:
             return
         path: str = scope["path"]
         limit, setting = self._limit(path)
+        framed = False  # a request without Content-Length or Transfer-Encoding has no body
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
-                response = drago_error_response(too_large(limit, setting))
-                await response(scope, receive, send)
-                return
+            if name == b"content-length":
+                framed = True
+                if value.isdigit() and int(value) > limit:
+                    response = drago_error_response(too_large(limit, setting))
+                    await response(scope, receive, send)
+                    return
+            elif name == b"transfer-encoding":
+                framed = True
+        if not framed:  # a long-poll, most GETs: nothing to count
+            await self.app(scope, receive, send)
+            return
         received = 0
 
         async def limited_receive() -> Message:

@@ -25,9 +25,11 @@ Whoever must act on what a new revision no longer has registers an
 the tokens of removed nodes there): it runs on every advance, whichever way the
 branch moved.
 
-Long-polls cost one ``anyio.Event`` per node with waiters, shared by all of that
-node's waiters, and the waiter's own timeout: no task or timer per waiter beyond
-the wait itself. Their answers are built once per hash and shared
+Long-polls cost one asyncio future and one timer handle each, kept in a set per
+node: a render wakes only the futures of the nodes whose hash changed, and a
+timer that fires releases its one waiter. Plain asyncio (the server runs on
+asyncio or uvloop only): anyio's cancel scope per wait cost a woken long-poll
+more CPU than its answer. Their answers are built once per hash and shared
 (:meth:`LiveState.answer`, :mod:`drago.server.answers`): a delta against the
 config the agent holds when one of the last ``history`` rendered revisions had
 it (those results share their unchanged fragments, so the history costs the
@@ -40,7 +42,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -125,7 +127,7 @@ class LiveState:
         self.answers = ConfigAnswers(metrics, max_bytes=body_cache_bytes)
         self._refresh_lock = anyio.Lock()
         self._advance_lock = anyio.Lock()
-        self._events: dict[str, anyio.Event] = {}
+        self._waiting: dict[str, set[asyncio.Future[None]]] = {}
         self._waiters = 0
         self._closed = False
         self.problem: LiveProblem | None = None
@@ -135,6 +137,10 @@ class LiveState:
         self._idle = anyio.Event()  # set: nothing is waiting for a render
         self._idle.set()
         self._worker: asyncio.Task[None] | None = None
+        #: Called after each render is swapped in (and its waiters woken), in
+        #: order (the server process freezes the new render out of the cyclic
+        #: garbage collector's reach there: :class:`drago.server.process.FreezeRenders`).
+        self.on_swap: list[Callable[[], None]] = []
         #: Run by :meth:`advance` once the new revision is accepted (its render
         #: started), in order, before advance returns; a hook that fails is
         #: logged and does not stop the advance.
@@ -339,9 +345,9 @@ class LiveState:
         self._metrics.nodes.set(len(new))
         self._metrics.nodes_woken.inc(len(changed))
         for node in changed:
-            event = self._events.pop(node, None)
-            if event is not None:
-                event.set()
+            release(self._waiting.pop(node, ()))
+        for hook in self.on_swap:
+            hook()
         log.info(
             "live revision %s (%d nodes, %d changed)",
             (snapshot.revision or "none")[:12],
@@ -356,15 +362,22 @@ class LiveState:
             return True
         if self._closed or timeout <= 0:
             return False
-        event = self._events.get(node)
-        if event is None:
-            event = self._events[node] = anyio.Event()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        waiting = self._waiting.get(node)
+        if waiting is None:
+            waiting = self._waiting[node] = set()
+        waiting.add(waiter)
+        timer = loop.call_later(timeout, release, (waiter,))
         self._waiters += 1
         self._metrics.longpoll_waiters.inc()
         try:
-            with anyio.move_on_after(timeout):
-                await event.wait()
+            await waiter  # cancelled with the request: only this waiter goes
         finally:
+            timer.cancel()
+            waiting.discard(waiter)  # a timeout or a cancellation: the node's set stays
+            if not waiting and self._waiting.get(node) is waiting:
+                del self._waiting[node]
             self._waiters -= 1
             self._metrics.longpoll_waiters.dec()
         return self.hash_of(node) != known_hash
@@ -376,6 +389,13 @@ class LiveState:
         if self._worker is not None:
             self._worker.cancel()
         self._idle.set()
-        events, self._events = self._events, {}
-        for event in events.values():
-            event.set()
+        waiting, self._waiting = self._waiting, {}
+        for waiters in waiting.values():
+            release(waiters)
+
+
+def release(waiters: Iterable[asyncio.Future[None]]) -> None:
+    """End the waits of ``waiters`` (those not already ended or cancelled)."""
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_result(None)

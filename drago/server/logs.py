@@ -1,4 +1,13 @@
-"""Structured request logs: one line per request, as logfmt or JSON lines."""
+"""Structured request logs: one line per request, as logfmt or JSON lines.
+
+Every request is logged at INFO, except the answers of config long-polls
+(``GET /api/v1/nodes/{node}/config`` answered 200, 226 or 304): each agent
+makes one whenever its config changes and whenever its wait ends, so a fleet of
+10,000 agents would write hundreds of lines a second that say only "an agent
+polled". Those are DEBUG lines (``drago -v server`` shows them); they are
+counted in ``drago_http_requests_total`` like every request, and a config
+request that fails (401, 403, 404, 5xx) is an INFO line like any other.
+"""
 
 from __future__ import annotations
 
@@ -57,12 +66,13 @@ def format_line(fields: Mapping[str, object], style: str) -> str:
     return logfmt(fields)
 
 
-def configure_access_log(stream: TextIO) -> None:
-    """Write request lines to ``stream`` as they are (no level or logger prefix)."""
+def configure_access_log(stream: TextIO, *, verbose: bool = False) -> None:
+    """Write request lines to ``stream`` as they are (no level or logger prefix);
+    ``verbose``: config long-poll answers too (DEBUG)."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(message)s"))
     access_log.handlers[:] = [handler]
-    access_log.setLevel(logging.INFO)
+    access_log.setLevel(logging.DEBUG if verbose else logging.INFO)
     access_log.propagate = False
 
 
@@ -79,17 +89,31 @@ def user_agent(scope: Scope) -> str | None:
     return None
 
 
-def log_line(line: str) -> None:
+def log_line(line: str, level: int = logging.INFO) -> None:
     """Hand one request line to the access log's handlers. The caller is always the
     middleware, so the record is made directly: ``Logger.info`` would walk the stack
     to find it, for every request."""
-    record = access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, (), None)
+    record = access_log.makeRecord(access_log.name, level, __file__, 0, line, (), None)
     access_log.handle(record)
+
+
+#: The statuses of a config long-poll that answered as it should: a full config,
+#: a delta, or "not modified" when the wait ended.
+POLL_ANSWERS = frozenset({200, 226, 304})
+CONFIG_PATH = re.compile(r"/api/v1/nodes/[^/]+/config")
+
+
+def level_of(method: str, path: str, status: int) -> int:
+    """DEBUG for the answer of a config long-poll, INFO for every other request."""
+    if status in POLL_ANSWERS and method == "GET" and CONFIG_PATH.fullmatch(path):
+        return logging.DEBUG
+    return logging.INFO
 
 
 class RequestLogMiddleware:
     """Logs method, path, query, status, bytes sent, duration, client and user agent
-    of every HTTP request: one line each, whatever the request holds."""
+    of every HTTP request: one line each, whatever the request holds (config
+    long-poll answers at DEBUG, see :func:`level_of`)."""
 
     def __init__(self, app: ASGIApp, *, style: str, metrics: Metrics) -> None:
         self.app = app
@@ -118,7 +142,8 @@ class RequestLogMiddleware:
             counter = self.by_class.get(f"{status // 100}xx")
             if counter is not None:
                 counter.inc()
-            if access_log.isEnabledFor(logging.INFO):
+            level = level_of(scope["method"], scope["path"], status)
+            if access_log.isEnabledFor(level):
                 client = scope.get("client")
                 fields = {
                     "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -134,4 +159,4 @@ class RequestLogMiddleware:
                 principal = scope.get(PRINCIPAL_SCOPE_KEY)
                 if isinstance(principal, Principal):
                     fields["token"] = principal.token_id
-                log_line(format_line(fields, self.style))
+                log_line(format_line(fields, self.style), level)

@@ -107,3 +107,23 @@ def test_a_delta_not_smaller_than_the_config_is_answered_full() -> None:
         assert answer.kind == "full"
         assert json.loads(answer.data)["hash"] == config.hash
     assert built(metrics, "delta") == 0 and built(metrics, "full") == 1
+
+
+def test_a_body_carries_its_response_head() -> None:
+    full = Body("full", "abc", None, b"{}", "gzip")
+    assert full.status == 200
+    assert dict(full.head) == {
+        b"content-length": b"2",
+        b"content-type": b"application/json",
+        b"cache-control": b"no-cache",
+        b"etag": b'"abc"',
+        b"vary": b"A-IM, Accept-Encoding",
+        b"content-encoding": b"gzip",
+    }
+    delta = Body("delta", "new", "old", b"{...}")
+    assert delta.status == 226
+    head = dict(delta.head)
+    assert head[b"im"] == b"drago-delta" and head[b"delta-base"] == b'"old"'
+    assert head[b"content-type"] == b"application/vnd.drago.config-delta+json"
+    assert head[b"content-length"] == b"5" and b"content-encoding" not in head
+    assert len(delta.head) == len(head)  # each header once

@@ -129,6 +129,46 @@ async def test_wait_returns_at_once_when_hash_differs_or_closed(files: list[Sour
     assert live.waiters == 0
 
 
+async def test_a_cancelled_or_timed_out_wait_leaves_the_others_waiting(
+    files: list[SourceFile],
+) -> None:
+    source = FakeSource()
+    live = LiveState(source, Metrics())
+    source.add("r1", files)
+    await live.refresh()
+    await live.settled()
+    results: dict[str, bool] = {}
+
+    async def wait(name: str, known: str, timeout: float) -> None:
+        results[name] = await live.wait_for_change("fra-1", known, timeout)
+
+    first = live.require_hash("fra-1")
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as outer:
+            async with anyio.create_task_group() as gone:
+                gone.start_soon(wait, "cancelled", first, 30)
+                outer.start_soon(wait, "short", first, 0.05)
+                outer.start_soon(wait, "changed", first, 30)
+                outer.start_soon(wait, "also changed", first, 30)
+                while live.waiters < 4:
+                    await anyio.sleep(0.005)
+                gone.cancel_scope.cancel()  # its client went away
+            while live.waiters > 2:  # "short" timed out
+                await anyio.sleep(0.005)
+            assert set(results) == {"short"}
+            source.add("r2", replaced(files, "nodes/sgp-1.toml", "sgp-1.example", "sgp-9.example"))
+            await live.refresh()
+            await live.settled()
+            await anyio.sleep(0.01)
+            assert set(results) == {"short", "changed", "also changed"}
+            outer.start_soon(wait, "stopped", live.require_hash("fra-1"), 30)
+            while live.waiters < 1:
+                await anyio.sleep(0.005)
+            await live.stop()  # releases it: not modified
+    assert results == {"short": False, "changed": True, "also changed": True, "stopped": False}
+    assert live.waiters == 0
+
+
 async def test_removed_node_wakes_its_waiters(files: list[SourceFile]) -> None:
     source = FakeSource()
     live = LiveState(source, Metrics())

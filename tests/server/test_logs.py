@@ -15,6 +15,7 @@ from drago.server.logs import (
     access_log,
     configure_access_log,
     format_line,
+    level_of,
     logfmt,
 )
 from drago.server.metrics import Metrics
@@ -48,6 +49,60 @@ async def test_every_request_is_logged(harness: Harness, caplog: pytest.LogCaptu
     assert any(
         "path=/api/v1/whoami" in line and line.endswith(f"token={admin.token_id}") for line in lines
     )
+
+
+async def test_config_poll_answers_are_debug_lines(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = harness
+    url = "/api/v1/nodes/fra-1/config"
+    with caplog.at_level(logging.DEBUG, logger="drago.access"):
+        full = await h.client.get(url, headers=h.auth(h.admin))
+        held = {**h.auth(h.admin), "If-None-Match": full.headers["etag"]}
+        unchanged = await h.client.get(url, headers=held)
+        revoked = await h.client.get(url, headers=h.auth("not-a-token"))
+        missing = await h.client.get("/api/v1/nodes/nope/config", headers=h.auth(h.admin))
+        status = await h.client.get("/api/v1/status", headers=h.auth(h.admin))
+    assert (full.status_code, unchanged.status_code) == (200, 304)
+    assert (revoked.status_code, missing.status_code, status.status_code) == (401, 404, 200)
+    levels = [
+        (r.levelno, r.getMessage().split(" status=")[1].split(" ")[0], r.getMessage())
+        for r in caplog.records
+        if r.name == "drago.access"
+    ]
+    by_line = {(level, code) for level, code, _ in levels}
+    assert (logging.DEBUG, "200") in by_line  # the config
+    assert (logging.DEBUG, "304") in by_line
+    assert (logging.INFO, "401") in by_line  # failures stay visible
+    assert (logging.INFO, "404") in by_line
+    assert any(level == logging.INFO and "path=/api/v1/status" in line for level, _, line in levels)
+    assert all("/config" in line for level, _, line in levels if level == logging.DEBUG)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "level"),
+    [
+        ("GET", "/api/v1/nodes/fra-1/config", 226, logging.DEBUG),
+        ("GET", "/api/v1/nodes/fra-1/config", 500, logging.INFO),
+        ("GET", "/api/v1/nodes/fra-1/config/x", 200, logging.INFO),
+        ("GET", "/api/v1/nodes/fra-1", 200, logging.INFO),
+        ("PUT", "/api/v1/nodes/fra-1/config", 200, logging.INFO),
+        ("GET", "/x/api/v1/nodes/fra-1/config", 200, logging.INFO),
+    ],
+)
+def test_level_of(method: str, path: str, status: int, level: int) -> None:
+    assert level_of(method, path, status) == level
+
+
+def test_verbose_access_log_shows_debug_lines() -> None:
+    saved = (access_log.handlers[:], access_log.level, access_log.propagate)
+    try:
+        configure_access_log(io.StringIO())
+        assert not access_log.isEnabledFor(logging.DEBUG)
+        configure_access_log(io.StringIO(), verbose=True)
+        assert access_log.isEnabledFor(logging.DEBUG)
+    finally:
+        access_log.handlers[:], access_log.level, access_log.propagate = saved
 
 
 # -- one request, one line: hostile paths, queries and user agents ---------------------

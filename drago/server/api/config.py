@@ -28,13 +28,24 @@ from starlette.routing import BaseRoute, Route
 from drago.errors import InvalidRequest
 from drago.render.delta import DELTA_IM, MEDIA_TYPE, ConfigDelta
 from drago.render.wgquick import to_wg_quick
+from drago.server.answers import Head, etag
 from drago.server.api import PREFIX
 from drago.server.api.common import context, name_param
 from drago.server.endpoint import OtherAnswer, Principal, endpoint, reauthorize
 
 FORMATS = ("json", "wg-quick")
-#: On every answer whose body depends on these request headers.
-VARY = "A-IM, Accept-Encoding"
+
+
+class PreparedResponse(Response):
+    """A response whose status, body and raw headers were prepared before: the
+    shared answer bodies of :mod:`drago.server.answers` carry their head, so
+    answering a woken long-poll encodes nothing."""
+
+    def __init__(self, status_code: int, body: bytes, head: Head) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.raw_headers = list(head)
+        self.background = None
 
 
 def header_tokens(header: str | None) -> dict[str, float]:
@@ -63,9 +74,15 @@ def wants_delta(header: str | None) -> bool:
     return header == DELTA_IM or header_tokens(header).get(DELTA_IM, 0.0) > 0
 
 
+#: Accept-Encoding tokens that accept gzip when no ``q`` weight is given.
+GZIP_TOKENS = frozenset({"gzip", "x-gzip", "*"})
+
+
 def accepts_gzip(header: str | None) -> bool:
     if not header:
         return False
+    if ";" not in header:  # no weights, as agents and browsers send it: no parsing
+        return any(token.strip().lower() in GZIP_TOKENS for token in header.split(","))
     tokens = header_tokens(header)
     weight = tokens.get("gzip", tokens.get("x-gzip", tokens.get("*", 0.0)))
     return weight > 0
@@ -97,10 +114,6 @@ def parse_wait(raw: str | None, cap: float) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise InvalidRequest(f"wait: {raw!r} must be zero or more seconds")
     return min(seconds, cap)
-
-
-def etag(digest: str) -> str:
-    return f'"{digest}"'
 
 
 @endpoint(
@@ -164,15 +177,7 @@ async def get_config(request: Request, principal: Principal | None) -> Response:
     body = ctx.live.answer(
         node, base, compress=accepts_gzip(request.headers.get("accept-encoding"))
     )
-    headers["ETag"] = etag(body.digest)
-    headers["Vary"] = VARY
-    if body.encoding is not None:
-        headers["Content-Encoding"] = body.encoding
-    if body.kind == "delta":
-        headers["IM"] = DELTA_IM
-        headers["Delta-Base"] = etag(body.base or "")
-        return Response(body.data, status_code=226, media_type=MEDIA_TYPE, headers=headers)
-    return Response(body.data, media_type="application/json", headers=headers)
+    return PreparedResponse(body.status, body.data, body.head)
 
 
 def routes() -> list[BaseRoute]:

@@ -13,9 +13,10 @@ from starlette.routing import BaseRoute, Route
 
 import drago
 from drago.errors import DatabaseUnavailable
+from drago.server.answers import etag
 from drago.server.api import PREFIX
 from drago.server.api.common import context
-from drago.server.api.config import etag, parse_etags, parse_wait
+from drago.server.api.config import parse_etags, parse_wait
 from drago.server.api.status import count_in_sync
 from drago.server.context import ServerContext
 from drago.server.endpoint import Principal, Role, endpoint, reauthorize

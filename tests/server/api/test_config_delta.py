@@ -201,6 +201,10 @@ def test_a_im_negotiation(header: str | None, wanted: bool) -> None:
         ("*", True),
         ("*;q=0", False),
         ("gzip;q=inf", False),
+        ("deflate, br", False),
+        ("br , GZip ", True),
+        ("identity, *", True),
+        ("gzipped", False),
     ],
 )
 def test_accept_encoding(header: str | None, accepted: bool) -> None:
