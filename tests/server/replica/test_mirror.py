@@ -165,3 +165,35 @@ def test_history_signed_by_a_key_removed_since_still_mirrors_under_a_trusted_tip
     synced = mirror(local, primary).sync()
     assert synced.live is not None and synced.live[0] == tip
     assert local.store.head() == tip
+
+
+def packs(ctx: ServerContext) -> list[str]:
+    return sorted(p.name for p in (ctx.store.path / "objects" / "pack").glob("*.pack"))
+
+
+def test_small_fetches_become_loose_objects_not_one_pack_each(
+    primary: GitServer, local: ServerContext
+) -> None:
+    """The first sync brings a pack; each later one a few objects, kept loose
+    (git's unpackLimit), so the packs do not pile up one per sync."""
+    store = primary.ctx.store
+    mirror(local, primary).sync()
+    first = packs(local)
+    head = store.head()
+    assert head is not None and primary.ctx.server_key is not None
+    for i in range(3):
+        head = store.commit(
+            {"nodes/sgp-1.toml": store.read_file(head, "nodes/sgp-1.toml") + f"\n# {i}\n".encode()},
+            message=f"change {i}",
+            author=TESTER,
+            base=head,
+            sign=primary.ctx.server_key.sign,
+            committer=primary.ctx.server_identity,
+        )
+        synced = mirror(local, primary).sync()
+        assert synced.live is not None and synced.live[0] == head
+        assert synced.commits == 1
+    assert packs(local) == first
+    assert local.store.head() == head
+    assert local.store.read_file(head, "nodes/sgp-1.toml").endswith(b"\n# 2\n")
+    assert no_quarantine_left(local)
