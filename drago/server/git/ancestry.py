@@ -5,7 +5,7 @@ ancestor of the commits the client has (its "have"s) and then walks back from
 the wanted commits until it meets one of them. The first step reads the whole
 history from disk on every fetch: a replica fetching after each commit of a
 busy primary paid 3 ms with 10 commits of history, 44 ms with 400 and 137 ms
-with 1,600.
+with 1,600 (now 2.5 ms, 4 ms and 4 ms).
 
 The walk back from the wants can only meet ancestors of the haves that are at
 least as new (by generation number) as the commits it visits, so only those are
@@ -17,6 +17,7 @@ shallow client, a want that is not a commit) takes dulwich's own full walk.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence, Set
 from typing import Protocol
 
@@ -25,7 +26,7 @@ from dulwich.object_store import (
     GraphTraversalReachability,
     ObjectReachabilityProvider,
 )
-from dulwich.objects import ObjectID
+from dulwich.objects import ObjectID, hex_to_filename, valid_hexsha
 
 from drago.errors import DragoError
 
@@ -68,10 +69,22 @@ class BoundedReachability(GraphTraversalReachability):
 
 class FetchObjects(DiskObjectStore):
     """The object store upload-pack reads through: :class:`BoundedReachability`
-    once :meth:`bound` has told it the fetch's wants."""
+    once :meth:`bound` has told it the fetch's wants, and a cheap ``in``.
+
+    dulwich answers ``id in store`` for a loose object by reading and parsing it,
+    after a rescan of the pack folder that missed it, and upload-pack asks it of
+    every ref, the recently advertised tips included (up to 256 of them under a
+    busy writer: 50 ms per fetch). Whether the object's file exists is enough
+    to know it is there, as for git; reading it still checks it."""
 
     _ancestry: Ancestry | None = None
     _wants: Sequence[ObjectID] = ()
+
+    def __contains__(self, sha: ObjectID) -> bool:
+        if len(sha) == self.object_format.hex_length and valid_hexsha(sha):
+            if os.path.isfile(hex_to_filename(os.fspath(self.path), sha)):
+                return True
+        return super().__contains__(sha)
 
     def bound(self, ancestry: Ancestry, wants: Sequence[ObjectID]) -> None:
         self._ancestry = ancestry

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from dulwich.config import ConfigFile
+from dulwich.objects import ObjectID
 
+from drago.server.git.ancestry import FetchObjects
 from drago.store import Identity
 from tests.server.git.conftest import GitServer
 from tests.server.git.gitenv import GitUser
@@ -98,3 +102,22 @@ def test_a_fetch_of_a_review_branch_forked_from_old_history(
     alice.git("fetch", "-q", "origin", cwd=work)
     alice.git("fsck", "--connectivity-only", "--no-dangling", fork, cwd=work)
     assert alice.git("rev-parse", "origin/review", cwd=work).out.strip() == fork
+
+
+def test_the_fetch_store_knows_loose_and_packed_objects_by_their_files(
+    git_server: GitServer, alice: GitUser
+) -> None:
+    store = git_server.ctx.store
+    loose = commits(git_server, 1, "loose")[0]
+    root = str(store.path)
+    objects = FetchObjects.from_config(
+        os.path.join(root, "objects"), ConfigFile.from_path(os.path.join(root, "config"))
+    )
+    try:
+        assert ObjectID(loose.encode()) in objects
+        assert ObjectID(b"0" * 39 + b"1") not in objects
+        alice.git("repack", "-a", "-d", "-q", cwd=store.path)
+        assert not (store.path / "objects" / loose[:2] / loose[2:]).exists()
+        assert ObjectID(loose.encode()) in objects
+    finally:
+        objects.close()
