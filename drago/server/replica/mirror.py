@@ -2,7 +2,9 @@
 
 The replica's repository is its own (no shared disk): dulwich's HTTP client
 fetches what the primary's branches have that this repository lacks into a
-:class:`~drago.server.git.quarantine.Quarantine`, and the primary's ref
+:class:`~drago.server.git.quarantine.Quarantine` (telling the primary only its
+branch heads, :class:`Haves`; a small pack kept as loose objects,
+:mod:`~drago.server.replica.unpack`), and the primary's ref
 changes go through the same :class:`~drago.server.git.check.PushCheck` as a
 push to the primary (the live branch only moves forward, its new tip carries a
 signature of a trusted signer and passes the validator) before any ref moves

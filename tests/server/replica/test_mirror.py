@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dulwich.objects import ObjectID
 from pydantic import SecretStr
 
 from drago.errors import PayloadTooLarge, PushRejected
 from drago.server.app import open_context
 from drago.server.context import ServerContext
-from drago.server.replica.mirror import Mirror
+from drago.server.replica.mirror import Haves, Mirror
 from drago.server.settings import Settings
 from drago.signing import ServerKey
 from drago.store import Identity
@@ -197,3 +198,11 @@ def test_small_fetches_become_loose_objects_not_one_pack_each(
     assert local.store.head() == head
     assert local.store.read_file(head, "nodes/sgp-1.toml").endswith(b"\n# 2\n")
     assert no_quarantine_left(local)
+
+
+def test_the_haves_are_the_heads_alone() -> None:
+    """dulwich's own walker would go on with up to 256 ancestors of each head."""
+    heads = [ObjectID(b"a" * 40), ObjectID(b"b" * 40)]
+    haves = Haves(heads)
+    haves.ack(heads[0])
+    assert [next(haves), next(haves), next(haves)] == [*heads, None]
