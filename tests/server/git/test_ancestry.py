@@ -121,3 +121,18 @@ def test_the_fetch_store_knows_loose_and_packed_objects_by_their_files(
         assert ObjectID(loose.encode()) in objects
     finally:
         objects.close()
+
+
+def test_a_fetch_that_wants_an_annotated_tag_takes_the_full_walk(
+    git_server: GitServer, alice: GitUser, tmp_path: Path
+) -> None:
+    """A want that is not a commit is not the commit graph's to bound."""
+    url = git_server.url(git_server.reader)
+    work = tmp_path / "w"
+    alice.git("clone", "-q", "--bare", url, str(work))
+    last = commits(git_server, 3, "tagged")[-1]
+    repo = git_server.ctx.store.path
+    alice.git("tag", "-a", "-m", "a release", "v1", last, cwd=repo)
+    alice.git("fetch", "-q", "origin", "refs/tags/v1:refs/tags/v1", cwd=work)
+    alice.git("fsck", "--connectivity-only", "--no-dangling", "v1", cwd=work)
+    assert alice.git("rev-parse", "v1^{commit}", cwd=work).out.strip() == last
