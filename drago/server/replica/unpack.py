@@ -22,8 +22,10 @@ from typing import IO
 from dulwich.object_store import DiskObjectStore
 from dulwich.pack import PackData, PackInflater
 
-#: Packs of fewer objects than this become loose objects (git's default unpackLimit).
+#: Packs of fewer objects than this become loose objects (git's default unpackLimit)...
 UNPACK_LIMIT = 100
+#: ... when they are this small (bytes): the pack is read into memory to be inflated.
+UNPACK_MAX_BYTES = 4 << 20
 _HEADER = struct.Struct(">4sLL")
 
 
@@ -39,23 +41,26 @@ def pack_objects(head: bytes) -> int | None:
 
 def store_pack(target: DiskObjectStore, pack: IO[bytes], size: int) -> int:
     """Add the pack read from ``pack`` (``size`` bytes, at its start) to ``target``:
-    as loose objects when it holds fewer than :data:`UNPACK_LIMIT`, else as a pack.
-    Returns how many objects were written loose (0: kept as a pack)."""
+    as loose objects when it holds fewer than :data:`UNPACK_LIMIT` in at most
+    :data:`UNPACK_MAX_BYTES`, else as a pack. Returns how many objects were
+    written loose (0: kept as a pack). A damaged pack raises before anything is
+    written; objects are written one by one as they are inflated (``target`` is a
+    quarantine: a failure part way leaves nothing in the repository)."""
     count = pack_objects(pack.read(_HEADER.size))
     pack.seek(0)
-    if count is None or count >= UNPACK_LIMIT:
+    if count is None or count >= UNPACK_LIMIT or size > UNPACK_MAX_BYTES:
         target.add_thin_pack(pack.read, None)
         return 0
     data = PackData.from_file(io.BytesIO(pack.read(size)), target.object_format, size=size)
+    written = 0
     try:
         data.check()
-
-        objects = list(PackInflater.for_pack_data(data, resolve_ext_ref=target.get_raw))
+        for obj in PackInflater.for_pack_data(data, resolve_ext_ref=target.get_raw):
+            target.add_object(obj)
+            written += 1
     finally:
         data.close()
-    for obj in objects:
-        target.add_object(obj)
-    return len(objects)
+    return written
 
 
-__all__ = ["UNPACK_LIMIT", "pack_objects", "store_pack"]
+__all__ = ["UNPACK_LIMIT", "UNPACK_MAX_BYTES", "pack_objects", "store_pack"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from dulwich.errors import ChecksumMismatch
 from dulwich.object_store import DiskObjectStore
 from dulwich.objects import ObjectID
 
-from drago.server.replica.unpack import UNPACK_LIMIT, pack_objects, store_pack
+from drago.server.replica.unpack import UNPACK_LIMIT, UNPACK_MAX_BYTES, pack_objects, store_pack
 
 pytestmark = pytest.mark.e2e  # the real git makes the packs
 
@@ -106,6 +107,26 @@ def test_a_large_pack_stays_a_pack(tmp_path: Path) -> None:
         for sha in objects_of(work, new, old):
             assert not store.contains_loose(ObjectID(sha.encode()))
             assert ObjectID(sha.encode()) in store
+
+
+def test_a_pack_of_few_but_large_objects_stays_a_pack(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    git(work, "init", "-q")
+    (work / "a.md").write_text("a\n")
+    git(work, "add", ".")
+    git(work, "commit", "-qm", "a")
+    (work / "big.bin").write_bytes(random.Random(5).randbytes(UNPACK_MAX_BYTES + 1))
+    git(work, "add", ".")
+    git(work, "commit", "-qm", "big")
+    new, old = git(work, "rev-parse", "HEAD", "HEAD~1").decode().split()
+    pack = thin_pack(work, new, old)
+    count = pack_objects(pack)
+    assert count is not None and count < UNPACK_LIMIT and len(pack) > UNPACK_MAX_BYTES
+    with target(tmp_path, work, old) as store:
+        assert store_pack(store, io.BytesIO(pack), len(pack)) == 0
+        assert len(list((tmp_path / "incoming" / "pack").glob("*.pack"))) == 1
+        assert ObjectID(new.encode()) in store
 
 
 def test_a_damaged_small_pack_writes_nothing(tmp_path: Path) -> None:
