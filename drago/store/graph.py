@@ -93,6 +93,42 @@ class CommitGraph:
                         stack.append(parent)
         return sorted(candidates, key=lambda c: (self.generation(c), self.commit_time(c), c))
 
+    def have_ancestors(self, haves: Iterable[str], *, toward: Iterable[str]) -> set[str]:
+        """The ancestors of ``haves`` (themselves included) that a walk back from
+        ``toward`` can meet: those not older, by generation, than the commits only
+        ``toward`` reaches and their parents.
+
+        A walk back from ``toward`` that stops at these meets exactly the commits
+        it would meet stopping at every ancestor of ``haves`` (each commit it can
+        visit is at least that generation), so a fetch finds what to send in the
+        commits it brings, not the length of the history.
+        """
+        stops = set(haves)
+        starts = set(toward)
+        only: set[str] = set()
+        stack = [sha for sha in starts if sha not in stops]
+        while stack:
+            sha = stack.pop()
+            if sha in only:
+                continue
+            only.add(sha)
+            stack.extend(p for p in self.parents(sha) if p not in stops and p not in only)
+        edge = starts | only | {p for sha in only for p in self.parents(sha)}
+        if not edge or not stops:
+            return set()
+        floor = min(self.generation(sha) for sha in edge)
+        found: set[str] = set()
+        stack = [sha for sha in stops if self.generation(sha) >= floor]
+        while stack:
+            sha = stack.pop()
+            if sha in found:
+                continue
+            found.add(sha)
+            stack.extend(
+                p for p in self.parents(sha) if p not in found and self.generation(p) >= floor
+            )
+        return found
+
     def walk(self, start: str) -> Iterator[str]:
         """Every commit reachable from ``start``, newest commit time first."""
         heap = [(-self.commit_time(start), start)]

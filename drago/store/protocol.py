@@ -82,6 +82,11 @@ class Store(Protocol):
 
     def new_commits(self, new: str, *, exclude: Iterable[str]) -> list[str]: ...
 
+    def have_ancestors(self, haves: Iterable[str], *, toward: Iterable[str]) -> set[str]:
+        """The ancestors of ``haves`` (included) that a walk back from ``toward`` can
+        meet: a fetch's negotiation without walking the whole history."""
+        ...
+
     def view(self, objects: BaseObjectStore) -> ObjectView:
         """A read-only view of another object store whose alternate is this
         repository (a push's quarantine), sharing this store's caches."""

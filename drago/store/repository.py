@@ -312,6 +312,11 @@ class GitStore:
                 continue
         return self._graph.only_in(self.resolve(new), stops)
 
+    def have_ancestors(self, haves: Iterable[str], *, toward: Iterable[str]) -> set[str]:
+        """The ancestors of ``haves`` a walk back from ``toward`` can meet (commit
+        ids, all in this repository): see :meth:`CommitGraph.have_ancestors`."""
+        return self._graph.have_ancestors(haves, toward=toward)
+
     # writing
 
     def commit(

@@ -14,18 +14,27 @@ through: advertising, it records what it advertises; answering wants, it
 also accepts a recently advertised tip that the object store still has. Every
 tip ever advertised was readable by a reader at that time, and readers may
 read the whole history, so accepting it reveals nothing new.
+
+Finding what to send, :class:`FetchRepo` walks the history only as far back as
+the wants can reach (:mod:`drago.server.git.ancestry`), through the store's
+cached commit graph.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
+from dulwich.config import ConfigFile
+from dulwich.object_store import GraphWalker, MissingObjectFinder
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 from dulwich.repo import Repo
+
+from drago.server.git.ancestry import Ancestry, FetchObjects
 
 #: Tips remembered, and for how long (seconds).
 MAX_TIPS = 256
@@ -71,11 +80,38 @@ class RecentTips:
 class FetchRepo(Repo):
     """The repository as upload-pack sees it (see the module docstring)."""
 
-    def __init__(self, root: str, tips: RecentTips, *, advertising: bool) -> None:
-        super().__init__(root)
+    def __init__(
+        self, root: str, tips: RecentTips, *, advertising: bool, ancestry: Ancestry
+    ) -> None:
+        """``ancestry``: the store's commit graph, for the walk over the history."""
+        objects = FetchObjects.from_config(
+            os.path.join(root, "objects"), ConfigFile.from_path(os.path.join(root, "config"))
+        )
+        assert isinstance(objects, FetchObjects)
+        self._objects = objects
+        super().__init__(root, object_store=objects)
         self._recent = tips
         self._advertising = advertising
+        self._ancestry = ancestry
         self._extra: dict[Ref, ObjectID] = {}
+
+    def find_missing_objects(
+        self,
+        determine_wants: Callable[[Mapping[Ref, ObjectID], int | None], list[ObjectID]],
+        graph_walker: GraphWalker,
+        progress: Callable[[bytes], None] | None,
+        *,
+        get_tagged: Callable[[], dict[ObjectID, ObjectID]] | None = None,
+        depth: int | None = None,
+    ) -> MissingObjectFinder | None:
+        def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
+            wanted = determine_wants(refs, depth)
+            self._objects.bound(self._ancestry, wanted)
+            return wanted
+
+        return super().find_missing_objects(
+            wants, graph_walker, progress, get_tagged=get_tagged, depth=depth
+        )
 
     def get_refs(self) -> dict[Ref, ObjectID]:
         refs = super().get_refs()

@@ -88,7 +88,7 @@ def _opener(request: Request, service: Service, *, advertising: bool) -> Callabl
     path = str(ctx.store.path)
     if service == "git-upload-pack":
         tips: RecentTips = request.app.state.git_tips
-        return partial(FetchRepo, path, tips, advertising=advertising)
+        return partial(FetchRepo, path, tips, advertising=advertising, ancestry=ctx.store)
     return partial(Repo, path)
 
 

@@ -2,7 +2,9 @@
 
 The replica's repository is its own (no shared disk): dulwich's HTTP client
 fetches what the primary's branches have that this repository lacks into a
-:class:`~drago.server.git.quarantine.Quarantine`, and the primary's ref
+:class:`~drago.server.git.quarantine.Quarantine` (telling the primary only its
+branch heads, :class:`Haves`; a small pack kept as loose objects,
+:mod:`~drago.server.replica.unpack`), and the primary's ref
 changes go through the same :class:`~drago.server.git.check.PushCheck` as a
 push to the primary (the live branch only moves forward, its new tip carries a
 signature of a trusted signer and passes the validator) before any ref moves
@@ -19,7 +21,7 @@ Blocking (dulwich's client and the repository): run it in a thread, one at a tim
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from tempfile import SpooledTemporaryFile
 from typing import IO
@@ -35,6 +37,7 @@ from drago.model.state import State
 from drago.model.validate import Validator
 from drago.server.git.check import PushCheck, RefUpdate, Verdict
 from drago.server.git.quarantine import Quarantine
+from drago.server.replica.unpack import store_pack
 from drago.signing import Trust
 from drago.store import Store
 
@@ -58,6 +61,28 @@ class Synced:
     live: tuple[str, State] | None = None
     #: Commits the live branch moved by.
     commits: int = 0
+
+
+class Haves:
+    """The "have"s a fetch sends: this repository's branch heads, nothing older.
+
+    dulwich's own walker sends every head and then up to 256 of their ancestors,
+    read one by one from disk, in every fetch, and the primary looks each one up.
+    The primary almost always has the heads themselves (it made them), so one
+    round settles the negotiation; when it has none of them (a history rewritten
+    behind this replica's back) it sends everything, which is still correct."""
+
+    def __init__(self, heads: Iterable[ObjectID]) -> None:
+        self._heads = list(heads)
+
+    def __next__(self) -> ObjectID | None:
+        return self._heads.pop(0) if self._heads else None
+
+    def ack(self, sha: ObjectID, /) -> None:
+        pass
+
+    def nak(self) -> None:
+        pass
 
 
 class Mirror:
@@ -139,6 +164,7 @@ class Mirror:
         """The primary's branches; their objects this repository lacks go to ``quarantine``."""
         remote: dict[str, str] = {}
         objects = repo.object_store
+        assert isinstance(objects, DiskObjectStore)
 
         def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
             for ref, sha in refs.items():
@@ -161,11 +187,12 @@ class Mirror:
                     )
                 return spool.write(data)
 
-            heads = [ObjectID(sha.encode()) for sha in local.values()]
-            self._client().fetch_pack(b"", wants, repo.get_graph_walker(heads), write)
+            haves = Haves(ObjectID(sha.encode()) for sha in sorted(set(local.values())))
+            self._client().fetch_pack(b"", wants, haves, write)
             if received:
                 spool.seek(0)
-                quarantine.store.add_thin_pack(spool.read, None)
+                quarantine.store.fsync_object_files = objects.fsync_object_files
+                store_pack(quarantine.store, spool, received)
         return remote
 
     def _live_commits(self, check: PushCheck, verdicts: list[Verdict]) -> int:

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dulwich.objects import ObjectID
 from pydantic import SecretStr
 
 from drago.errors import PayloadTooLarge, PushRejected
 from drago.server.app import open_context
 from drago.server.context import ServerContext
-from drago.server.replica.mirror import Mirror
+from drago.server.replica.mirror import Haves, Mirror
 from drago.server.settings import Settings
 from drago.signing import ServerKey
 from drago.store import Identity
@@ -165,3 +166,43 @@ def test_history_signed_by_a_key_removed_since_still_mirrors_under_a_trusted_tip
     synced = mirror(local, primary).sync()
     assert synced.live is not None and synced.live[0] == tip
     assert local.store.head() == tip
+
+
+def packs(ctx: ServerContext) -> list[str]:
+    return sorted(p.name for p in (ctx.store.path / "objects" / "pack").glob("*.pack"))
+
+
+def test_small_fetches_become_loose_objects_not_one_pack_each(
+    primary: GitServer, local: ServerContext
+) -> None:
+    """The first sync brings a pack; each later one a few objects, kept loose
+    (git's unpackLimit), so the packs do not pile up one per sync."""
+    store = primary.ctx.store
+    mirror(local, primary).sync()
+    first = packs(local)
+    head = store.head()
+    assert head is not None and primary.ctx.server_key is not None
+    for i in range(3):
+        head = store.commit(
+            {"nodes/sgp-1.toml": store.read_file(head, "nodes/sgp-1.toml") + f"\n# {i}\n".encode()},
+            message=f"change {i}",
+            author=TESTER,
+            base=head,
+            sign=primary.ctx.server_key.sign,
+            committer=primary.ctx.server_identity,
+        )
+        synced = mirror(local, primary).sync()
+        assert synced.live is not None and synced.live[0] == head
+        assert synced.commits == 1
+    assert packs(local) == first
+    assert local.store.head() == head
+    assert local.store.read_file(head, "nodes/sgp-1.toml").endswith(b"\n# 2\n")
+    assert no_quarantine_left(local)
+
+
+def test_the_haves_are_the_heads_alone() -> None:
+    """dulwich's own walker would go on with up to 256 ancestors of each head."""
+    heads = [ObjectID(b"a" * 40), ObjectID(b"b" * 40)]
+    haves = Haves(heads)
+    haves.ack(heads[0])
+    assert [next(haves), next(haves), next(haves)] == [*heads, None]
