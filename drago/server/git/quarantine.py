@@ -27,6 +27,9 @@ class Quarantine:
         self.path = Path(repository.path) / f"incoming-{secrets.token_hex(8)}"
         self.path.mkdir(mode=0o700)
         self.store = DiskObjectStore.init(str(self.path))
+        # What arrives is synced to disk as the repository's own objects are
+        # (core.fsyncObjectFiles): the ref that names it moves after migrate().
+        self.store.fsync_object_files = repository.fsync_object_files
         self.store.add_alternate_path(str(Path(repository.path).resolve()))
 
     def __enter__(self) -> Quarantine:

@@ -191,7 +191,6 @@ class Mirror:
             self._client().fetch_pack(b"", wants, haves, write)
             if received:
                 spool.seek(0)
-                quarantine.store.fsync_object_files = objects.fsync_object_files
                 store_pack(quarantine.store, spool, received)
         return remote
 

@@ -6,10 +6,13 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+from dulwich.object_store import DiskObjectStore
 from dulwich.objects import Blob
 from dulwich.repo import Repo
 
 from drago.server.git.quarantine import Quarantine, sweep
+from drago.store import GitStore
 
 
 def test_objects_reach_the_repository_only_when_migrated(tmp_path: Path) -> None:
@@ -49,3 +52,24 @@ def test_the_owner_sweeps_every_quarantine_and_hears_of_each(tmp_path: Path) -> 
     assert sweep(tmp_path, older_than=0, report=reported.append) == 2
     assert sorted(reported) == left
     assert not any(path.exists() for path in left)
+
+
+def test_a_quarantine_syncs_what_arrives_as_its_repository_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pushed (or mirrored) object is on disk before the ref that names it moves."""
+    with GitStore.init(tmp_path / "repo.git") as durable:  # core.fsyncObjectFiles
+        objects = durable.repo.object_store
+        assert isinstance(objects, DiskObjectStore)
+        synced: list[int] = []
+        real_fsync = os.fsync
+
+        def counting(fd: int) -> None:
+            synced.append(fd)
+            real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", counting)
+        with Quarantine(objects) as quarantine:
+            assert quarantine.store.fsync_object_files
+            quarantine.store.add_objects([(Blob.from_string(b"pushed\n"), None)])
+            assert synced
