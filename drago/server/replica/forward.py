@@ -82,6 +82,17 @@ class Forwarder:
         self._url = url
         self._sync = sync
 
+    def target(self, scope: Scope) -> httpx.URL:
+        """The primary's URL for a request: its base URL followed by the request's
+        path exactly as received (raw, so ``//host/...`` or ``%2F`` cannot make the
+        primary see another path than the one this replica routed) and query."""
+        base = httpx.URL(self._url)
+        raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        query: bytes = scope.get("query_string", b"")
+        return base.copy_with(
+            raw_path=base.raw_path.rstrip(b"/") + raw + (b"?" + query if query else b"")
+        )
+
     async def forward(self, request: Request) -> Response:
         headers = [
             (k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP
@@ -89,11 +100,9 @@ class Forwarder:
         length = request.headers.get("content-length")
         if length is not None and length.isdigit():
             headers.append((b"content-length", length.encode()))
-        query = request.url.query
-        target = request.url.path + (f"?{query}" if query else "")
         outgoing = self._client.build_request(
             request.method,
-            target,
+            self.target(request.scope),
             headers=headers,
             content=request.stream(),
             timeout=TIMEOUT,

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from drago.server.replica.forward import forwarded
+from drago.server.metrics import Metrics
+from drago.server.replica.forward import Forwarder, forwarded
 from tests.server.git.conftest import GitServer, running_git_server
 from tests.server.git.gitenv import GitUser
 from tests.server.replica.conftest import NEW_NODE, ReplicaServer, get, running_replica, wait_until
@@ -41,6 +42,36 @@ def test_which_requests_go_to_the_primary(
     method: str, path: str, query: str, expected: bool
 ) -> None:
     assert forwarded(method, path, query) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw_path", "query", "expected"),
+    [
+        (b"/api/v1/nodes", b"", "http://primary:8080/base/api/v1/nodes"),
+        (b"/api/v1/nodes/a%2Fb", b"x=1", "http://primary:8080/base/api/v1/nodes/a%2Fb?x=1"),
+        # A path that looks like an authority stays a path on the primary: it must
+        # not become /api/v1/nodes there while this replica routed "//evil...".
+        (
+            b"//evil.example:99/api/v1/nodes",
+            b"",
+            "http://primary:8080/base//evil.example:99/api/v1/nodes",
+        ),
+    ],
+)
+def test_a_forwarded_request_keeps_its_raw_path_on_the_primary(
+    raw_path: bytes, query: bytes, expected: str
+) -> None:
+    forwarder = Forwarder(
+        httpx.AsyncClient(), Metrics(), url="http://primary:8080/base/", sync=never_synced
+    )
+    scope = {"raw_path": raw_path, "path": raw_path.decode(), "query_string": query}
+    target = forwarder.target(scope)
+    assert str(target) == expected
+    assert target.host == "primary"
+
+
+async def never_synced() -> bool:
+    raise AssertionError("not called")
 
 
 def test_an_api_write_through_a_replica_lands_on_the_primary_and_reads_back_at_once(
