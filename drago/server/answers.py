@@ -25,6 +25,7 @@ from drago.errors import NotFound
 from drago.render.delta import DELTA_IM, MEDIA_TYPE
 from drago.render.result import RenderResult
 from drago.server.metrics import Metrics
+from drago.server.nosniff import NOSNIFF
 
 #: Deltas at most this long are sent uncompressed (gzip would save next to nothing).
 GZIP_DELTA_ABOVE = 1024
@@ -67,7 +68,8 @@ def etag(digest: str) -> str:
 
 def answer_head(body: Body) -> Head:
     """The headers of ``body``'s answer: a 200 with the full config (``ETag`` its
-    hash), or a 226 delta (``IM``, ``Delta-Base`` its base)."""
+    hash), or a 226 delta (``IM``, ``Delta-Base`` its base); ``nosniff`` too, as
+    on every answer (:mod:`drago.server.nosniff`)."""
     media_type = MEDIA_TYPE if body.kind == "delta" else "application/json"
     headers = [
         ("content-length", str(len(body.data))),
@@ -81,7 +83,8 @@ def answer_head(body: Body) -> Head:
     if body.kind == "delta":
         headers.append(("im", DELTA_IM))
         headers.append(("delta-base", etag(body.base or "")))
-    return tuple((name.encode(), value.encode("latin-1")) for name, value in headers)
+    encoded = tuple((name.encode(), value.encode("latin-1")) for name, value in headers)
+    return (*encoded, NOSNIFF)
 
 
 class BodyCache:

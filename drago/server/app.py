@@ -24,14 +24,16 @@ from drago.model.state import SourceFile
 from drago.model.validate import Validator
 from drago.render.renderer import Renderer
 from drago.server import api, git, ui
+from drago.server.configpoll import ConfigPolls
 from drago.server.context import ServerContext
 from drago.server.datadir import DataDir, write_private
 from drago.server.endpoint import Role
 from drago.server.errors import EXCEPTION_HANDLERS, drago_error_response
 from drago.server.git.tips import RecentTips
 from drago.server.live import LiveState
-from drago.server.logs import RequestLogMiddleware
+from drago.server.logs import RequestLog, RequestLogMiddleware
 from drago.server.metrics import Metrics
+from drago.server.nosniff import NoSniffMiddleware
 from drago.server.recheck import TokenAuthentication, TokenRecheck
 from drago.server.replica.forward import ForwardWrites
 from drago.server.replica.replica import check_replica_settings, install_replica
@@ -95,37 +97,24 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
-class NoSniffMiddleware:
-    """Every HTTP answer says ``X-Content-Type-Options: nosniff`` (API, git, UI, errors):
-    a browser never runs a JSON answer or a repository file as a script or page."""
-
-    HEADER = (b"x-content-type-options", b"nosniff")
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_nosniff(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (name, value)
-                    for name, value in message.get("headers", [])
-                    if name.lower() != self.HEADER[0]
-                ]
-                message = {**message, "headers": [*headers, self.HEADER]}
-            await send(message)
-
-        await self.app(scope, receive, send_nosniff)
-
-
 def too_large(limit: int, setting: str) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"request body larger than {limit} bytes ({setting})", details={"limit_bytes": limit}
     )
+
+
+class DragoApp(Starlette):
+    """The application, with the config long-poll's own way in front
+    (:mod:`drago.server.configpoll`): what it does not take goes through the
+    middlewares and routes."""
+
+    polls: ConfigPolls | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        polls = self.polls
+        if polls is not None and scope["type"] == "http" and await polls.take(scope, receive, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def app_routes() -> list[BaseRoute]:
@@ -133,7 +122,7 @@ def app_routes() -> list[BaseRoute]:
     return [*api.routes(), *git.routes(), *ui.routes()]
 
 
-def create_app(ctx: ServerContext) -> Starlette:
+def create_app(ctx: ServerContext) -> DragoApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await ctx.start()
@@ -157,7 +146,7 @@ def create_app(ctx: ServerContext) -> Starlette:
         git.install_watcher(ctx)  # pushes and hand-moved refs make new revisions live
     else:  # a replica's refs move only by its mirror; its writes go to the primary
         middleware.append(Middleware(ForwardWrites, forwarder=ctx.replica.forwarder))
-    app = Starlette(
+    app = DragoApp(
         routes=app_routes(),
         middleware=middleware,
         exception_handlers=dict(EXCEPTION_HANDLERS),
@@ -170,6 +159,12 @@ def create_app(ctx: ServerContext) -> Starlette:
     # git work gets threads of its own, never the pool token checks and commits need
     app.state.git_turns = git.GitTurns(settings.git_concurrency, settings.git_wait)
     app.state.git_tips = RecentTips()  # a fetch racing a write still gets its tips
+    app.polls = ConfigPolls(
+        ctx,
+        authentication=app.state.authentication,
+        recheck=app.state.recheck,
+        request_log=RequestLog(style=settings.log_format, metrics=ctx.metrics),
+    )
     return app
 
 
@@ -265,4 +260,4 @@ async def build_context(settings: Settings) -> ServerContext:
     return opened.ctx
 
 
-__all__ = ["Opened", "build_context", "create_app", "open_context"]
+__all__ = ["DragoApp", "Opened", "build_context", "create_app", "open_context"]

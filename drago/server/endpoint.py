@@ -115,20 +115,28 @@ async def authorize(request: Request, access: Access) -> Principal | None:
 
 def permit(request: Request, access: Access, principal: Principal) -> Principal:
     """``principal`` if its role (and node) may do what ``access`` guards; else Forbidden."""
+    problem = refusal(access, principal, request.path_params.get("node"))
+    if problem is not None:
+        raise Forbidden(problem)
+    return principal
+
+
+def refusal(access: Access, principal: Principal, node: object) -> str | None:
+    """Why ``principal`` may not do what ``access`` guards on the ``{node}`` path
+    parameter ``node`` (None: it may)."""
     if principal.role is Role.admin or access == "any":
-        return principal
+        return None
     if access in ("read", "node-read") and principal.role is Role.reader:
-        return principal
+        return None
     if access in ("node-read", "node-write") and principal.role is Role.node:
-        node = request.path_params.get("node")
         if (
             node is not None
             and principal.node is not None
             and hmac.compare_digest(str(node).encode(), principal.node.encode())
         ):
-            return principal
-        raise Forbidden(f"this node token may only access node {principal.node!r}")
-    raise Forbidden(f"a {principal.role} token may not do this")
+            return None
+        return f"this node token may only access node {principal.node!r}"
+    return f"a {principal.role} token may not do this"
 
 
 async def reauthorize(request: Request, principal: Principal | None) -> None:

@@ -110,6 +110,43 @@ def level_of(method: str, path: str, status: int) -> int:
     return logging.INFO
 
 
+class RequestLog:
+    """What every request leaves behind once answered: its count in
+    ``drago_http_requests_total`` (by status class) and its log line (config
+    long-poll answers at DEBUG, see :func:`level_of`). Shared by
+    :class:`RequestLogMiddleware` and the config long-poll's own path
+    (:mod:`drago.server.configpoll`)."""
+
+    def __init__(self, *, style: str, metrics: Metrics) -> None:
+        self.style = style
+        self.by_class = {f"{c}xx": metrics.requests.labels(status=f"{c}xx") for c in range(1, 6)}
+
+    def record(self, scope: Scope, status: int, sent: int, started: float) -> None:
+        """Count and log one answered request (``started``: its ``time.perf_counter()``)."""
+        counter = self.by_class.get(f"{status // 100}xx")
+        if counter is not None:
+            counter.inc()
+        level = level_of(scope["method"], scope["path"], status)
+        if not access_log.isEnabledFor(level):
+            return
+        client = scope.get("client")
+        fields = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1") or None,
+            "status": status,
+            "bytes": sent,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+            "client": client[0] if client else None,
+            "ua": user_agent(scope),
+        }
+        principal = scope.get(PRINCIPAL_SCOPE_KEY)
+        if isinstance(principal, Principal):
+            fields["token"] = principal.token_id
+        log_line(format_line(fields, self.style), level)
+
+
 class RequestLogMiddleware:
     """Logs method, path, query, status, bytes sent, duration, client and user agent
     of every HTTP request: one line each, whatever the request holds (config
@@ -117,8 +154,7 @@ class RequestLogMiddleware:
 
     def __init__(self, app: ASGIApp, *, style: str, metrics: Metrics) -> None:
         self.app = app
-        self.style = style
-        self.by_class = {f"{c}xx": metrics.requests.labels(status=f"{c}xx") for c in range(1, 6)}
+        self.log = RequestLog(style=style, metrics=metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -139,24 +175,4 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_logged)
         finally:
-            counter = self.by_class.get(f"{status // 100}xx")
-            if counter is not None:
-                counter.inc()
-            level = level_of(scope["method"], scope["path"], status)
-            if access_log.isEnabledFor(level):
-                client = scope.get("client")
-                fields = {
-                    "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "query": scope.get("query_string", b"").decode("latin-1") or None,
-                    "status": status,
-                    "bytes": sent,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                    "client": client[0] if client else None,
-                    "ua": user_agent(scope),
-                }
-                principal = scope.get(PRINCIPAL_SCOPE_KEY)
-                if isinstance(principal, Principal):
-                    fields["token"] = principal.token_id
-                log_line(format_line(fields, self.style), level)
+            self.log.record(scope, status, sent, started)

@@ -119,6 +119,7 @@ def test_a_body_carries_its_response_head() -> None:
         b"etag": b'"abc"',
         b"vary": b"A-IM, Accept-Encoding",
         b"content-encoding": b"gzip",
+        b"x-content-type-options": b"nosniff",
     }
     delta = Body("delta", "new", "old", b"{...}")
     assert delta.status == 226
