@@ -36,7 +36,7 @@ from drago.server.context import ServerContext
 from drago.server.endpoint import PRINCIPAL_SCOPE_KEY, Principal, refusal
 from drago.server.errors import drago_error_response, error_response
 from drago.server.live import LiveState
-from drago.server.logs import RequestLog, logfmt_value
+from drago.server.logs import RequestLog, logfmt_value, poll_level
 from drago.server.nosniff import NOSNIFF
 from drago.server.recheck import TokenAuthentication, TokenRecheck
 
@@ -47,6 +47,10 @@ PATH = re.compile(r"/api/v1/nodes/([^/]+)/config")
 #: Headers that frame a request body: such a request goes the application's way
 #: (its body limit).
 BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
+#: The request headers a poll's answer depends on.
+READ_HEADERS = frozenset({b"authorization", b"if-none-match", b"a-im", b"accept-encoding"})
+#: A query of ``wait`` alone, without escapes: read without parsing.
+PLAIN_WAIT = re.compile(rb"wait=([0-9.]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,20 +86,25 @@ def parse_poll(scope: Scope, max_wait: float) -> Poll | None:
     wait_raw = None
     query: bytes = scope.get("query_string", b"")
     if query:
-        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        if len(pairs) != 1 or pairs[0][0] != "wait":
-            return None  # another parameter (format, network), or several
-        wait_raw = pairs[0][1]
+        plain = PLAIN_WAIT.fullmatch(query)  # as agents send it: no parsing to do
+        if plain is not None:
+            wait_raw = plain.group(1).decode()
+        else:
+            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            if len(pairs) != 1 or pairs[0][0] != "wait":
+                return None  # another parameter (format, network), or several
+            wait_raw = pairs[0][1]
     try:
         wait = parse_wait(wait_raw, max_wait)
     except InvalidRequest:
         return None
     found: dict[bytes, str] = {}
     for name, value in scope["headers"]:
-        if name in BODY_HEADERS:
+        if name in READ_HEADERS:
+            if name not in found:  # the first of repeated headers, as Starlette reads them
+                found[name] = value.decode("latin-1")
+        elif name in BODY_HEADERS:
             return None
-        if name not in found:  # the first of repeated headers, as Starlette reads them
-            found[name] = value.decode("latin-1")
     secret = bearer(found.get(b"authorization"))
     if secret is None:
         return None
@@ -169,7 +178,7 @@ class ConfigPolls:
                 await response(scope, receive, sending)
             raise
         finally:
-            self.request_log.record(scope, status, sent, started)
+            self.request_log.record(scope, status, sent, started, poll_level(status))
         return True
 
     async def _answer(
@@ -196,4 +205,13 @@ class ConfigPolls:
         await send({"type": "http.response.body", "body": body.data})
 
 
-__all__ = ["BODY_HEADERS", "PATH", "ConfigPolls", "Poll", "bearer", "parse_poll"]
+__all__ = [
+    "BODY_HEADERS",
+    "PATH",
+    "PLAIN_WAIT",
+    "READ_HEADERS",
+    "ConfigPolls",
+    "Poll",
+    "bearer",
+    "parse_poll",
+]

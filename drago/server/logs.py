@@ -105,9 +105,14 @@ CONFIG_PATH = re.compile(r"/api/v1/nodes/[^/]+/config")
 
 def level_of(method: str, path: str, status: int) -> int:
     """DEBUG for the answer of a config long-poll, INFO for every other request."""
-    if status in POLL_ANSWERS and method == "GET" and CONFIG_PATH.fullmatch(path):
-        return logging.DEBUG
+    if method == "GET" and CONFIG_PATH.fullmatch(path):
+        return poll_level(status)
     return logging.INFO
+
+
+def poll_level(status: int) -> int:
+    """The level of a config request's line: DEBUG when it answered as a poll does."""
+    return logging.DEBUG if status in POLL_ANSWERS else logging.INFO
 
 
 class RequestLog:
@@ -121,12 +126,16 @@ class RequestLog:
         self.style = style
         self.by_class = {f"{c}xx": metrics.requests.labels(status=f"{c}xx") for c in range(1, 6)}
 
-    def record(self, scope: Scope, status: int, sent: int, started: float) -> None:
-        """Count and log one answered request (``started``: its ``time.perf_counter()``)."""
+    def record(
+        self, scope: Scope, status: int, sent: int, started: float, level: int | None = None
+    ) -> None:
+        """Count and log one answered request (``started``: its ``time.perf_counter()``;
+        ``level``: its line's, when the caller knows it, else :func:`level_of`)."""
         counter = self.by_class.get(f"{status // 100}xx")
         if counter is not None:
             counter.inc()
-        level = level_of(scope["method"], scope["path"], status)
+        if level is None:
+            level = level_of(scope["method"], scope["path"], status)
         if not access_log.isEnabledFor(level):
             return
         client = scope.get("client")

@@ -18,8 +18,9 @@ shares the trip to the database, never an earlier answer.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 import anyio
@@ -40,48 +41,52 @@ class TokenLookup(Protocol):
 @dataclass
 class _Batch(Generic[K, V]):
     keys: set[K]
-    done: anyio.Event = field(default_factory=anyio.Event)
-    found: Mapping[K, V] = field(default_factory=dict)
-    error: BaseException | None = None
+    done: asyncio.Future[Mapping[K, V]]
 
 
 class BatchedLookup(Generic[K, V]):
     """``await lookup.get(key)``: ``look_up(keys)[key]``, or ``missing`` when absent.
 
-    The first caller opens a batch, lets every caller of the same moment join
-    it, and calls ``look_up`` with all of their keys in one worker thread;
-    callers arriving while that runs open the next batch. When ``look_up``
-    fails, every caller of its batch gets the error.
+    The first caller opens a batch and starts its look-up as a task of its own;
+    every caller of the same moment (before that task first runs, on the next
+    turn of the event loop) joins it, and ``look_up`` runs once, in a worker
+    thread, with all of their keys; callers arriving while it runs open the
+    next batch. A caller that goes away (its client hung up) leaves the batch
+    to the others. When ``look_up`` fails, every caller of its batch gets the
+    error. Plain asyncio futures: one per caller would be too many for anyio's
+    primitives when ten thousand long-polls wake at once.
     """
 
     def __init__(self, look_up: Callable[[frozenset[K]], Mapping[K, V]], missing: V) -> None:
         self._look_up = look_up
         self._missing = missing
         self._open: _Batch[K, V] | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     async def get(self, key: K) -> V:
         batch = self._open
-        if batch is not None:
-            batch.keys.add(key)
-            await batch.done.wait()
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._open = _Batch({key}, loop.create_future())
+            task = loop.create_task(self._run(batch))
+            self._running.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(self._running.discard)
         else:
-            batch = self._open = _Batch({key})
-            # Shielded: the requests that joined wait for this answer even when the
-            # one that opened the batch goes away (its client hung up).
-            with anyio.CancelScope(shield=True):
-                await anyio.sleep(0)  # the others of this moment join now
-                self._open = None
-                try:
-                    batch.found = await anyio.to_thread.run_sync(
-                        self._look_up, frozenset(batch.keys)
-                    )
-                except Exception as exc:
-                    batch.error = exc
-                finally:
-                    batch.done.set()
-        if batch.error is not None:
-            raise batch.error
-        return batch.found.get(key, self._missing)
+            batch.keys.add(key)
+        found = await asyncio.shield(batch.done)
+        return found.get(key, self._missing)
+
+    async def _run(self, batch: _Batch[K, V]) -> None:
+        self._open = None  # the callers of that moment are in: the next ones wait for the next
+        try:
+            found = await anyio.to_thread.run_sync(self._look_up, frozenset(batch.keys))
+        except asyncio.CancelledError:  # the server is stopping
+            batch.done.cancel()
+            raise
+        except Exception as exc:
+            batch.done.set_exception(exc)
+        else:
+            batch.done.set_result(found)
 
 
 class TokenRecheck:
