@@ -223,6 +223,7 @@ def run(agents: int, rounds: int, mode: str, processes: int, compress: bool) -> 
         cpu_server = 0.0
         loads = [load_average()]
         clocks = {id(p): 0.0 for p, _ in procs}
+        renders0 = render_totals(server)
         server.mark_profile()
         for _ in range(rounds):
             try:
@@ -261,6 +262,8 @@ def run(agents: int, rounds: int, mode: str, processes: int, compress: bool) -> 
             wires += [a.wire for a in got.values()]
             fallbacks += sum(a.fallbacks for a in got.values())
             full += sum(a.full for a in got.values())
+        renders1 = render_totals(server)
+        render_ms = (renders1[0] - renders0[0]) / max(1, renders1[1] - renders0[1]) * 1000
         for _, parent in procs:
             parent.send("stop")
         for proc, _ in procs:
@@ -282,6 +285,7 @@ def run(agents: int, rounds: int, mode: str, processes: int, compress: bool) -> 
             "received_p50_ms": round(statistics.median(receipts) * 1000, 1),
             "received_p99_ms": round(percentile(receipts, 99) * 1000, 1),
             "api_commit_p50_ms": round(statistics.median(commits) * 1000, 1),
+            "render_ms_mean": round(render_ms, 1),
             "wire_bytes_per_agent_p50": int(statistics.median(wires)),
             "wire_bytes_per_agent_max": max(wires),
             "full_answers": full,
@@ -297,6 +301,11 @@ def run(agents: int, rounds: int, mode: str, processes: int, compress: bool) -> 
                 proc.kill()
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def render_totals(server: Server) -> tuple[float, float]:
+    """The server's render time so far (seconds) and number of renders."""
+    return metric(server, "drago_render_seconds_sum"), metric(server, "drago_render_seconds_count")
 
 
 def wait_held(server: Server, agents: int, timeout: float = 30) -> None:
@@ -321,8 +330,8 @@ def suite_table(results: list[tuple[str, str, dict[str, Any]]]) -> str:
         "| run | p50 | p99 | answer read: p50 / p99 | last agent (p50 of rounds) "
         "| bytes per agent (p50 / max) "
         "| full answers / delta fallbacks | server CPU per round | clients CPU per round "
-        "| API write p50 | load avg | target |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        "| API write p50 | render (mean) | load avg | target |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
     )
     rows = [
         f"| {label} | {r['p50_ms']:.0f} ms | {r['p99_ms']:.0f} ms "
@@ -331,6 +340,7 @@ def suite_table(results: list[tuple[str, str, dict[str, Any]]]) -> str:
         f"| {r['wire_bytes_per_agent_p50']:,} / {r['wire_bytes_per_agent_max']:,} "
         f"| {r['full_answers']} / {r['delta_fallbacks']} | {r['server_cpu_ms_per_round']:.0f} ms "
         f"| {r['clients_cpu_ms_per_round']:.0f} ms | {r['api_commit_p50_ms']:.0f} ms "
+        f"| {r['render_ms_mean']:.0f} ms "
         f"| {r['load_average_min']:.1f}-{r['load_average_max']:.1f} | {target} |"
         for label, target, r in results
     ]
@@ -386,7 +396,8 @@ each node spends on its own CPU) is left out. Bytes: received
 per agent per round (status line, headers and body as sent). Server CPU: the
 server process's CPU time from the write until the last agent has its config;
 clients CPU: the same for all client processes, which share the 2 CPUs with the
-server.
+server. Render: the server's own mean time from a revision being accepted to its
+configs being served (`drago_render_seconds`), part of every latency.
 
 {table}
 

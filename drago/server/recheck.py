@@ -26,7 +26,7 @@ from typing import Generic, Protocol, TypeVar
 import anyio
 import anyio.to_thread
 
-from drago.server.endpoint import Principal, TokenAuthenticator
+from drago.server.endpoint import Principal
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -102,14 +102,19 @@ class TokenRecheck:
         return await self._lookup.get(token_id)
 
 
+class BatchAuthenticator(Protocol):
+    def authenticate_many(self, secrets: Collection[str]) -> Mapping[str, Principal | None]:
+        """Whose token each of ``secrets`` is (None: nobody's), in one look-up."""
+        ...
+
+
 class TokenAuthentication:
     """``await authentication.principal(secret)``: whose token the secret is, or None."""
 
-    def __init__(self, tokens: TokenAuthenticator) -> None:
-        def authenticate(secrets: frozenset[str]) -> Mapping[str, Principal | None]:
-            return {secret: tokens.authenticate(secret) for secret in secrets}
-
-        self._lookup: BatchedLookup[str, Principal | None] = BatchedLookup(authenticate, None)
+    def __init__(self, tokens: BatchAuthenticator) -> None:
+        self._lookup: BatchedLookup[str, Principal | None] = BatchedLookup(
+            tokens.authenticate_many, None
+        )
 
     async def principal(self, secret: str) -> Principal | None:
         return await self._lookup.get(secret)

@@ -9,7 +9,6 @@ every server at once.
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -18,7 +17,7 @@ from drago.errors import InvalidRequest, NotFound
 from drago.server.endpoint import Principal, Role
 from drago.server.runtime.postgres import PostgresDatabase
 from drago.server.runtime.status import StatusRecord, StatusReport
-from drago.server.runtime.tokens import TokenInfo, digest, new_token, split_secret
+from drago.server.runtime.tokens import TokenInfo, digest, new_token, principals, secret_ids
 from drago.signing import AllowedSigner, PublicKey
 from drago.signing.signers import check_principal
 
@@ -68,15 +67,19 @@ class PostgresTokenStore:
         return info, secret
 
     def authenticate(self, secret: str) -> Principal | None:
-        token_id = split_secret(secret)
-        if token_id is None:
-            return None
-        rows = self._db.query(
-            f"SELECT digest, {TOKEN_COLUMNS} FROM tokens WHERE id = %s", (token_id,)
+        return self.authenticate_many([secret])[secret]
+
+    def authenticate_many(self, secrets: Collection[str]) -> dict[str, Principal | None]:
+        wanted = secret_ids(secrets)
+        rows = (
+            self._db.query(
+                f"SELECT digest, {TOKEN_COLUMNS} FROM tokens WHERE id = ANY(%s)", (wanted,)
+            )
+            if wanted
+            else []
         )
-        if not rows or not hmac.compare_digest(str(rows[0][0]), digest(secret)):
-            return None
-        return _token(rows[0][1:]).principal()
+        stored = {info.id: (str(row[0]), info) for row in rows for info in [_token(row[1:])]}
+        return principals(secrets, stored)
 
     def list(self) -> list[TokenInfo]:
         rows = self._db.query(f"SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id")

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,6 +45,10 @@ class TokenInfo:
 class TokenStore(Protocol):
     def authenticate(self, secret: str) -> Principal | None: ...
 
+    def authenticate_many(self, secrets: Collection[str]) -> dict[str, Principal | None]:
+        """:meth:`authenticate` for each of ``secrets``, in one look-up."""
+        ...
+
     def create(
         self,
         role: Role,
@@ -69,6 +73,25 @@ class TokenStore(Protocol):
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def principals(
+    secrets: Collection[str], stored: Mapping[str, tuple[str, TokenInfo]]
+) -> dict[str, Principal | None]:
+    """Whose token each secret is, given the stored ``(digest, info)`` of the token
+    ids the secrets name (digests compared in constant time); None when none."""
+    found: dict[str, Principal | None] = {}
+    for secret in secrets:
+        token_id = split_secret(secret)
+        row = stored.get(token_id) if token_id is not None else None
+        ok = row is not None and hmac.compare_digest(row[0], digest(secret))
+        found[secret] = row[1].principal() if ok and row is not None else None
+    return found
+
+
+def secret_ids(secrets: Collection[str]) -> list[str]:
+    """The token ids ``secrets`` name (sorted, once each; malformed secrets name none)."""
+    return sorted({i for i in map(split_secret, secrets) if i is not None})
 
 
 def split_secret(secret: str) -> str | None:
@@ -172,19 +195,22 @@ class SqliteTokenStore:
         return info, secret
 
     def authenticate(self, secret: str) -> Principal | None:
-        token_id = split_secret(secret)
-        if token_id is None:
-            return None
-        rows = self._db.query(
-            "SELECT digest, role, node, name, email, created_at FROM tokens WHERE id = ?",
-            (token_id,),
-        )
-        if not rows:
-            return None
-        stored, role, node, name, email, created_at = rows[0]
-        if not hmac.compare_digest(stored, digest(secret)):
-            return None
-        return TokenInfo(token_id, Role(role), node, name, email, created_at).principal()
+        return self.authenticate_many([secret])[secret]
+
+    def authenticate_many(self, secrets: Collection[str]) -> dict[str, Principal | None]:
+        wanted = secret_ids(secrets)
+        stored: dict[str, tuple[str, TokenInfo]] = {}
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start : start + LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.query(
+                "SELECT digest, id, role, node, name, email, created_at FROM tokens"
+                f" WHERE id IN ({marks})",
+                chunk,
+            )
+            for row in rows:
+                stored[row[1]] = (row[0], TokenInfo(row[1], Role(row[2]), *row[3:]))
+        return principals(secrets, stored)
 
     def list(self) -> list[TokenInfo]:
         rows = self._db.query(

@@ -59,6 +59,27 @@ def test_wrong_secrets_are_rejected(store: TokenStore, mangle: object) -> None:
     assert store.authenticate(mangle(secret)) is None
 
 
+def test_many_secrets_are_authenticated_in_one_call(store: TokenStore) -> None:
+    issued = [store.create(Role.node, node=f"n{i}") for i in range(1200)]  # > one SQL chunk
+    revoked_info, revoked = issued.pop()
+    store.revoke(revoked_info.id)
+    good = [secret for _, secret in issued]
+    wrong = [
+        good[0][:-1] + ("A" if good[0][-1] != "A" else "B"),  # the right id, another secret
+        "drago_" + "0" * 12 + "_x",
+        "not a secret",
+        "",
+    ]
+    found = store.authenticate_many([*good, revoked, *wrong])
+    assert set(found) == {*good, revoked, *wrong}
+    for info, secret in issued:
+        principal = found[secret]
+        assert principal is not None
+        assert (principal.token_id, principal.node) == (info.id, info.node)
+    assert all(found[s] is None for s in [revoked, *wrong])
+    assert store.authenticate_many([]) == {}
+
+
 def test_revoked_token_no_longer_authenticates(store: TokenStore) -> None:
     info, secret = store.create(Role.reader)
     assert store.revoke(info.id).id == info.id
