@@ -21,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from drago.server.app import Opened, create_app, open_context
+from drago.server.coalesce import HttpProtocol
 from drago.server.datadir import DataDir, Owner
 from drago.server.git.quarantine import sweep
 from drago.server.logs import configure_access_log, quiet_libraries
@@ -188,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
         server_header=False,
+        http=HttpProtocol,  # one write per answer (drago.server.coalesce)
     )
     server = DragoServer(config, opened)
     try:
