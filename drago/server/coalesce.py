@@ -6,9 +6,10 @@ wakes up for, for every answer. When a commit wakes thousands of long-polls at
 once that doubles the server's per-answer system time. :class:`HttpProtocol`
 (uvicorn's httptools protocol, given to ``uvicorn.Config(http=...)``) hands
 uvicorn a :class:`CoalescingTransport`: the writes of one turn of the event
-loop are kept and written at its end, with one call. Nothing waits longer than
-that turn, a close or an end of file flushes first, and more than
-:data:`FLUSH_AT` bytes are written at once, so the real transport's buffer and
+loop are kept and written together: when the answer is complete, else at the
+end of the turn. Nothing waits longer than that turn, a close or an end of
+file flushes first, and more than :data:`FLUSH_AT` bytes are written at once,
+so the real transport's buffer and
 uvicorn's flow control (which pauses a sender on it) see large bodies as before.
 """
 
@@ -104,11 +105,18 @@ class CoalescingTransport(asyncio.Transport):
 
 
 class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol on a :class:`CoalescingTransport`."""
+    """uvicorn's httptools protocol on a :class:`CoalescingTransport`, which it
+    flushes as soon as an answer is complete: an answer leaves at once, in one
+    write, instead of at the end of a turn in which thousands more are built."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports quack like asyncio.Transport without subclassing it
-        super().connection_made(CoalescingTransport(cast(asyncio.Transport, transport), self.loop))
+        self._coalescing = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)
+        super().connection_made(self._coalescing)
+
+    def on_response_complete(self) -> None:
+        self._coalescing.flush()
+        super().on_response_complete()
 
 
 __all__ = ["FLUSH_AT", "CoalescingTransport", "HttpProtocol"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -145,6 +147,46 @@ async def test_a_real_server_answers_plain_and_streamed_bodies() -> None:
             await asyncio.sleep(0)  # a slow reader: the server's flow control pauses it
         assert bytes(body) == big
         writer.close()
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_complete_answer_leaves_before_the_turn_ends() -> None:
+    """The answer is written when complete: a handler that then holds the event
+    loop (as thousands of answers built in one turn do) does not delay it."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = [(b"content-length", b"5")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"hello"})
+        time.sleep(1.0)  # the rest of this turn: the loop is busy elsewhere
+
+    port = free_port()
+    config = uvicorn.Config(app, port=port, http=HttpProtocol, log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    received: list[float] = []
+
+    def client() -> None:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sent = time.monotonic()
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = b""
+            while not data.endswith(b"hello"):
+                data += sock.recv(4096)
+            received.append(time.monotonic() - sent)
+
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        thread = threading.Thread(target=client)
+        thread.start()
+        while thread.is_alive():
+            await asyncio.sleep(0.01)
+        assert received and received[0] < 0.8, received
     finally:
         server.should_exit = True
         await task
