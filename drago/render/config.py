@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
@@ -37,6 +36,8 @@ from pydantic import (
 )
 
 from drago import grammar
+from drago.render.canonical import canonical_json, peer_digest, quoted, sha256_hex
+from drago.render.digestform import NodeHash, Pieces, hash_node
 
 
 def _grammar(pattern: str) -> StringConstraints:
@@ -72,25 +73,6 @@ Text = Annotated[str, Field(strict=True), AfterValidator(_safe_text)]
 ENVELOPE_KEYS = frozenset({"hash", "revision"})
 
 PENDING_NO_KEY = "no public key registered"
-
-
-def canonical_json(value: Any) -> bytes:
-    """``value`` as sorted-keys compact JSON, UTF-8: the one canonical encoding."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def peer_digest(canonical_peer: bytes) -> str:
-    """The digest of one peer: SHA-256 hex of its canonical JSON."""
-    return hashlib.sha256(canonical_peer).hexdigest()
-
-
-def quoted(digest: str) -> bytes:
-    """A digest as its canonical JSON (a quoted hex string), ready to join."""
-    return b'"' + digest.encode() + b'"'
 
 
 def config_hash(document: Mapping[str, Any]) -> str:
@@ -189,10 +171,14 @@ class PeerConfig(Frozen):
     @field_validator("allowed_ips")
     @classmethod
     def _address_order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) < 2:  # most peers: nothing to sort, no address to parse
+            return value
         return tuple(sorted(set(value), key=address_sort_key))
 
     def model_post_init(self, context: Any, /) -> None:
-        self._digest_json = quoted(peer_digest(canonical_json(self.model_dump(mode="json"))))
+        digest = quoted(peer_digest(canonical_json(self.model_dump(mode="json"))))
+        # Past pydantic's __setattr__: this runs once per peer of every parsed config.
+        self.__pydantic_private__["_digest_json"] = digest  # type: ignore[index]
 
     @property
     def digest(self) -> str:
@@ -249,12 +235,17 @@ class InterfaceConfig(Frozen):
                 return peer
         return None
 
-    def digest_pieces(self) -> tuple[bytes, list[bytes], bytes]:
-        """This interface in the digest form, for :func:`digest_form_hash`."""
+    def edges(self) -> tuple[bytes, bytes]:
+        """The canonical JSON of this interface before and after its peer list
+        (from ``"peers":[`` and ``]``: the same in the digest form)."""
         fields = self.model_dump(mode="json", exclude={"peers"})
         fields["peers"] = []
-        head, tail = split_at_peers(canonical_json(fields))
-        return head, [p.digest_json for p in self.peers], tail
+        return split_at_peers(canonical_json(fields))
+
+    def digest_pieces(self) -> Pieces:
+        """This interface in the digest form, for :func:`digest_form_hash`."""
+        head, tail = self.edges()
+        return head, tuple([p.digest_json for p in self.peers]), tail
 
 
 class NodeConfig(Frozen):
@@ -271,6 +262,12 @@ class NodeConfig(Frozen):
     hash: ConfigHash = ""
     revision: Revision | None = None
 
+    #: The digest form and resumable hash state of the content, set when the
+    #: config is built (parsed, or by :func:`drago.render.delta.apply_delta`):
+    #: applying a delta hashes again only from the first changed peer digest.
+    #: It compares equal for equal content (:class:`NodeHash`).
+    _digest_state: NodeHash | None = PrivateAttr(default=None)
+
     @field_validator("interfaces")
     @classmethod
     def _interfaces_by_network(
@@ -280,7 +277,9 @@ class NodeConfig(Frozen):
 
     @model_validator(mode="after")
     def _check_hash(self) -> NodeConfig:
-        digest = self.content_hash()
+        state = hash_node(self.node, tuple(i.digest_pieces() for i in self.interfaces))
+        self._digest_state = state
+        digest = state.digest
         if not self.hash:
             object.__setattr__(self, "hash", digest)
         elif self.hash != digest and self.hash != sha256_hex(self.canonical_bytes()):
@@ -288,8 +287,19 @@ class NodeConfig(Frozen):
         return self
 
     def content_hash(self) -> str:
-        """The v2 hash of the content, from the peers' digests (:func:`config_hash`)."""
+        """The v2 hash of the content, from the peers' digests (:func:`config_hash`),
+        computed again from the whole digest form."""
         return digest_form_hash(self.node, (i.digest_pieces() for i in self.interfaces))
+
+    def digest_state(self) -> NodeHash:
+        """The digest form and hash state of the content, to resume from
+        (:func:`drago.render.digestform.hash_node`); its ``pieces`` are the
+        interfaces' :meth:`InterfaceConfig.digest_pieces`, in order."""
+        # Read past pydantic's attribute look-up (a __getattr__ for private attributes).
+        state: NodeHash | None = self.__pydantic_private__["_digest_state"]  # type: ignore[index]
+        if state is None:  # built with model_construct by someone else: not kept
+            state = hash_node(self.node, tuple(i.digest_pieces() for i in self.interfaces))
+        return state
 
     def canonical_bytes(self) -> bytes:
         """Sorted-keys compact JSON of the config without ``hash`` and ``revision``."""
