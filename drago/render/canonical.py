@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 #: What ``json.dumps(value, sort_keys=True, separators=(",", ":"),
@@ -23,6 +24,14 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 def canonical_json(value: Any) -> bytes:
     """``value`` as sorted-keys compact JSON, UTF-8: the one canonical encoding."""
     return _ENCODER.encode(value).encode()
+
+
+def canonical_object(members: Mapping[str, bytes]) -> bytes:
+    """The canonical JSON of an object given each member's canonical JSON value:
+    what :func:`canonical_json` writes for the decoded object (keys sorted the
+    same way, the same separators), built without decoding or encoding the values.
+    """
+    return b"{" + b",".join([canonical_json(k) + b":" + members[k] for k in sorted(members)]) + b"}"
 
 
 def sha256_hex(data: bytes) -> str:
@@ -39,4 +48,4 @@ def quoted(digest: str) -> bytes:
     return b'"' + digest.encode() + b'"'
 
 
-__all__ = ["canonical_json", "peer_digest", "quoted", "sha256_hex"]
+__all__ = ["canonical_json", "canonical_object", "peer_digest", "quoted", "sha256_hex"]

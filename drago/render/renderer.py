@@ -228,10 +228,10 @@ class Renderer:
             if view is None:
                 view = self._build(cache, node, own)
             elif view.own != own:
-                head, tail = interface_edges(own, view.pending)
+                head, tail, fields = interface_edges(own, view.pending)
                 old = view.part
                 size = old.size - len(old.head) - len(old.tail) + len(head) + len(tail)
-                part = InterfacePart(network, head, old.names, old.peers, tail, size)
+                part = InterfacePart(network, head, old.names, old.peers, tail, size, fields)
                 view = _NodeView(own, view.pending, view.keyed, part, view.digests)
             views[node] = view
         cache.views = views
@@ -269,10 +269,10 @@ class Renderer:
             keyed.append(peer)
             peers.append(found[0])
             digests.append(found[1])
-        head, tail = interface_edges(own, pending)
+        head, tail, fields = interface_edges(own, pending)
         names, entries, quoted = tuple(keyed), tuple(peers), tuple(digests)
         size = InterfacePart.measure(head, entries, tail)
-        part = InterfacePart(own.network, head, names, entries, tail, size)
+        part = InterfacePart(own.network, head, names, entries, tail, size, fields)
         return _NodeView(own, pending, names, part, quoted)
 
     def _patch(
@@ -307,7 +307,9 @@ class Renderer:
         if peers is None:
             return view
         was = view.part
-        part = InterfacePart(was.network, was.head, was.names, tuple(peers), was.tail, size)
+        part = InterfacePart(
+            was.network, was.head, was.names, tuple(peers), was.tail, size, was.fields
+        )
         return _NodeView(view.own, view.pending, view.keyed, part, tuple(digests))
 
 
