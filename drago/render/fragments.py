@@ -134,9 +134,9 @@ class InterfacePart:
         sink.update(self.tail)
 
 
-def interface_edges(own: SelfInfo, pending: list[str]) -> tuple[bytes, bytes, tuple[bytes, ...]]:
-    """The head and tail around an interface's peer fragments, and the canonical
-    JSON of each of :data:`~drago.render.delta.FIELDS` (spliced into them)."""
+def interface_fields(own: SelfInfo, pending: list[str]) -> tuple[bytes, ...]:
+    """The canonical JSON of each of :data:`~drago.render.delta.FIELDS` of an
+    interface (what its head and tail are spliced from)."""
     values = {
         "ifname": own.ifname,
         "address": own.address,
@@ -144,13 +144,27 @@ def interface_edges(own: SelfInfo, pending: list[str]) -> tuple[bytes, bytes, tu
         "mtu": own.mtu,
         "dns": list(own.dns),
         "public_key": own.public_key,
-        "pending_peers": [{"name": n, "reason": PENDING_NO_KEY} for n in pending],
     }
-    fields = tuple(canonical_json(values[name]) for name in FIELDS)
+    values_json = {name: canonical_json(value) for name, value in values.items()}
+    values_json["pending_peers"] = pending_field(pending)
+    return tuple(values_json[name] for name in FIELDS)
+
+
+def pending_field(pending: list[str]) -> bytes:
+    """The canonical JSON of an interface's ``pending_peers`` (names in order)."""
+    return canonical_json([{"name": n, "reason": PENDING_NO_KEY} for n in pending])
+
+
+#: Where ``pending_peers`` is in :data:`~drago.render.delta.FIELDS`.
+PENDING_FIELD = FIELDS.index("pending_peers")
+
+
+def interface_edges(network: str, fields: tuple[bytes, ...]) -> tuple[bytes, bytes]:
+    """The head and tail around an interface's peer fragments, spliced from its
+    network name and its fields (:func:`interface_fields`)."""
     members = dict(zip(FIELDS, fields, strict=True))
-    members.update(network=canonical_json(own.network), peers=b"[]")
-    head, tail = split_at_peers(canonical_object(members))
-    return head, tail, fields
+    members.update(network=canonical_json(network), peers=b"[]")
+    return split_at_peers(canonical_object(members))
 
 
 def node_edges(node: str) -> tuple[bytes, bytes]:
@@ -187,12 +201,15 @@ def node_bytes(node: str, parts: tuple[InterfacePart, ...]) -> bytes:
 
 
 __all__ = [
+    "PENDING_FIELD",
     "InterfacePart",
     "PeerInfo",
     "SelfInfo",
     "describe",
     "feed_node",
     "interface_edges",
+    "interface_fields",
     "node_bytes",
     "peer_fragment",
+    "pending_field",
 ]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from drago.render import Renderer, render_state
 from drago.render.canonical import canonical_json, canonical_object
 from drago.render.delta import FIELDS, ConfigDelta, apply_delta, make_delta
-from drago.render.fragments import InterfacePart, SelfInfo, interface_edges
+from drago.render.fragments import InterfacePart, SelfInfo, interface_edges, interface_fields
 from drago.render.result import RenderResult
 from tests.render.states import key_for, make_state, mesh
 from tests.render.test_properties import EDITS, FAST, Edit, apply, build, states
@@ -104,7 +104,8 @@ def hostile_parts(draw: st.DrawFn, network: str) -> InterfacePart:
         public_key=draw(st.none() | HOSTILE),
     )
     pending = sorted(set(draw(st.lists(HOSTILE, max_size=3))))
-    head, tail, fields = interface_edges(own, pending)
+    fields = interface_fields(own, pending)
+    head, tail = interface_edges(network, fields)
     peers = tuple(canonical_json({"name": n}) for n in draw(st.lists(HOSTILE, max_size=2)))
     names = tuple(f"p{i}" for i in range(len(peers)))
     return InterfacePart(network, head, names, peers, tail, 0, fields)
