@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import subprocess
 import sys
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from drago.render.config import (
@@ -13,6 +16,7 @@ from drago.render.config import (
     NodeConfig,
     PeerConfig,
     PendingPeer,
+    address_sort_key,
     config_hash,
     envelope,
     legacy_hash,
@@ -203,3 +207,41 @@ def test_config_module_stays_free_of_server_imports() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def reference_sort_key(cidr: str) -> tuple[int, bytes, int]:
+    net = ipaddress.ip_network(cidr, strict=False)
+    return net.version, net.network_address.packed, net.prefixlen
+
+
+OCTET = st.integers(0, 255).map(str) | st.sampled_from(["256", "999", "00", "01", "007", "٣"])
+CIDR_LIKE = st.one_of(
+    st.text(st.sampled_from("0123456789./:"), max_size=20),
+    st.builds(
+        "{}.{}.{}.{}/{}".format,
+        OCTET,
+        OCTET,
+        OCTET,
+        OCTET,
+        st.integers(0, 32).map(str) | st.sampled_from(["33", "00", "08", "032", ""]),
+    ),
+    st.builds("{}/{}".format, st.ip_addresses().map(str), st.integers(0, 130).map(str)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(CIDR_LIKE)
+@example("1.2.3.256/24")
+@example("256.1.1.1/8")
+@example("1.2.3.4/33")
+@example("01.2.3.4/8")
+@example("1.2.3.4/08")
+@example("10.1.2.3/0")
+def test_the_address_sort_key_is_what_ipaddress_reads(cidr: str) -> None:
+    try:
+        expected = reference_sort_key(cidr)
+    except ValueError:
+        with pytest.raises(ValueError):
+            address_sort_key(cidr)
+        return
+    assert address_sort_key(cidr) == expected
