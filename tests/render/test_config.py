@@ -5,12 +5,15 @@ import ipaddress
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from drago.render import render_state
+from drago.render.canonical import canonical_json
 from drago.render.config import (
     InterfaceConfig,
     NodeConfig,
@@ -22,6 +25,7 @@ from drago.render.config import (
     legacy_hash,
 )
 from tests.render.states import key_for
+from tests.render.test_properties import FAST, build, states
 
 #: The hash of the worked example (docs/architecture.md, "Rendered node config").
 EXAMPLE_HASH = "3d0f01ab17071028134e91a476db2f3c22521b33ec389672308b9a396b6c5ff7"
@@ -245,3 +249,19 @@ def test_the_address_sort_key_is_what_ipaddress_reads(cidr: str) -> None:
             address_sort_key(cidr)
         return
     assert address_sort_key(cidr) == expected
+
+
+@FAST
+@given(states())
+def test_spliced_documents_are_the_canonical_json_of_the_model(parts: Any) -> None:
+    """A config's canonical bytes are spliced from its peers' canonical JSON;
+    they are exactly the canonical JSON of its model dump (every field)."""
+    for node, config in render_state(build(parts), "r1").items():
+        whole = config.model_dump(mode="json")
+        assert config.canonical_bytes() == canonical_json(
+            {k: v for k, v in whole.items() if k not in {"hash", "revision"}}
+        ), node
+        assert json.loads(config.to_json()) == whole
+        for iface in config.interfaces:
+            for peer in iface.peers:
+                assert peer.canonical == canonical_json(peer.model_dump(mode="json"))
