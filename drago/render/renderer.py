@@ -62,9 +62,10 @@ class _NodeView:
     """One node's interface in one network: its part, the peer names in it and
     the quoted digests of its peers (parallel to ``part.peers``).
 
-    A view patched from an earlier one keeps that view's part in
-    ``patched_from`` and, in ``unchanged``, how many of its digests from the
-    front are the same (-1: the head changed); a view built anew has None.
+    A view patched in this render keeps the part it was patched from in
+    ``patched_from`` (until its node's hash hint is made) and, in
+    ``unchanged``, how many of its digests from the front are the same (-1:
+    the head changed); a view built anew has None.
     """
 
     own: SelfInfo
@@ -179,6 +180,8 @@ class Renderer:
             else:
                 pieces = tuple(v.pieces() for v in views)
                 todo.append((node, pieces, old[1], _unchanged(old[0], views)))
+            for view in views:
+                view.patched_from = None  # a hint holds for this render only
         hashed.update(self._digests(todo))
         self._hashes = {node: (parts[node], hashed[node]) for node in parts}
         hashes = {node: found.digest for node, found in hashed.items()}
