@@ -177,8 +177,7 @@ class Frozen(BaseModel):
 
 
 class PeerConfig(Frozen):
-    """One ``[Peer]`` of an interface; its canonical JSON and :attr:`digest` are
-    computed once, when built."""
+    """One ``[Peer]`` of an interface; :attr:`digest` is computed once, when built."""
 
     name: Name
     public_key: PublicKey
