@@ -4,7 +4,11 @@ Run ``python benchmarks/render.py`` (``--nodes N``, ``--repeat K``,
 ``--no-write``). It builds the desired state in memory (one network, every
 node with a registered key and an endpoint, ``between = ["*", "*"]``), renders
 it once, then repeatedly changes one node's endpoint and renders again,
-measuring the time until every node's hash is ready. The figures and the
+measuring the time until every node's hash is ready. ``--node I`` always
+moves node I (the last one, ``--node -1``, changes entries near the end of
+every peer list, where hashes resume); ``--key`` instead registers node I's
+key and removes it again, in turn (a pending peer becomes a peer everywhere).
+Only the default run writes its section. The figures and the
 machine go to the ``bench:render`` section of ``docs/benchmarks.md``.
 """
 
@@ -88,8 +92,16 @@ def with_endpoint(state: State, index: int, endpoint: str) -> State:
     return State(networks=state.networks, nodes=nodes, keys=state.keys, blob_ids=blobs)
 
 
-def run(count: int, repeat: int) -> dict[str, float]:
-    state = mesh_state(count)
+def without_key(state: State, index: int) -> State:
+    """A copy of ``state`` where node ``index`` has no registered key."""
+    name = f"node-{index:04d}"
+    keys = {n: k for n, k in state.keys.items() if n != name}
+    blobs = {p: b for p, b in state.blob_ids.items() if p != f"keys/{name}.toml"}
+    return State(networks=state.networks, nodes=state.nodes, keys=keys, blob_ids=blobs)
+
+
+def run(count: int, repeat: int, node: int | None = None, key: bool = False) -> dict[str, float]:
+    full = state = mesh_state(count)
     renderer = Renderer()
     rss_before = _max_rss_mb()
     load = os.getloadavg()[0]
@@ -101,13 +113,18 @@ def run(count: int, repeat: int) -> dict[str, float]:
         raise SystemExit("the generated state is not a full mesh")
     times, cpu_times = [], []
     for round_ in range(1, repeat + 1):
-        state = with_endpoint(state, round_ % count, f"moved-{round_}.example.net")
+        moved = round_ % count if node is None else node % count
+        if key:
+            state = without_key(full, moved) if round_ % 2 else full
+        else:
+            state = with_endpoint(state, moved, f"moved-{round_}.example.net")
         start, cpu = time.perf_counter(), time.process_time()
         result = renderer.render(state, f"rev-{round_}")
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu)
-        if len(result.changed) != count - 1:
-            raise SystemExit(f"expected {count - 1} changed nodes, got {len(result.changed)}")
+        expected = count if key else count - 1  # a key is also in its own node's config
+        if len(result.changed) != expected:
+            raise SystemExit(f"expected {expected} changed nodes, got {len(result.changed)}")
     return {
         "nodes": count,
         "entries": count * (count - 1),
@@ -160,10 +177,17 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--node", type=int, help="always change this node (-1: the last)")
+    parser.add_argument("--key", action="store_true", help="remove and register --node's key")
     args = parser.parse_args()
-    text = report(run(args.nodes, args.repeat))
+    if args.key and args.node is None:
+        parser.error("--key needs --node")
+    text = report(run(args.nodes, args.repeat, args.node, args.key))
+    if args.node is not None:
+        change = "key removed and registered in turn" if args.key else "endpoint moved"
+        print(f"(variant: node {args.node % args.nodes}'s {change} every round)")
     print(text)
-    if not args.no_write:
+    if not args.no_write and args.node is None:
         write_section("render", text)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
@@ -37,6 +37,14 @@ from pydantic import (
 )
 
 from drago import grammar
+from drago.render.canonical import (
+    canonical_json,
+    canonical_object,
+    peer_digest,
+    quoted,
+    sha256_hex,
+)
+from drago.render.digestform import NodeHash, Pieces, hash_node
 
 
 def _grammar(pattern: str) -> StringConstraints:
@@ -72,25 +80,6 @@ Text = Annotated[str, Field(strict=True), AfterValidator(_safe_text)]
 ENVELOPE_KEYS = frozenset({"hash", "revision"})
 
 PENDING_NO_KEY = "no public key registered"
-
-
-def canonical_json(value: Any) -> bytes:
-    """``value`` as sorted-keys compact JSON, UTF-8: the one canonical encoding."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def peer_digest(canonical_peer: bytes) -> str:
-    """The digest of one peer: SHA-256 hex of its canonical JSON."""
-    return hashlib.sha256(canonical_peer).hexdigest()
-
-
-def quoted(digest: str) -> bytes:
-    """A digest as its canonical JSON (a quoted hex string), ready to join."""
-    return b'"' + digest.encode() + b'"'
 
 
 def config_hash(document: Mapping[str, Any]) -> str:
@@ -161,10 +150,24 @@ def envelope(canonical: bytes, digest: str, revision: str | None) -> bytes:
     return b'{"hash":' + canonical_json(digest) + sep + body + b',"revision":' + rev + b"}"
 
 
+#: An IPv4 CIDR as :mod:`ipaddress` reads it (no leading zeros in an octet);
+#: the values of the octets and of the prefix are checked by the caller.
+_OCTET = "(0|[1-9][0-9]{0,2})"
+_IPV4_CIDR = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}/([0-9]{{1,2}})")
+
+
 def address_sort_key(cidr: str) -> tuple[int, bytes, int]:
-    """Sort key for CIDR strings in address order (IPv4 before IPv6)."""
+    """Sort key for CIDR strings in address order (IPv4 before IPv6): the IP
+    version, the network address (host bits cleared) and the prefix length."""
+    found = _IPV4_CIDR.fullmatch(cidr)
+    if found is not None:  # most allowed IPs: read without ipaddress's parser
+        a, b, c, d, prefix = map(int, found.groups())
+        if a <= 255 and b <= 255 and c <= 255 and d <= 255 and prefix <= 32:
+            host = 32 - prefix
+            network = (a << 24 | b << 16 | c << 8 | d) >> host << host
+            return 4, network.to_bytes(4, "big"), prefix
     net = ipaddress.ip_network(cidr, strict=False)
-    return (net.version, net.network_address.packed, net.prefixlen)
+    return net.version, net.network_address.packed, net.prefixlen
 
 
 class Frozen(BaseModel):
@@ -184,15 +187,30 @@ class PeerConfig(Frozen):
     #: Seconds, or None for off.
     persistent_keepalive: Keepalive | None = None
 
-    _digest_json: bytes = PrivateAttr(default=b"")
+    #: The canonical JSON and the quoted digest, set by model_post_init. One
+    #: attribute and no default: pydantic spends ~2 µs per private attribute
+    #: and default on every instance.
+    _encoded: tuple[bytes, bytes] = PrivateAttr()
 
     @field_validator("allowed_ips")
     @classmethod
     def _address_order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) < 2:  # most peers: nothing to sort, no address to parse
+            return value
         return tuple(sorted(set(value), key=address_sort_key))
 
     def model_post_init(self, context: Any, /) -> None:
-        self._digest_json = quoted(peer_digest(canonical_json(self.model_dump(mode="json"))))
+        canonical = canonical_json(self.model_dump(mode="json"))
+        # Past pydantic's __setattr__: this runs once per peer of every parsed config.
+        private: dict[str, tuple[bytes, bytes]] = self.__pydantic_private__  # type: ignore[assignment]
+        private["_encoded"] = (canonical, quoted(peer_digest(canonical)))
+
+    @property
+    def canonical(self) -> bytes:
+        """This peer's canonical JSON: what :attr:`digest` is computed over, and
+        its entry in the config's canonical form."""
+        private: dict[str, tuple[bytes, bytes]] = self.__pydantic_private__  # type: ignore[assignment]
+        return private["_encoded"][0]
 
     @property
     def digest(self) -> str:
@@ -203,8 +221,8 @@ class PeerConfig(Frozen):
     def digest_json(self) -> bytes:
         """:attr:`digest` as JSON (quoted), ready to join into the digest form."""
         # Read past pydantic's attribute look-up: this runs once per peer per hash.
-        private: dict[str, bytes] = self.__pydantic_private__  # type: ignore[assignment]
-        return private["_digest_json"]
+        private: dict[str, tuple[bytes, bytes]] = self.__pydantic_private__  # type: ignore[assignment]
+        return private["_encoded"][1]
 
 
 class PendingPeer(Frozen):
@@ -249,12 +267,17 @@ class InterfaceConfig(Frozen):
                 return peer
         return None
 
-    def digest_pieces(self) -> tuple[bytes, list[bytes], bytes]:
-        """This interface in the digest form, for :func:`digest_form_hash`."""
+    def edges(self) -> tuple[bytes, bytes]:
+        """The canonical JSON of this interface before and after its peer list
+        (from ``"peers":[`` and ``]``: the same in the digest form)."""
         fields = self.model_dump(mode="json", exclude={"peers"})
         fields["peers"] = []
-        head, tail = split_at_peers(canonical_json(fields))
-        return head, [p.digest_json for p in self.peers], tail
+        return split_at_peers(canonical_json(fields))
+
+    def digest_pieces(self) -> Pieces:
+        """This interface in the digest form, for :func:`digest_form_hash`."""
+        head, tail = self.edges()
+        return head, tuple([p.digest_json for p in self.peers]), tail
 
 
 class NodeConfig(Frozen):
@@ -271,6 +294,12 @@ class NodeConfig(Frozen):
     hash: ConfigHash = ""
     revision: Revision | None = None
 
+    #: The digest form and resumable hash state of the content, set when the
+    #: config is built (parsed, or by :func:`drago.render.delta.apply_delta`):
+    #: applying a delta hashes again only from the first changed peer digest.
+    #: It compares equal for equal content (:class:`NodeHash`).
+    _digest_state: NodeHash | None = PrivateAttr(default=None)
+
     @field_validator("interfaces")
     @classmethod
     def _interfaces_by_network(
@@ -280,7 +309,9 @@ class NodeConfig(Frozen):
 
     @model_validator(mode="after")
     def _check_hash(self) -> NodeConfig:
-        digest = self.content_hash()
+        state = hash_node(self.node, tuple(i.digest_pieces() for i in self.interfaces))
+        self._digest_state = state
+        digest = state.digest
         if not self.hash:
             object.__setattr__(self, "hash", digest)
         elif self.hash != digest and self.hash != sha256_hex(self.canonical_bytes()):
@@ -288,12 +319,35 @@ class NodeConfig(Frozen):
         return self
 
     def content_hash(self) -> str:
-        """The v2 hash of the content, from the peers' digests (:func:`config_hash`)."""
+        """The v2 hash of the content, from the peers' digests (:func:`config_hash`),
+        computed again from the whole digest form."""
         return digest_form_hash(self.node, (i.digest_pieces() for i in self.interfaces))
 
+    def digest_state(self) -> NodeHash:
+        """The digest form and hash state of the content, to resume from
+        (:func:`drago.render.digestform.hash_node`); its ``pieces`` are the
+        interfaces' :meth:`InterfaceConfig.digest_pieces`, in order."""
+        # Read past pydantic's attribute look-up (a __getattr__ for private attributes).
+        state: NodeHash | None = self.__pydantic_private__["_digest_state"]  # type: ignore[index]
+        if state is None:  # built with model_construct by someone else: not kept
+            state = hash_node(self.node, tuple(i.digest_pieces() for i in self.interfaces))
+        return state
+
     def canonical_bytes(self) -> bytes:
-        """Sorted-keys compact JSON of the config without ``hash`` and ``revision``."""
-        return canonical_json(self.model_dump(mode="json", exclude=set(ENVELOPE_KEYS)))
+        """Sorted-keys compact JSON of the config without ``hash`` and ``revision``
+        (spliced from each peer's canonical JSON and each interface's edges, the
+        pieces its digest form is made of)."""
+        interfaces = [
+            head + b",".join([p.canonical for p in iface.peers]) + tail
+            for iface, (head, _, tail) in zip(
+                self.interfaces, self.digest_state().pieces, strict=True
+            )
+        ]
+        members = {
+            "interfaces": b"[" + b",".join(interfaces) + b"]",
+            "node": canonical_json(self.node),
+        }
+        return canonical_object(members)
 
     def to_json(self, revision: str | None = None) -> bytes:
         """The document served to agents, with ``hash`` and ``revision``."""

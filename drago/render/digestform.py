@@ -9,15 +9,20 @@ before. :func:`hash_node` keeps a copy of the hash state every
 resumes from the last mark before the first difference: on average half of a
 large interface is not hashed again, and a change near its end costs next to
 nothing. The result is the same digest as hashing the whole form.
+
+A caller that knows where the first difference can be (the renderer and
+:func:`drago.render.delta.apply_delta` know which entries they replaced) says so
+with a :class:`Unchanged` hint, and no slices are compared; without a hint the
+marks are checked against the previous pieces.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-from drago.render.config import canonical_json
+from drago.render.canonical import canonical_json
 
 #: Digests between two marks.
 CHUNK = 128
@@ -27,10 +32,10 @@ Pieces = tuple[bytes, tuple[bytes, ...], bytes]
 _PREFIX = b'{"interfaces":['
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     """The hash state after interface ``interface``'s first ``fed`` digests; the
-    mark before it in the interface (or its start) was at ``since``."""
+    mark before it in the interface (or its start) was at ``since``. (A named
+    tuple: a node's hash makes one per 128 digests, and it is built faster.)"""
 
     interface: int
     since: int
@@ -40,11 +45,31 @@ class Mark:
 
 @dataclass(frozen=True, slots=True)
 class NodeHash:
-    """A node's hash and what resuming it needs."""
+    """A node's hash and what resuming it needs.
 
-    pieces: tuple[Pieces, ...]
+    Two are equal when their digests are: the pieces and the marks are what
+    resuming needs, and where the marks fall depends on the history of changes
+    (a config keeps one, and equal configs must stay equal).
+    """
+
+    pieces: tuple[Pieces, ...] = field(compare=False)
     digest: str
-    marks: tuple[Mark, ...]
+    marks: tuple[Mark, ...] = field(compare=False)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> NodeHash:
+        return self  # immutable (the marks' states are copied before every use)
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A caller's promise about new pieces compared with the previous ones:
+    every interface before ``interface`` is the same, and so are the head and
+    the first ``digests`` peer digests of ``interface`` (-1: not even its head).
+    A hint may understate what is unchanged (resuming earlier costs only time),
+    never overstate it."""
+
+    interface: int
+    digests: int
 
 
 def _resume_point(old: NodeHash, pieces: tuple[Pieces, ...]) -> int:
@@ -72,11 +97,34 @@ def _resume_point(old: NodeHash, pieces: tuple[Pieces, ...]) -> int:
     return valid
 
 
+def _hinted_resume_point(old: NodeHash, pieces: tuple[Pieces, ...], hint: Unchanged) -> int:
+    """How many of ``old``'s marks hold for ``pieces``, given what ``hint`` promises."""
+    valid = 0
+    for mark in old.marks:
+        if mark.interface >= len(pieces) or mark.interface > hint.interface:
+            break
+        if mark.interface == hint.interface and mark.fed > hint.digests:
+            break
+        valid += 1
+    return valid
+
+
 def hash_node(
-    node: str, pieces: tuple[Pieces, ...], old: NodeHash | None = None, *, chunk: int = CHUNK
+    node: str,
+    pieces: tuple[Pieces, ...],
+    old: NodeHash | None = None,
+    *,
+    hint: Unchanged | None = None,
+    chunk: int = CHUNK,
 ) -> NodeHash:
-    """The hash of ``node``'s digest form, resumed from ``old`` where it still holds."""
-    valid = _resume_point(old, pieces) if old is not None else 0
+    """The hash of ``node``'s digest form, resumed from ``old`` where it still
+    holds (where ``hint`` says it does, when given)."""
+    if old is None:
+        valid = 0
+    elif hint is not None:
+        valid = _hinted_resume_point(old, pieces, hint)
+    else:
+        valid = _resume_point(old, pieces)
     marks: list[Mark] = []
     if valid:
         assert old is not None
@@ -93,10 +141,12 @@ def hash_node(
         if fed < 0:  # the interface from its start
             sink.update(b"," + head if index else head)
             fed = 0
-        while fed < len(digests):
-            end = min(fed + chunk, len(digests))
-            joined = b",".join(digests[fed:end])
-            sink.update(b"," + joined if fed else joined)
+        count = len(digests)
+        while fed < count:
+            end = fed + chunk if fed + chunk < count else count
+            if fed:
+                sink.update(b",")
+            sink.update(b",".join(digests[fed:end]))
             marks.append(Mark(index, fed, end, sink.copy()))
             fed = end
         sink.update(tail)
@@ -104,4 +154,4 @@ def hash_node(
     return NodeHash(pieces, sink.hexdigest(), tuple(marks))
 
 
-__all__ = ["CHUNK", "Mark", "NodeHash", "Pieces", "hash_node"]
+__all__ = ["CHUNK", "Mark", "NodeHash", "Pieces", "Unchanged", "hash_node"]

@@ -19,6 +19,7 @@ from typing import Protocol
 from drago.model.names import default_ifname
 from drago.model.state import State
 from drago.model.topology import PeerLink
+from drago.render.canonical import canonical_object
 from drago.render.config import (
     PENDING_NO_KEY,
     canonical_json,
@@ -26,6 +27,7 @@ from drago.render.config import (
     quoted,
     split_at_peers,
 )
+from drago.render.delta import FIELDS
 
 _INTERFACES_MARK = b'"interfaces":[]'
 
@@ -104,10 +106,13 @@ class InterfacePart:
     need them).
 
     ``names`` and ``peers`` are parallel (the keyed peers by name); ``size`` is
-    the length of the canonical form. Render results share parts and compare
-    them by identity. They are tuples, not lists: the garbage collector stops
-    tracking a tuple of strings, so the ~1M entries of a 1,000-node mesh (times
-    the kept revisions) cost a full collection nothing.
+    the length of the canonical form; ``fields`` holds the canonical JSON of
+    each of :data:`drago.render.delta.FIELDS` in that order (the values in
+    ``head`` and ``tail``, which a delta's ``set`` compares and copies).
+    Render results share parts and compare them by identity. They are tuples,
+    not lists: the garbage collector stops tracking a tuple of strings, so the
+    ~1M entries of a 1,000-node mesh (times the kept revisions) cost a full
+    collection nothing.
     """
 
     network: str
@@ -116,6 +121,7 @@ class InterfacePart:
     peers: tuple[bytes, ...]
     tail: bytes
     size: int
+    fields: tuple[bytes, ...]
 
     @staticmethod
     def measure(head: bytes, peers: tuple[bytes, ...], tail: bytes) -> int:
@@ -128,22 +134,37 @@ class InterfacePart:
         sink.update(self.tail)
 
 
-def interface_edges(own: SelfInfo, pending: list[str]) -> tuple[bytes, bytes]:
-    """The head and tail around an interface's peer fragments."""
-    whole = canonical_json(
-        {
-            "network": own.network,
-            "ifname": own.ifname,
-            "address": own.address,
-            "listen_port": own.listen_port,
-            "mtu": own.mtu,
-            "dns": list(own.dns),
-            "public_key": own.public_key,
-            "peers": [],
-            "pending_peers": [{"name": n, "reason": PENDING_NO_KEY} for n in pending],
-        }
-    )
-    return split_at_peers(whole)
+def interface_fields(own: SelfInfo, pending: list[str]) -> tuple[bytes, ...]:
+    """The canonical JSON of each of :data:`~drago.render.delta.FIELDS` of an
+    interface (what its head and tail are spliced from)."""
+    values = {
+        "ifname": own.ifname,
+        "address": own.address,
+        "listen_port": own.listen_port,
+        "mtu": own.mtu,
+        "dns": list(own.dns),
+        "public_key": own.public_key,
+    }
+    values_json = {name: canonical_json(value) for name, value in values.items()}
+    values_json["pending_peers"] = pending_field(pending)
+    return tuple(values_json[name] for name in FIELDS)
+
+
+def pending_field(pending: list[str]) -> bytes:
+    """The canonical JSON of an interface's ``pending_peers`` (names in order)."""
+    return canonical_json([{"name": n, "reason": PENDING_NO_KEY} for n in pending])
+
+
+#: Where ``pending_peers`` is in :data:`~drago.render.delta.FIELDS`.
+PENDING_FIELD = FIELDS.index("pending_peers")
+
+
+def interface_edges(network: str, fields: tuple[bytes, ...]) -> tuple[bytes, bytes]:
+    """The head and tail around an interface's peer fragments, spliced from its
+    network name and its fields (:func:`interface_fields`)."""
+    members = dict(zip(FIELDS, fields, strict=True))
+    members.update(network=canonical_json(network), peers=b"[]")
+    return split_at_peers(canonical_object(members))
 
 
 def node_edges(node: str) -> tuple[bytes, bytes]:
@@ -180,12 +201,15 @@ def node_bytes(node: str, parts: tuple[InterfacePart, ...]) -> bytes:
 
 
 __all__ = [
+    "PENDING_FIELD",
     "InterfacePart",
     "PeerInfo",
     "SelfInfo",
     "describe",
     "feed_node",
     "interface_edges",
+    "interface_fields",
     "node_bytes",
     "peer_fragment",
+    "pending_field",
 ]

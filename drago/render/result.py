@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import compress
 from operator import is_not
 from types import MappingProxyType
-from typing import Any
 
 from drago.errors import NotFound
+from drago.render.canonical import canonical_object
 from drago.render.config import NodeConfig, canonical_json, envelope
 from drago.render.delta import FIELDS
 from drago.render.fragments import InterfacePart, node_bytes
@@ -84,8 +83,8 @@ class RenderResult(Mapping[str, NodeConfig]):
     def delta_document(self, node: str, base: RenderResult) -> bytes:
         """The delta body from ``node``'s config in ``base`` to this one: the same
         bytes as ``make_delta(base.config(node), self.config(node)).to_json()``,
-        built from the cached fragments (unchanged interfaces and peers are
-        compared by identity, only changed peers are decoded)."""
+        spliced from the cached canonical fragments (unchanged interfaces and
+        peers are compared by identity; nothing is decoded or encoded again)."""
         old_parts = {p.network: p for p in base._node_parts(node)}
         changes = self._changes
         patched = changes.peers if changes is not None and changes.since == base.revision else {}
@@ -94,18 +93,18 @@ class RenderResult(Mapping[str, NodeConfig]):
             old = old_parts.pop(part.network, None)
             if old is not part:
                 entry = _interface_delta(old, part, patched.get(part.network))
-                if len(entry) > 1:
+                if entry is not None:
                     interfaces.append(entry)
-        body: dict[str, Any] = {
-            "node": node,
-            "base": base.hashes[node],
-            "hash": self.hashes[node],
-            "revision": self.revision,
-            "interfaces": interfaces,
+        body = {
+            "node": canonical_json(node),
+            "base": canonical_json(base.hashes[node]),
+            "hash": canonical_json(self.hashes[node]),
+            "revision": canonical_json(self.revision),
+            "interfaces": b"[" + b",".join(interfaces) + b"]",
         }
         if old_parts:
-            body["remove_interfaces"] = sorted(old_parts)
-        return canonical_json(body)
+            body["remove_interfaces"] = canonical_json(sorted(old_parts))
+        return canonical_object(body)
 
     def config(self, node: str) -> NodeConfig:
         """``node``'s config; raises NotFound for a node the state does not have."""
@@ -142,11 +141,6 @@ class RenderResult(Mapping[str, NodeConfig]):
         )
 
 
-def _fields(part: InterfacePart) -> dict[str, Any]:
-    whole: dict[str, Any] = json.loads(part.head + part.tail)
-    return {name: whole[name] for name in FIELDS}
-
-
 def _at(names: tuple[str, ...], name: str) -> int | None:
     index = bisect_left(names, name)
     return index if index < len(names) and names[index] == name else None
@@ -154,22 +148,36 @@ def _at(names: tuple[str, ...], name: str) -> int | None:
 
 def _interface_delta(
     old: InterfacePart | None, new: InterfacePart, candidates: frozenset[str] | None
-) -> dict[str, Any]:
-    """One entry of a delta's ``interfaces`` (only ``network`` when nothing changed);
+) -> bytes | None:
+    """One entry of a delta's ``interfaces`` (None when nothing changed);
     ``candidates``: the only peers whose entries may differ, when known."""
-    entry: dict[str, Any] = {"network": new.network}
+    entry: dict[str, bytes] = {}
     if old is None:
-        entry["set"] = _fields(new)
+        entry["set"] = canonical_object(dict(zip(FIELDS, new.fields, strict=True)))
         if new.peers:
-            entry["peers"] = [json.loads(f) for f in new.peers]
-        return entry
-    if old.head != new.head or old.tail != new.tail:
-        before, after = _fields(old), _fields(new)
-        changed = {k: v for k, v in after.items() if before[k] != v}
-        if changed:
-            entry["set"] = changed
-    if old.peers is new.peers:
-        return entry
+            entry["peers"] = b"[" + b",".join(new.peers) + b"]"
+        entry["network"] = canonical_json(new.network)
+        return canonical_object(entry)
+    if old.fields != new.fields:
+        pairs = zip(FIELDS, old.fields, new.fields, strict=True)
+        entry["set"] = canonical_object({name: now for name, was, now in pairs if was != now})
+    if old.peers is not new.peers:
+        peers, removed = _peer_changes(old, new, candidates)
+        if peers:
+            entry["peers"] = b"[" + b",".join(peers) + b"]"
+        if removed:
+            entry["remove_peers"] = canonical_json(removed)
+    if not entry:
+        return None
+    entry["network"] = canonical_json(new.network)
+    return canonical_object(entry)
+
+
+def _peer_changes(
+    old: InterfacePart, new: InterfacePart, candidates: frozenset[str] | None
+) -> tuple[list[bytes], list[str]]:
+    """The entries of ``new`` that are not in ``old`` (by name order), and the
+    names of the peers gone."""
     peers: list[bytes] = []
     removed: list[str] = []
     if candidates is not None:  # every other entry is the same object in both
@@ -188,11 +196,7 @@ def _interface_delta(
         peers = [f for n, f in zip(new.names, new.peers, strict=True) if entries.get(n) != f]
         kept = set(new.names)
         removed = [n for n in old.names if n not in kept]
-    if peers:
-        entry["peers"] = [json.loads(f) for f in peers]
-    if removed:
-        entry["remove_peers"] = removed
-    return entry
+    return peers, removed
 
 
 __all__ = ["PeerChanges", "RenderResult"]

@@ -1,23 +1,31 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from drago.render import render_state
+from drago.render.canonical import canonical_json
 from drago.render.config import (
     InterfaceConfig,
     NodeConfig,
     PeerConfig,
     PendingPeer,
+    address_sort_key,
     config_hash,
     envelope,
     legacy_hash,
 )
 from tests.render.states import key_for
+from tests.render.test_properties import FAST, build, states
 
 #: The hash of the worked example (docs/architecture.md, "Rendered node config").
 EXAMPLE_HASH = "3d0f01ab17071028134e91a476db2f3c22521b33ec389672308b9a396b6c5ff7"
@@ -203,3 +211,57 @@ def test_config_module_stays_free_of_server_imports() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def reference_sort_key(cidr: str) -> tuple[int, bytes, int]:
+    net = ipaddress.ip_network(cidr, strict=False)
+    return net.version, net.network_address.packed, net.prefixlen
+
+
+OCTET = st.integers(0, 255).map(str) | st.sampled_from(["256", "999", "00", "01", "007", "٣"])
+CIDR_LIKE = st.one_of(
+    st.text(st.sampled_from("0123456789./:"), max_size=20),
+    st.builds(
+        "{}.{}.{}.{}/{}".format,
+        OCTET,
+        OCTET,
+        OCTET,
+        OCTET,
+        st.integers(0, 32).map(str) | st.sampled_from(["33", "00", "08", "032", ""]),
+    ),
+    st.builds("{}/{}".format, st.ip_addresses().map(str), st.integers(0, 130).map(str)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(CIDR_LIKE)
+@example("1.2.3.256/24")
+@example("256.1.1.1/8")
+@example("1.2.3.4/33")
+@example("01.2.3.4/8")
+@example("1.2.3.4/08")
+@example("10.1.2.3/0")
+def test_the_address_sort_key_is_what_ipaddress_reads(cidr: str) -> None:
+    try:
+        expected = reference_sort_key(cidr)
+    except ValueError:
+        with pytest.raises(ValueError):
+            address_sort_key(cidr)
+        return
+    assert address_sort_key(cidr) == expected
+
+
+@FAST
+@given(states())
+def test_spliced_documents_are_the_canonical_json_of_the_model(parts: Any) -> None:
+    """A config's canonical bytes are spliced from its peers' canonical JSON;
+    they are exactly the canonical JSON of its model dump (every field)."""
+    for node, config in render_state(build(parts), "r1").items():
+        whole = config.model_dump(mode="json")
+        assert config.canonical_bytes() == canonical_json(
+            {k: v for k, v in whole.items() if k not in {"hash", "revision"}}
+        ), node
+        assert json.loads(config.to_json()) == whole
+        for iface in config.interfaces:
+            for peer in iface.peers:
+                assert peer.canonical == canonical_json(peer.model_dump(mode="json"))

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from drago.errors import DeltaMismatch
@@ -290,3 +291,81 @@ def test_applying_leaves_the_base_alone() -> None:
     kept = copy.deepcopy(base.model_dump())
     apply_delta(base, ConfigDelta.model_validate(delta_json()))
     assert base.model_dump() == kept
+
+
+def big_document(peers: int, interfaces: tuple[str, ...] = ("backbone", "site")) -> dict[str, Any]:
+    """A config of fra-1 with ``peers`` peers per interface (more than a hash chunk)."""
+    return {
+        "node": "fra-1",
+        "interfaces": [
+            {
+                "network": network,
+                "ifname": f"wg-{network}",
+                "address": f"10.{20 + n}.0.1/16",
+                "listen_port": 51820 + n,
+                "peers": [
+                    {"name": f"p{i:04d}", "public_key": key_for(f"p{i}"), "allowed_ips": []}
+                    for i in range(0, 2 * peers, 2)
+                ],
+            }
+            for n, network in enumerate(interfaces)
+        ],
+    }
+
+
+EDIT_KINDS = st.sampled_from(
+    ["replace", "insert", "remove", "head", "tail", "add interface", "drop interface"]
+)
+
+
+def edited(document: dict[str, Any], kind: str, at: int, value: int) -> dict[str, Any]:
+    """``document`` with one change of ``kind`` (``at`` picks the place)."""
+    new = copy.deepcopy(document)
+    if kind == "add interface":
+        network = f"x{value}"
+        if network not in [i["network"] for i in new["interfaces"]]:
+            new["interfaces"].append(big_document(value % 3, (network,))["interfaces"][0])
+        return new
+    if not new["interfaces"]:
+        return new
+    iface = new["interfaces"][at % len(new["interfaces"])]
+    if kind == "drop interface":
+        new["interfaces"].remove(iface)
+        return new
+    peers = iface["peers"]
+    if kind == "head":
+        iface["listen_port"] = 1000 + value
+    elif kind == "tail":
+        iface["pending_peers"] = [{"name": f"q{value}", "reason": 'a "quoted" \\ reason é'}]
+    elif kind == "insert":
+        name = f"p{2 * (at % 400) + 1:04d}"  # odd names: between the existing ones
+        if name not in [p["name"] for p in peers]:
+            peers.append({"name": name, "public_key": key_for(name)})
+    elif peers:
+        peer = peers[at % len(peers)]
+        if kind == "remove":
+            peers.remove(peer)
+        else:
+            peer["persistent_keepalive"] = 1 + value
+    return new
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(EDIT_KINDS, st.integers(0, 999), st.integers(0, 99)), max_size=6))
+def test_chained_deltas_on_a_large_config_behave_like_parsed_configs(
+    edits: list[tuple[str, int, int]],
+) -> None:
+    document = big_document(200)
+    held = NodeConfig.model_validate(document)
+    for revision, (kind, at, value) in enumerate(edits, start=1):
+        document = edited(document, kind, at, value)
+        new = NodeConfig.model_validate({**document, "revision": f"r{revision}"})
+        before, state = held.to_json(), held.digest_state()
+        result = apply_delta(held, ConfigDelta.model_validate_json(make_delta(held, new).to_json()))
+        assert held.to_json() == before and held.digest_state() is state  # base untouched
+        assert result == new and new == result
+        assert result.model_dump() == new.model_dump()
+        assert result.to_json() == new.to_json()
+        assert result.hash == new.hash == result.content_hash() == result.digest_state().digest
+        assert make_delta(result, new).interfaces == ()
+        held = result  # the next delta applies to an applied config

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drago.render.config import digest_form_hash, quoted
-from drago.render.digestform import NodeHash, Pieces, hash_node
+from drago.render.digestform import NodeHash, Pieces, Unchanged, hash_node
 
 
 def digest(n: int) -> bytes:
@@ -73,3 +73,56 @@ def test_resuming_after_small_edits(
         pieces = tuple(interfaces)
         current = hash_node("n1", pieces, current, chunk=chunk)
         assert current.digest == digest_form_hash("n1", pieces)
+
+
+def first_difference(old: tuple[Pieces, ...], new: tuple[Pieces, ...]) -> Unchanged:
+    """The most a correct hint may promise about ``new`` after ``old``."""
+    for index, (was, now) in enumerate(zip(old, new, strict=False)):
+        if was == now:
+            continue
+        if was[0] != now[0]:
+            return Unchanged(index, -1)
+        same = 0
+        while same < min(len(was[1]), len(now[1])) and was[1][same] == now[1][same]:
+            same += 1
+        return Unchanged(index, same)
+    return Unchanged(min(len(old), len(new)), -1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NODES, NODES, st.integers(1, 4), st.data())
+def test_a_true_hint_resumes_to_the_whole_hash(
+    old: tuple[Pieces, ...], new: tuple[Pieces, ...], chunk: int, data: st.DataObject
+) -> None:
+    before = hash_node("n1", old, chunk=chunk)
+    most = first_difference(old, new)
+    # A hint may understate what is unchanged: an earlier interface, or fewer digests.
+    interface = data.draw(st.integers(0, most.interface))
+    digests = most.digests if interface == most.interface else -1
+    digests = data.draw(st.integers(-1, digests)) if digests >= 0 else -1
+    hinted = hash_node("n1", new, before, hint=Unchanged(interface, digests), chunk=chunk)
+    assert hinted.digest == digest_form_hash("n1", new)
+    assert hinted == hash_node("n1", new, before, chunk=chunk)  # no hint: compared
+
+
+def test_a_hint_saves_the_comparison_and_resumes_from_its_mark() -> None:
+    digests = tuple(digest(n) for n in range(1000))
+    head, tail = b'{"peers":[', b"]}"
+    first = hash_node("n1", ((head, digests, tail),))
+    changed = (*digests[:990], digest(-1), *digests[991:])
+    second = hash_node("n1", ((head, changed, tail),), first, hint=Unchanged(0, 990))
+    assert second.digest == digest_form_hash("n1", ((head, changed, tail),))
+    assert second.marks[:7] == first.marks[:7]
+    # Understated (the head may have changed): nothing is reused, the hash is right.
+    third = hash_node("n1", ((head, changed, tail),), first, hint=Unchanged(0, -1))
+    assert third.digest == second.digest and third.marks[0] is not first.marks[0]
+
+
+def test_node_hashes_are_equal_when_their_digests_are() -> None:
+    digests = tuple(digest(n) for n in range(300))
+    pieces = ((b'{"peers":[', digests, b"]}"),)
+    whole = hash_node("n1", pieces)
+    shorter = hash_node("n1", ((b'{"peers":[', digests[:299], b"]}"),))
+    resumed = hash_node("n1", pieces, shorter)  # marks where the shorter form had them
+    assert [m.fed for m in resumed.marks] != [m.fed for m in whole.marks]
+    assert resumed == whole and resumed != shorter

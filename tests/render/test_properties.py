@@ -145,6 +145,7 @@ EDITS = st.one_of(
     st.tuples(st.just("routes"), st.integers(0, 5), ROUTES),
     st.tuples(st.just("label"), st.integers(0, 5), st.sampled_from(["x", "y"])),
     st.tuples(st.just("keepalive"), st.integers(0, 5), KEEPALIVES),
+    st.tuples(st.just("join"), st.integers(0, 5), st.sampled_from(NETWORK_NAMES)),
 )
 
 
@@ -175,6 +176,13 @@ def apply(parts: Any, edit: Edit) -> Any:
             spec.pop("persistent_keepalive", None)
             if value is not None:
                 spec["persistent_keepalive"] = value
+    elif kind == "join":  # the node leaves the network, or joins it (its networks change)
+        if value in node["interfaces"]:
+            del node["interfaces"][value]
+            keys.get(name, {}).pop(value, None)
+        else:
+            network = NETWORK_NAMES.index(value)
+            node["interfaces"][value] = {"address": f"10.{network + 1}.0.{index + 1}/16"}
     return networks, nodes, keys
 
 

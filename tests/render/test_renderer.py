@@ -11,7 +11,14 @@ from drago.model.state import State
 from drago.render import Renderer, fragments, render_state
 from drago.render import renderer as renderer_module
 from drago.render.config import NodeConfig, config_hash
-from drago.render.fragments import PeerInfo
+from drago.render.digestform import Unchanged
+from drago.render.fragments import (
+    InterfacePart,
+    PeerInfo,
+    SelfInfo,
+    interface_edges,
+    interface_fields,
+)
 from drago.render.links import PeerLink
 from tests.render.states import key_for, make_state, mesh
 
@@ -263,7 +270,8 @@ def test_larger_mesh_patches_and_rebuilds_like_a_fresh_render() -> None:
     assert peers(routed["n0"], "mesh")["n7"].endpoint == "192.0.2.77:51820"
 
 
-def test_hashing_on_threads_gives_the_same_hashes() -> None:
+def test_hashing_on_threads_gives_the_same_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(renderer_module, "_DIGESTS_FOR_THREADS", 0)  # small, but threaded
     state = mesh(140)
     one = Renderer(threads=1).render(state)
     two = Renderer(threads=2).render(state)
@@ -294,3 +302,81 @@ def test_a_one_node_change_encodes_and_digests_only_that_peer(
     assert set(encoded) == {"n7"}
     assert len(encoded) <= 2  # one fragment per distinct link of n7
     assert moved.hashes == render_state(moved_state).hashes
+
+
+def test_keys_registered_and_removed_are_patched_and_hash_like_a_fresh_render(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a mesh larger than a hash chunk, a key registered (pending -> peer) or
+    removed (peer -> pending), an endpoint moved and a node's own settings
+    changed are patched into every view (no view is built again) and resumed
+    from the position the patch knows, with the same bytes and hashes as a
+    render from scratch."""
+    renderer = Renderer(threads=1)
+    base = mesh(300)
+    nodes = {n: node.model_dump(mode="json", exclude_none=True) for n, node in base.nodes.items()}
+    networks = {"mesh": base.networks["mesh"].model_dump(mode="json", exclude_none=True)}
+    # Peers next to the marks (every 128 digests): a hint off by one would show.
+    at = sorted(base.nodes)
+    keys = {n: {"mesh": key_for(n)} for n in base.nodes if n != at[128]}
+    renderer.render(make_state(networks, nodes, keys), "r0")
+    built: list[str] = []
+    real = Renderer._build
+
+    def counting(self: Renderer, cache: Any, node: str, own: Any) -> Any:
+        if self is renderer:  # not the fresh renders to compare with
+            built.append(node)
+        return real(self, cache, node, own)
+
+    monkeypatch.setattr(Renderer, "_build", counting)
+    for number in range(1, 6):
+        if number == 1:
+            keys[at[128]] = {"mesh": key_for(at[128])}  # registered
+        elif number == 2:
+            del keys[at[256]]  # removed: pending everywhere
+        elif number == 3:
+            nodes[at[127]]["endpoint"] = "192.0.2.98"
+        elif number == 4:
+            nodes[at[255]]["interfaces"]["mesh"]["listen_port"] = 51999
+        else:
+            keys[at[256]] = {"mesh": key_for("new")}
+        state = make_state(networks, nodes, keys)
+        result = renderer.render(state, f"r{number}")
+        fresh = render_state(state, f"r{number}")
+        assert result.hashes == fresh.hashes
+        for node in (at[0], at[127], at[128], at[255], at[256], at[299]):
+            assert result.document(node) == fresh.document(node)
+            assert result.document_size(node) == len(fresh.document(node))
+    assert built == []
+
+
+def test_a_view_built_anew_or_other_networks_give_a_weaker_hint() -> None:
+    """The hint for hashing is what the patch knows; a view that was not patched
+    from the part the previous hash was computed over promises nothing in its
+    interface, and a node whose networks changed gets no hint (compared)."""
+    fields = interface_fields(SelfInfo("a", "wg-a", "10.0.0.1/16", 1, None, (), None), [])
+    head, tail = interface_edges("a", fields)
+
+    def part(network: str = "a") -> InterfacePart:
+        return InterfacePart(network, head, (), (), tail, 0, fields)
+
+    def view(now: InterfacePart, since: InterfacePart | None, unchanged: int) -> Any:
+        own = SelfInfo(now.network, "wg-a", "10.0.0.1/16", 1, None, (), None)
+        found: Any = renderer_module._NodeView(own, [], (), now, (), since, unchanged)
+        return found
+
+    one, two, three = part(), part(), part()
+    assert renderer_module._unchanged((one, two), [view(one, None, -1), view(three, two, 5)]) == (
+        Unchanged(1, 5)
+    )
+    assert renderer_module._unchanged((one, two), [view(three, one, 2), view(two, None, -1)]) == (
+        Unchanged(0, 2)
+    )
+    other = part()
+    assert renderer_module._unchanged((one, two), [view(one, None, -1), view(three, other, 5)]) == (
+        Unchanged(1, -1)
+    )
+    assert renderer_module._unchanged((one, two), [view(three, None, 7), view(two, None, -1)]) == (
+        Unchanged(0, -1)
+    )
+    assert renderer_module._unchanged((one,), [view(one, None, -1), view(two, None, -1)]) is None
