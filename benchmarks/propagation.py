@@ -282,6 +282,7 @@ def run(agents: int, rounds: int, mode: str, processes: int, compress: bool) -> 
             "p99_ms": round(percentile(latencies, 99) * 1000, 1),
             "max_ms": round(max(latencies) * 1000, 1),
             "last_agent_p50_ms": round(statistics.median(lasts) * 1000, 1),
+            "last_agent_ms_by_round": [round(t * 1000) for t in lasts],
             "received_p50_ms": round(statistics.median(receipts) * 1000, 1),
             "received_p99_ms": round(percentile(receipts, 99) * 1000, 1),
             "api_commit_p50_ms": round(statistics.median(commits) * 1000, 1),
