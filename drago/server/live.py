@@ -129,6 +129,8 @@ class LiveState:
         self._advance_lock = anyio.Lock()
         self._waiting: dict[str, set[asyncio.Future[None]]] = {}
         self._waiters = 0
+        # read when scraped: a held long-poll updates no metric
+        metrics.longpoll_waiters.set_function(lambda: self._waiters)
         self._closed = False
         self.problem: LiveProblem | None = None
         # The accepted revision and its validated state.
@@ -370,7 +372,6 @@ class LiveState:
         waiting.add(waiter)
         timer = loop.call_later(timeout, release, (waiter,))
         self._waiters += 1
-        self._metrics.longpoll_waiters.inc()
         try:
             await waiter  # cancelled with the request: only this waiter goes
         finally:
@@ -379,7 +380,6 @@ class LiveState:
             if not waiting and self._waiting.get(node) is waiting:
                 del self._waiting[node]
             self._waiters -= 1
-            self._metrics.longpoll_waiters.dec()
         return self.hash_of(node) != known_hash
 
     def close(self) -> None:
