@@ -88,8 +88,12 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def bearer_secret(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
+    return parse_bearer(request.headers.get("authorization"))
+
+
+def parse_bearer(header: str | None) -> str | None:
+    """The secret of an ``Authorization: Bearer SECRET`` header, or None."""
+    scheme, _, value = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return value.strip()

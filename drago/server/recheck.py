@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -65,19 +65,31 @@ class BatchedLookup(Generic[K, V]):
 
     async def get(self, key: K) -> V:
         batch = self._open
-        if batch is None:
+        if batch is None or batch.done.done():  # (a batch whose task never ran is done)
             loop = asyncio.get_running_loop()
             batch = self._open = _Batch({key}, loop.create_future())
+            # an error nobody is left to read is still read: no "never retrieved" noise
+            batch.done.add_done_callback(_read_outcome)
             task = loop.create_task(self._run(batch))
             self._running.add(task)  # held until done: the loop keeps only weak references
-            task.add_done_callback(self._running.discard)
+            task.add_done_callback(lambda task: self._ended(batch, task))
         else:
             batch.keys.add(key)
         found = await asyncio.shield(batch.done)
         return found.get(key, self._missing)
 
+    def _ended(self, batch: _Batch[K, V], task: asyncio.Task[None]) -> None:
+        """However the batch's task ended (even cancelled before it ran), its
+        callers are answered and no later caller joins it."""
+        self._running.discard(task)
+        if self._open is batch:
+            self._open = None
+        if not batch.done.done():
+            batch.done.cancel()
+
     async def _run(self, batch: _Batch[K, V]) -> None:
-        self._open = None  # the callers of that moment are in: the next ones wait for the next
+        if self._open is batch:  # the callers of that moment are in: the next ones wait
+            self._open = None
         try:
             found = await anyio.to_thread.run_sync(self._look_up, frozenset(batch.keys))
         except asyncio.CancelledError:  # the server is stopping
@@ -87,6 +99,11 @@ class BatchedLookup(Generic[K, V]):
             batch.done.set_exception(exc)
         else:
             batch.done.set_result(found)
+
+
+def _read_outcome(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 class TokenRecheck:

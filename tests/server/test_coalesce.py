@@ -190,3 +190,14 @@ async def test_a_complete_answer_leaves_before_the_turn_ends() -> None:
     finally:
         server.should_exit = True
         await task
+
+
+async def test_a_large_body_is_written_as_it_is_after_the_head() -> None:
+    real = RecordingTransport()
+    transport = CoalescingTransport(real, asyncio.get_running_loop())
+    body = b"y" * (FLUSH_AT + 1)
+    transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    transport.write(body)
+    assert real.writes == [b"HTTP/1.1 200 OK\r\n\r\n", body]  # in order, the body not joined
+    await next_turn()
+    assert len(real.writes) == 2

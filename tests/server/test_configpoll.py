@@ -11,6 +11,7 @@ header values and queries included) must be the same bytes.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -301,3 +302,31 @@ async def test_polls_are_counted_and_logged_at_debug(
     assert lines[0].levelno == logging.DEBUG
     text = lines[0].getMessage()
     assert "status=304" in text and f"token={info.id}" in text and 'query="wait=0"' in text
+
+
+@pytest.mark.anyio
+async def test_a_failing_token_store_is_answered_by_the_route(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error of the store that is not drago's own (SQLite's) gives the route's
+    JSON 500 on both ways, never uvicorn's bare one."""
+    h = harness
+    _, secret = h.ctx.tokens.create(Role.node, node="fra-1", name="f", email="f@x.org")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    database = h.ctx.tokens._db  # type: ignore[attr-defined]
+    monkeypatch.setattr(database, "query", broken)
+    app = h.client._transport.app  # type: ignore[attr-defined]
+    # the route's server error middleware re-raises after answering: read the answer
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    answers = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://drago.test") as client:
+        for extra in ({}, {"Content-Length": "0"}):
+            answer = await client.get(URL.format("fra-1"), headers={**h.auth(secret), **extra})
+            answers.append(answer_of(answer))
+    assert answers[0] == answers[1]
+    status, headers, body = answers[0]
+    assert status == 500 and b"internal_error" in body
+    assert ("x-content-type-options", "nosniff") in headers

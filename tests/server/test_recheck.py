@@ -4,6 +4,7 @@ hop each."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Collection
 
@@ -137,3 +138,16 @@ async def test_a_request_after_a_revocation_is_refused() -> None:
     assert await authentication.principal("s1") == principal(1)
     tokens.secrets.clear()
     assert await authentication.principal("s1") is None
+
+
+async def test_a_batch_cancelled_before_it_ran_leaves_no_dead_batch() -> None:
+    lookup = CountingLookup({"a", "b"})
+    recheck = TokenRecheck(lookup)
+    first = asyncio.ensure_future(recheck.valid("a"))
+    await asyncio.sleep(0)  # the caller opened a batch; its task has not run yet
+    for task in list(recheck._lookup._running):
+        task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await recheck.valid("b") is True  # a new batch, answered
+    assert lookup.calls == [frozenset({"b"})]

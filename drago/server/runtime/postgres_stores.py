@@ -9,6 +9,7 @@ every server at once.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -20,6 +21,8 @@ from drago.server.runtime.status import StatusRecord, StatusReport
 from drago.server.runtime.tokens import TokenInfo, digest, new_token, principals, secret_ids
 from drago.signing import AllowedSigner, PublicKey
 from drago.signing.signers import check_principal
+
+log = logging.getLogger("drago.server.tokens")
 
 #: Seconds another server's edit of the shared signers may take to be seen here.
 SIGNERS_MAX_AGE = 1.0
@@ -78,7 +81,14 @@ class PostgresTokenStore:
             if wanted
             else []
         )
-        stored = {info.id: (str(row[0]), info) for row in rows for info in [_token(row[1:])]}
+        stored: dict[str, tuple[str, TokenInfo]] = {}
+        for row in rows:
+            try:
+                info = _token(row[1:])
+            except (ValueError, AssertionError):  # a row this version cannot read
+                log.warning("token %s cannot be read (role %r)", row[1], row[2])
+                continue
+            stored[info.id] = (str(row[0]), info)
         return principals(secrets, stored)
 
     def list(self) -> list[TokenInfo]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Collection, Mapping
@@ -21,6 +22,8 @@ from drago.model.names import file_path, name_problem
 from drago.server.endpoint import Principal, Role
 from drago.server.runtime.db import Database
 from drago.store.records import Identity
+
+log = logging.getLogger("drago.server.tokens")
 
 PREFIX = "drago"
 #: Token ids per query of :meth:`SqliteTokenStore.existing` (SQLite limits parameters).
@@ -84,7 +87,7 @@ def principals(
     for secret in secrets:
         token_id = split_secret(secret)
         row = stored.get(token_id) if token_id is not None else None
-        ok = row is not None and hmac.compare_digest(row[0], digest(secret))
+        ok = row is not None and hmac.compare_digest(row[0].encode(), digest(secret).encode())
         found[secret] = row[1].principal() if ok and row is not None else None
     return found
 
@@ -209,7 +212,10 @@ class SqliteTokenStore:
                 chunk,
             )
             for row in rows:
-                stored[row[1]] = (row[0], TokenInfo(row[1], Role(row[2]), *row[3:]))
+                try:
+                    stored[row[1]] = (str(row[0]), TokenInfo(row[1], Role(row[2]), *row[3:]))
+                except ValueError:  # a row this version cannot read: its token does not work
+                    log.warning("token %s has an unknown role %r", row[1], row[2])
         return principals(secrets, stored)
 
     def list(self) -> list[TokenInfo]:

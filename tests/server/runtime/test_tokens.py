@@ -133,3 +133,22 @@ def test_existing_finds_tokens_in_one_lookup_of_any_size(store: TokenStore) -> N
     asked = [*made, "nope", "x' OR '1'='1"]
     assert store.existing(asked) == set(made) - revoked
     assert store.existing([]) == set()
+
+
+def test_a_row_this_version_cannot_read_fails_only_its_own_token(
+    store: TokenStore, backend: Backend
+) -> None:
+    odd, odd_secret = store.create(Role.reader)
+    _, good_secret = store.create(Role.reader)
+    database = backend.open().database
+    if backend.name == "sqlite":
+        assert isinstance(database, Database)
+        with database.transaction() as cur:
+            cur.execute("UPDATE tokens SET role = 'wizard' WHERE id = ?", (odd.id,))
+    else:
+        assert hasattr(database, "query")
+        database.query(f"UPDATE tokens SET role = 'wizard' WHERE id = '{odd.id}' RETURNING id")
+    assert backend.query(f"SELECT role FROM tokens WHERE id = '{odd.id}'") == [("wizard",)]
+    found = store.authenticate_many([odd_secret, good_secret])
+    assert found[odd_secret] is None
+    assert found[good_secret] is not None
