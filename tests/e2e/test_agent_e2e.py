@@ -228,7 +228,14 @@ def test_agents_converge_follow_edits_and_survive(world: World) -> None:
     wait_until("status in sync", lambda: all(w.status(n)["in_sync"] for n in OVERLAY), 15)
     b_peers = {p["name"]: p for p in w.status("b")["peers"]}
     assert set(b_peers) == {"e2e-a", "e2e-c"}
-    assert b_peers["e2e-a"]["latest_handshake"] and b_peers["e2e-a"]["rx_bytes"] > 0
+
+    # the report that first said "in sync" may predate the first handshake: the
+    # handshake shows in a later report, one status interval (5 s) on at most
+    def a_seen_by_b() -> bool:
+        peer = {p["name"]: p for p in w.status("b")["peers"]}["e2e-a"]
+        return bool(peer["latest_handshake"]) and peer["rx_bytes"] > 0
+
+    wait_until("b reports a handshake with a", a_seen_by_b, 15)
     once = w.agent_cli("c", "--once")
     assert once.returncode == 0, once.stderr
     dry = w.agent_cli("c", "--dry-run")
