@@ -10,7 +10,8 @@ Every way the branch moves goes live through one entry,
 :meth:`LiveState.advance` ``(revision, state)``, with the state its caller
 already validated: an API commit, a push (the push check validated the new
 head), a fast-forward merge (the review validated it). The revision is the
-accepted one at once; a background worker renders it (incrementally: the
+accepted one at once; a background worker renders it on a thread of its own
+(:mod:`drago.server.dedicated`; incrementally: the
 renderer caches per file), off the write path, one render at a time, a burst
 rendered once at its newest revision, swaps it in atomically and wakes only
 the nodes whose hash changed. :meth:`LiveState.settled` waits for that render.
@@ -55,6 +56,7 @@ from drago.render.config import NodeConfig
 from drago.render.renderer import Renderer
 from drago.render.result import RenderResult
 from drago.server.answers import DEFAULT_CACHE_BYTES, Body, ConfigAnswers
+from drago.server.dedicated import DedicatedThread
 from drago.server.metrics import Metrics
 
 log = logging.getLogger("drago.server.live")
@@ -122,6 +124,7 @@ class LiveState:
         self._metrics = metrics
         self._branch = branch
         self._renderer = renderer or Renderer()
+        self._render_thread = DedicatedThread("drago-render")
         self._snapshot = EMPTY
         self._history: deque[RenderResult] = deque(maxlen=history)
         self.answers = ConfigAnswers(metrics, max_bytes=body_cache_bytes)
@@ -330,7 +333,7 @@ class LiveState:
             return
         started = time.perf_counter()
         try:
-            result = await anyio.to_thread.run_sync(self._renderer.render, state, revision)
+            result = await self._render_thread.run(self._renderer.render, state, revision)
         except DragoError as exc:
             self._set_problem(revision, exc)
             return
@@ -388,6 +391,7 @@ class LiveState:
         self._closed = True
         if self._worker is not None:
             self._worker.cancel()
+        self._render_thread.close()  # a render in progress finishes (stop waits for it)
         self._idle.set()
         waiting, self._waiting = self._waiting, {}
         for waiters in waiting.values():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import anyio
@@ -9,6 +10,8 @@ from drago.errors import ConfigError, NotFound
 from drago.model.directory import read_directory
 from drago.model.state import SourceFile, State
 from drago.model.validate import Validator
+from drago.render.renderer import Renderer
+from drago.render.result import RenderResult
 from drago.server.live import LiveState
 from drago.server.metrics import Metrics
 
@@ -231,3 +234,30 @@ async def test_deltas_start_from_the_last_history_renders_only(files: list[Sourc
     assert live.answer("fra-1", seen[1]).kind == "full"  # three renders ago: forgotten
     assert live.answer("fra-1").kind == "full"
     await live.stop()
+
+
+async def test_every_render_runs_on_the_one_render_thread(files: list[SourceFile]) -> None:
+    """Renders reuse one thread (one malloc arena: see drago.server.dedicated),
+    never the event loop's nor AnyIO's worker pool, and the thread ends at stop."""
+    source = FakeSource()
+    renderer = Renderer()
+    threads: list[threading.Thread] = []
+    render = renderer.render
+
+    def recording(state: State, revision: str | None = None) -> RenderResult:
+        threads.append(threading.current_thread())
+        return render(state, revision)
+
+    renderer.render = recording  # type: ignore[method-assign]
+    live = LiveState(source, Metrics(), renderer=renderer)
+    for number in range(3):
+        host = f"sgp-{number}.example"
+        source.add(f"r{number}", replaced(files, "nodes/sgp-1.toml", "sgp-1.example", host))
+        await live.refresh()
+        await live.settled()
+    assert live.rendered_revision == "r2"
+    assert len(threads) == 3 and len(set(threads)) == 1
+    assert threads[0].name.startswith("drago-render")
+    await live.stop()
+    threads[0].join(5)
+    assert not threads[0].is_alive()
