@@ -44,7 +44,7 @@ from drago.render.canonical import (
     quoted,
     sha256_hex,
 )
-from drago.render.digestform import NodeHash, Pieces, hash_node
+from drago.render.digestform import NodeHash, Pieces, blocks_of, flat, hash_node
 
 
 def _grammar(pattern: str) -> StringConstraints:
@@ -277,7 +277,7 @@ class InterfaceConfig(Frozen):
     def digest_pieces(self) -> Pieces:
         """This interface in the digest form, for :func:`digest_form_hash`."""
         head, tail = self.edges()
-        return head, tuple([p.digest_json for p in self.peers]), tail
+        return head, blocks_of([p.digest_json for p in self.peers]), tail
 
 
 class NodeConfig(Frozen):
@@ -321,7 +321,8 @@ class NodeConfig(Frozen):
     def content_hash(self) -> str:
         """The v2 hash of the content, from the peers' digests (:func:`config_hash`),
         computed again from the whole digest form."""
-        return digest_form_hash(self.node, (i.digest_pieces() for i in self.interfaces))
+        pieces = (i.digest_pieces() for i in self.interfaces)
+        return digest_form_hash(self.node, ((h, flat(b), t) for h, b, t in pieces))
 
     def digest_state(self) -> NodeHash:
         """The digest form and hash state of the content, to resume from

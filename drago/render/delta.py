@@ -44,7 +44,7 @@ from drago.render.config import (
     by_name,
     canonical_json,
 )
-from drago.render.digestform import Pieces, Unchanged, hash_node
+from drago.render.digestform import Block, EditedBlocks, Pieces, Unchanged, hash_node
 
 #: The media type of a delta body.
 MEDIA_TYPE = "application/vnd.drago.config-delta+json"
@@ -202,29 +202,33 @@ def _name(peer: PeerConfig) -> str:
 
 
 def _apply_peers(
-    network: str, peers: tuple[PeerConfig, ...], digests: tuple[bytes, ...], change: InterfaceDelta
-) -> tuple[tuple[PeerConfig, ...], tuple[bytes, ...], int]:
-    """``peers`` and their quoted digests (parallel) with ``change`` applied, and
-    the index of the first entry that may differ (``len(peers)`` when none does)."""
+    network: str, peers: tuple[PeerConfig, ...], digests: tuple[Block, ...], change: InterfaceDelta
+) -> tuple[tuple[PeerConfig, ...], tuple[Block, ...], int]:
+    """``peers`` and the blocks of their quoted digests (parallel) with ``change``
+    applied, and the index of the first entry that may differ (``len(peers)``
+    when none does). Only the digest blocks that change are copied."""
     if not change.peers and not change.remove_peers:
         return peers, digests, len(peers)
-    result, quoted = list(peers), list(digests)
+    result = list(peers)
+    quoted = EditedBlocks(digests)
     first = len(result)
     for name in change.remove_peers:
         at = bisect_left(result, name, key=_name)
         if at == len(result) or result[at].name != name:
             raise DeltaMismatch(f"{network}: the delta removes peer {name!r}, which is not there")
-        del result[at], quoted[at]
+        del result[at]
+        quoted.remove(at)
         first = min(first, at)
     for peer in change.peers:
         at = bisect_left(result, peer.name, key=_name)
         if at < len(result) and result[at].name == peer.name:
-            result[at], quoted[at] = peer, peer.digest_json
+            result[at] = peer
+            quoted.replace(at, peer.digest_json)
         else:
             result.insert(at, peer)
             quoted.insert(at, peer.digest_json)
         first = min(first, at)
-    return tuple(result), tuple(quoted), first
+    return tuple(result), quoted.done()[0], first
 
 
 def _apply_interface(
@@ -239,18 +243,18 @@ def _apply_interface(
             raise DeltaMismatch(
                 f"{change.network}: a new interface lacks {', '.join(missing)} in the delta"
             )
-        peers, digests, _ = _apply_peers(change.network, (), (), change)
+        peers, blocks, _ = _apply_peers(change.network, (), (), change)
         iface = InterfaceConfig.model_construct(network=change.network, peers=peers, **fields)
         head, tail = iface.edges()
-        return iface, (head, digests, tail), -1
-    was, (head, old_digests, tail) = old
-    peers, digests, first = _apply_peers(was.network, was.peers, old_digests, change)
+        return iface, (head, blocks, tail), -1
+    was, (head, old_blocks, tail) = old
+    peers, blocks, first = _apply_peers(was.network, was.peers, old_blocks, change)
     iface = was.model_copy(update={**fields, "peers": peers})
     if fields:  # the head or the tail may differ (peers are not in either)
         new_head, tail = iface.edges()
         if new_head != head:
             head, first = new_head, -1
-    return iface, (head, digests, tail), first
+    return iface, (head, blocks, tail), first
 
 
 def apply_delta(base: NodeConfig, delta: ConfigDelta) -> NodeConfig:

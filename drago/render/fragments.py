@@ -13,7 +13,9 @@ same places (:func:`drago.render.config.digest_form_hash`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import chain
 from typing import Protocol
 
 from drago.model.names import default_ifname
@@ -28,6 +30,7 @@ from drago.render.config import (
     split_at_peers,
 )
 from drago.render.delta import FIELDS
+from drago.render.digestform import Block, block_ends, flat
 
 _INTERFACES_MARK = b'"interfaces":[]'
 
@@ -100,37 +103,54 @@ def peer_fragment(info: PeerInfo, link: PeerLink) -> tuple[bytes, bytes]:
 
 @dataclass(frozen=True, slots=True)
 class InterfacePart:
-    """One interface of a node's canonical form: ``head + ",".join(peers) + tail``
-    (its digest form is ``head + ",".join(digests) + tail``, with the digests
-    the renderer keeps for its current parts only: old render results do not
-    need them).
+    """One interface of a node's canonical form: ``head`` + the peer fragments
+    joined by commas + ``tail`` (its digest form is ``head`` + the digests
+    joined by commas + ``tail``, with the digests the renderer keeps for its
+    current parts only: old render results do not need them).
 
-    ``names`` and ``peers`` are parallel (the keyed peers by name); ``size`` is
-    the length of the canonical form; ``fields`` holds the canonical JSON of
-    each of :data:`drago.render.delta.FIELDS` in that order (the values in
-    ``head`` and ``tail``, which a delta's ``set`` compares and copies).
-    Render results share parts and compare them by identity. They are tuples,
-    not lists: the garbage collector stops tracking a tuple of strings, so the
-    ~1M entries of a 1,000-node mesh (times the kept revisions) cost a full
-    collection nothing.
+    The fragments come in blocks (:data:`~drago.render.digestform.BLOCK` or
+    so each, never empty): a render that changes one peer's entry copies its
+    block and the short tuple of blocks, not a list of every peer, and the
+    other blocks are shared with the part it was patched from. ``ends`` holds
+    where each block ends (the index after its last entry). ``names`` are
+    the keyed peers by name, parallel to the entries; ``size`` is the length
+    of the canonical form; ``fields`` holds the canonical JSON of each of
+    :data:`drago.render.delta.FIELDS` in that order (the values in ``head``
+    and ``tail``, which a delta's ``set`` compares and copies). Render results
+    share parts and compare them by identity. Tuples, not lists: the garbage
+    collector stops tracking a tuple of strings, so the ~1M entries of a
+    1,000-node mesh (times the kept revisions) cost a full collection nothing.
     """
 
     network: str
     head: bytes
     names: tuple[str, ...]
-    peers: tuple[bytes, ...]
+    blocks: tuple[Block, ...]
+    ends: tuple[int, ...]
     tail: bytes
     size: int
     fields: tuple[bytes, ...]
 
     @staticmethod
-    def measure(head: bytes, peers: tuple[bytes, ...], tail: bytes) -> int:
+    def measure(head: bytes, blocks: tuple[Block, ...], tail: bytes) -> int:
         """The ``size`` of a part (for a new one; a changed one adjusts its old size)."""
-        return len(head) + sum(map(len, peers)) + max(len(peers) - 1, 0) + len(tail)
+        entries = sum(map(len, blocks))
+        fragments = sum(len(fragment) for block in blocks for fragment in block)
+        return len(head) + fragments + max(entries - 1, 0) + len(tail)
+
+    @property
+    def peers(self) -> tuple[bytes, ...]:
+        """The peer fragments, in name order (a copy: :attr:`blocks` is what is kept)."""
+        return flat(self.blocks)
+
+    def peer_at(self, index: int) -> bytes:
+        """The fragment of the ``index``-th keyed peer."""
+        block = bisect_right(self.ends, index)
+        return self.blocks[block][index - (self.ends[block - 1] if block else 0)]
 
     def feed(self, sink: _Hasher) -> None:
         sink.update(self.head)
-        sink.update(b",".join(self.peers))
+        sink.update(b",".join(chain.from_iterable(self.blocks)))
         sink.update(self.tail)
 
 
@@ -205,6 +225,7 @@ __all__ = [
     "InterfacePart",
     "PeerInfo",
     "SelfInfo",
+    "block_ends",
     "describe",
     "feed_node",
     "interface_edges",

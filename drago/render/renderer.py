@@ -7,9 +7,10 @@ looks like as a peer, and every node's interface as cached canonical pieces
 - a network whose topology changed (its file, its members, their labels,
   addresses, routes or keepalives) is resolved again and rebuilt;
 - otherwise only the peers whose own view changed (endpoint, public key)
-  are re-encoded, and each node that has them as peers gets a copy of its
-  fragment list with those entries replaced, inserted (a key registered: a
-  pending peer becomes a peer) or removed;
+  are re-encoded, and each node that has them as peers gets a copy of the
+  blocks of its fragment list that hold those entries, replaced, inserted (a
+  key registered: a pending peer becomes a peer) or removed, the other blocks
+  shared with the part it was patched from;
 - a node's hash is recomputed only when one of its interface parts changed,
   from the cached peer digests (the digest form: ~67 bytes per peer), never
   by encoding or hashing an unchanged peer again, and resumed from the hash
@@ -30,7 +31,17 @@ from dataclasses import dataclass, field
 from drago.errors import ConfigError
 from drago.model.state import State
 from drago.model.validate import Validator
-from drago.render.digestform import NodeHash, Pieces, Unchanged, hash_node
+from drago.render.digestform import (
+    BLOCK,
+    Block,
+    EditedBlocks,
+    NodeHash,
+    Pieces,
+    Unchanged,
+    block_ends,
+    blocks_of,
+    hash_node,
+)
 from drago.render.fragments import (
     PENDING_FIELD,
     InterfacePart,
@@ -60,7 +71,7 @@ _Todo = tuple[str, tuple[Pieces, ...], NodeHash | None, Unchanged | None]
 @dataclass
 class _NodeView:
     """One node's interface in one network: its part, the peer names in it and
-    the quoted digests of its peers (parallel to ``part.peers``).
+    the quoted digests of its peers (in blocks parallel to ``part.blocks``).
 
     A view patched in this render keeps the part it was patched from in
     ``patched_from`` (until its node's hash hint is made) and, in
@@ -72,7 +83,7 @@ class _NodeView:
     pending: list[str]
     keyed: tuple[str, ...]
     part: InterfacePart
-    digests: tuple[bytes, ...]
+    digests: tuple[Block, ...]
     patched_from: InterfacePart | None = None
     unchanged: int = -1
 
@@ -293,9 +304,10 @@ class Renderer:
             digests.append(found[1])
         fields = interface_fields(own, pending)
         head, tail = interface_edges(own.network, fields)
-        names, entries, quoted = tuple(keyed), tuple(peers), tuple(digests)
-        size = InterfacePart.measure(head, entries, tail)
-        part = InterfacePart(own.network, head, names, entries, tail, size, fields)
+        names, blocks, quoted = tuple(keyed), blocks_of(peers, BLOCK), blocks_of(digests, BLOCK)
+        size = InterfacePart.measure(head, blocks, tail)
+        ends = block_ends(blocks)
+        part = InterfacePart(own.network, head, names, blocks, ends, tail, size, fields)
         return _NodeView(own, pending, names, part, quoted)
 
     def _patch(
@@ -310,19 +322,19 @@ class Renderer:
         """``view`` brought up to date: the entries of changed peers replaced,
         inserted (a pending peer's key registered) or removed (a peer's key gone),
         and the edges encoded again when ``own`` or the pending peers changed;
-        ``view`` itself when nothing did, None to rebuild."""
+        ``view`` itself when nothing did, None to rebuild. Only the blocks that
+        hold a changed entry are copied."""
         same_own = own == view.own
         if not changed and same_own:
             return view
         links = cache.links[node]
         names = links.names
         was = view.part
-        peers: list[bytes] | None = None  # copies, made at the first change
-        digests: list[bytes] = []
+        blocks: _Blocks | None = None  # copies, made at the first change
         keyed: list[str] | None = None  # a copy once a peer is inserted or removed
         pending = view.pending
         first = len(view.keyed)  # digests unchanged from the front
-        payload = was.size - len(was.head) - len(was.tail) - max(len(was.peers) - 1, 0)
+        payload = was.size - len(was.head) - len(was.tail) - max(len(was.names) - 1, 0)
         for peer in changed:
             index = bisect_left(names, peer)
             if index == len(names) or names[index] != peer:
@@ -332,26 +344,24 @@ class Renderer:
                 return None
             if old.public_key is None and new.public_key is None:
                 continue  # pending before and after: the same pending_peers entry
-            if peers is None:
-                peers, digests = list(was.peers), list(view.digests)
+            if blocks is None:
+                blocks = _Blocks(was.blocks, view.digests, BLOCK)
             at = bisect_left(view.keyed if keyed is None else keyed, peer)
             first = min(first, at)
             if old.public_key is not None and new.public_key is not None:
                 fragment, digest = self._fragment(cache, peer, links.links[index])
-                payload += len(fragment) - len(peers[at])
-                peers[at], digests[at] = fragment, digest
+                payload += len(fragment) - len(blocks.replace(at, fragment, digest))
                 continue
             if keyed is None:
                 keyed = list(view.keyed)
             if new.public_key is None:  # the key is gone: a pending peer now
-                payload -= len(peers[at])
-                del peers[at], digests[at], keyed[at]
+                payload -= len(blocks.remove(at))
+                del keyed[at]
                 pending = sorted([*pending, peer])
             else:  # its key is registered: a peer now
                 fragment, digest = self._fragment(cache, peer, links.links[index])
                 payload += len(fragment)
-                peers.insert(at, fragment)
-                digests.insert(at, digest)
+                blocks.insert(at, fragment, digest)
                 keyed.insert(at, peer)
                 pending = [name for name in pending if name != peer]
         head, tail, fields = was.head, was.tail, was.fields
@@ -359,18 +369,48 @@ class Renderer:
             fields = interface_fields(own, pending)
         elif pending is not view.pending:  # only pending_peers is encoded again
             fields = (*fields[:PENDING_FIELD], pending_field(pending), *fields[PENDING_FIELD + 1 :])
-        elif peers is None:
+        elif blocks is None:
             return view
         if fields is not was.fields:
             head, tail = interface_edges(own.network, fields)
             if head != was.head:
                 first = -1
-        entries = was.peers if peers is None else tuple(peers)
-        quoted = view.digests if peers is None else tuple(digests)
+        if blocks is None:
+            entries, quoted, ends = was.blocks, view.digests, was.ends
+        else:
+            entries, quoted, ends = blocks.done()
         names_now = view.keyed if keyed is None else tuple(keyed)
-        size = len(head) + payload + max(len(entries) - 1, 0) + len(tail)
-        part = InterfacePart(was.network, head, names_now, entries, tail, size, fields)
+        size = len(head) + payload + max(len(names_now) - 1, 0) + len(tail)
+        part = InterfacePart(was.network, head, names_now, entries, ends, tail, size, fields)
         return _NodeView(own, pending, names_now, part, quoted, was, first)
+
+
+class _Blocks:
+    """A part's fragment and digest blocks being patched, in step
+    (:class:`~drago.render.digestform.EditedBlocks`)."""
+
+    def __init__(self, fragments: tuple[Block, ...], digests: tuple[Block, ...], size: int) -> None:
+        self.fragments = EditedBlocks(fragments, size)
+        self.digests = EditedBlocks(digests, size)
+
+    def replace(self, at: int, fragment: bytes, digest: bytes) -> bytes:
+        """Entry ``at`` replaced; the fragment it had."""
+        self.digests.replace(at, digest)
+        return self.fragments.replace(at, fragment)
+
+    def remove(self, at: int) -> bytes:
+        """Entry ``at`` removed; its fragment."""
+        self.digests.remove(at)
+        return self.fragments.remove(at)
+
+    def insert(self, at: int, fragment: bytes, digest: bytes) -> None:
+        self.fragments.insert(at, fragment)
+        self.digests.insert(at, digest)
+
+    def done(self) -> tuple[tuple[Block, ...], tuple[Block, ...], tuple[int, ...]]:
+        """The fragment blocks, the digest blocks and where the blocks end."""
+        fragments, ends = self.fragments.done()
+        return fragments, self.digests.done()[0], ends
 
 
 def _digest_all(todo: list[_Todo]) -> dict[str, NodeHash]:
@@ -396,11 +436,15 @@ def _digests_due(todo: _Todo) -> int:
     """How many peer digests hashing ``todo`` will feed (about: from the hint)."""
     _, pieces, _, hint = todo
     if hint is None:
-        return sum(len(digests) for _, digests, _ in pieces)
-    later = sum(len(digests) for _, digests, _ in pieces[hint.interface + 1 :])
+        return sum(_count(blocks) for _, blocks, _ in pieces)
+    later = sum(_count(blocks) for _, blocks, _ in pieces[hint.interface + 1 :])
     if hint.interface < len(pieces):
-        later += len(pieces[hint.interface][1]) - max(hint.digests, 0)
+        later += _count(pieces[hint.interface][1]) - max(hint.digests, 0)
     return later
+
+
+def _count(blocks: tuple[Block, ...]) -> int:
+    return sum(map(len, blocks))
 
 
 def _same_parts(old: tuple[InterfacePart, ...], new: tuple[InterfacePart, ...]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from itertools import compress
+from itertools import chain, compress
 from operator import is_not
 from types import MappingProxyType
 
@@ -154,14 +154,14 @@ def _interface_delta(
     entry: dict[str, bytes] = {}
     if old is None:
         entry["set"] = canonical_object(dict(zip(FIELDS, new.fields, strict=True)))
-        if new.peers:
-            entry["peers"] = b"[" + b",".join(new.peers) + b"]"
+        if new.names:
+            entry["peers"] = b"[" + b",".join(chain.from_iterable(new.blocks)) + b"]"
         entry["network"] = canonical_json(new.network)
         return canonical_object(entry)
     if old.fields != new.fields:
         pairs = zip(FIELDS, old.fields, new.fields, strict=True)
         entry["set"] = canonical_object({name: now for name, was, now in pairs if was != now})
-    if old.peers is not new.peers:
+    if old.blocks is not new.blocks:
         peers, removed = _peer_changes(old, new, candidates)
         if peers:
             entry["peers"] = b"[" + b",".join(peers) + b"]"
@@ -184,13 +184,15 @@ def _peer_changes(
         for name in sorted(candidates):
             was, now = _at(old.names, name), _at(new.names, name)
             if now is not None:
-                if was is None or old.peers[was] != new.peers[now]:
-                    peers.append(new.peers[now])
+                if was is None or old.peer_at(was) != new.peer_at(now):
+                    peers.append(new.peer_at(now))
             elif was is not None:
                 removed.append(name)
-    elif old.names is new.names:  # the same peers: compare the entries by identity, in C
-        pairs = compress(zip(old.peers, new.peers, strict=True), map(is_not, old.peers, new.peers))
-        peers = [b for a, b in pairs if a != b]
+    elif old.names is new.names and old.ends == new.ends:  # the same peers, in the same blocks:
+        for before, after in zip(old.blocks, new.blocks, strict=True):  # by identity, in C
+            if before is not after:
+                pairs = compress(zip(before, after, strict=True), map(is_not, before, after))
+                peers += [b for a, b in pairs if a != b]
     else:
         entries = dict(zip(old.names, old.peers, strict=True))
         peers = [f for n, f in zip(new.names, new.peers, strict=True) if entries.get(n) != f]

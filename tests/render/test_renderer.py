@@ -2,15 +2,19 @@ from __future__ import annotations
 
 import copy
 import json
+from itertools import accumulate
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drago.errors import ConfigError, NotFound
 from drago.model.state import State
 from drago.render import Renderer, fragments, render_state
 from drago.render import renderer as renderer_module
 from drago.render.config import NodeConfig, config_hash
+from drago.render.delta import make_delta
 from drago.render.digestform import Unchanged
 from drago.render.fragments import (
     InterfacePart,
@@ -358,7 +362,7 @@ def test_a_view_built_anew_or_other_networks_give_a_weaker_hint() -> None:
     head, tail = interface_edges("a", fields)
 
     def part(network: str = "a") -> InterfacePart:
-        return InterfacePart(network, head, (), (), tail, 0, fields)
+        return InterfacePart(network, head, (), (), (), tail, 0, fields)
 
     def view(now: InterfacePart, since: InterfacePart | None, unchanged: int) -> Any:
         own = SelfInfo(now.network, "wg-a", "10.0.0.1/16", 1, None, (), None)
@@ -380,3 +384,52 @@ def test_a_view_built_anew_or_other_networks_give_a_weaker_hint() -> None:
         Unchanged(0, -1)
     )
     assert renderer_module._unchanged((one,), [view(one, None, -1), view(two, None, -1)]) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["key", "endpoint"]), st.integers(0, 13)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(1, 3),
+)
+def test_patched_blocks_render_like_a_fresh_render(
+    edits: list[tuple[str, int]], block: int
+) -> None:
+    """With blocks of a few entries, keys registered and removed anywhere (the
+    first and the last peer, blocks emptied, blocks grown past twice their
+    size and split) and endpoints moved are patched into the views, with the
+    same bytes, hashes and deltas as a render from scratch."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(renderer_module, "BLOCK", block)
+        renderer = Renderer(threads=1)
+        base = mesh(14)
+        nodes = {n: v.model_dump(mode="json", exclude_none=True) for n, v in base.nodes.items()}
+        networks = {"mesh": base.networks["mesh"].model_dump(mode="json", exclude_none=True)}
+        names = sorted(base.nodes)
+        keys = {n: {"mesh": key_for(n)} for n in names[::2]}  # half pending
+        previous = renderer.render(make_state(networks, nodes, keys), "r0")
+        for number, (kind, index) in enumerate(edits, start=1):
+            name = names[index]
+            if kind == "key" and name in keys:
+                del keys[name]
+            elif kind == "key":
+                keys[name] = {"mesh": key_for(f"{name}-{number}")}
+            else:
+                nodes[name]["endpoint"] = f"192.0.2.{number}"
+            state = make_state(networks, nodes, keys)
+            result = renderer.render(state, f"r{number}")
+            fresh = render_state(state, f"r{number}")
+            assert result.hashes == fresh.hashes
+            for node in names:
+                assert result.document(node) == fresh.document(node)
+                assert result.document_size(node) == len(fresh.document(node))
+                part = result._node_parts(node)[0]
+                assert all(0 < len(b) <= 2 * block for b in part.blocks)
+                assert part.ends == tuple(accumulate(len(b) for b in part.blocks))
+                delta = json.loads(result.delta_document(node, previous))
+                expected = make_delta(previous.config(node), result.config(node))
+                assert delta == json.loads(expected.to_json())
+            previous = result

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from drago.render import Renderer, render_state
 from drago.render.canonical import canonical_json, canonical_object
 from drago.render.delta import FIELDS, ConfigDelta, apply_delta, make_delta
-from drago.render.fragments import InterfacePart, SelfInfo, interface_edges, interface_fields
+from drago.render.digestform import blocks_of
+from drago.render.fragments import (
+    InterfacePart,
+    SelfInfo,
+    block_ends,
+    interface_edges,
+    interface_fields,
+)
 from drago.render.result import RenderResult
 from tests.render.states import key_for, make_state, mesh
 from tests.render.test_properties import EDITS, FAST, Edit, apply, build, states
@@ -108,7 +115,8 @@ def hostile_parts(draw: st.DrawFn, network: str) -> InterfacePart:
     head, tail = interface_edges(network, fields)
     peers = tuple(canonical_json({"name": n}) for n in draw(st.lists(HOSTILE, max_size=2)))
     names = tuple(f"p{i}" for i in range(len(peers)))
-    return InterfacePart(network, head, names, peers, tail, 0, fields)
+    blocks = blocks_of(peers, draw(st.integers(1, 2)))
+    return InterfacePart(network, head, names, blocks, block_ends(blocks), tail, 0, fields)
 
 
 @FAST
