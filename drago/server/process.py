@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
 #: Thresholds of CPython's cyclic garbage collector for a server process.
@@ -13,8 +14,10 @@ import gc
 #: keeps cyclic garbage bounded and cut the API commit p50 on that repository
 #: from 73 ms to 27 ms (`benchmarks/api_commit.py`).
 GC_THRESHOLDS = (100_000, 50, 10)
-#: Every this many renders, :class:`FreezeRenders` thaws and collects everything.
+#: Every this many renders, :class:`FreezeRenders` thaws and collects everything ...
 THAW_EVERY = 64
+#: ... this many seconds after the render went live, not while its agents are answered.
+THAW_DELAY = 2.0
 
 
 def tune_gc() -> None:
@@ -34,17 +37,33 @@ class FreezeRenders:
     at once). Cyclic garbage that was alive, or not yet collected, at a freeze
     would stay frozen: every ``thaw_every``-th render therefore unfreezes
     everything and runs one full collection first, so such garbage lives at
-    most that many renders (a full collection with a 1,000-node full mesh
-    rendered and its documents built took 50-80 ms of CPU).
+    most that many renders. That full collection holds the event loop for a
+    while (with 999 agents of a 1,000-node mesh polling: about 450 ms, which
+    made the round of every 64th render 700 ms instead of 250 ms), so it runs
+    ``thaw_delay`` seconds after the render went live, once its agents were
+    answered, and the render itself is frozen at once as always. Without a
+    running event loop it runs at once.
     """
 
-    def __init__(self, thaw_every: int = THAW_EVERY) -> None:
+    def __init__(self, thaw_every: int = THAW_EVERY, thaw_delay: float = THAW_DELAY) -> None:
         self.thaw_every = thaw_every
+        self.thaw_delay = thaw_delay
         self.renders = 0
 
     def __call__(self) -> None:
         self.renders += 1
+        gc.freeze()
         if self.renders % self.thaw_every == 0:
-            gc.unfreeze()
-            gc.collect()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.thaw()
+            else:
+                loop.call_later(self.thaw_delay, self.thaw)
+
+    @staticmethod
+    def thaw() -> None:
+        """Unfreeze everything, collect it all, freeze what is left."""
+        gc.unfreeze()
+        gc.collect()
         gc.freeze()

@@ -8,6 +8,7 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from drago.model.directory import read_directory
@@ -71,3 +72,17 @@ async def test_a_frozen_render_is_freed_when_it_leaves_the_history(example_repo:
     finally:
         gc.enable()
         await live.stop()
+
+
+async def test_in_a_server_the_thaw_waits_until_the_answers_went_out() -> None:
+    freeze = FreezeRenders(thaw_every=2, thaw_delay=0.2)
+    cycle = Cycle()
+    ref = weakref.ref(cycle)
+    freeze()
+    del cycle
+    freeze()  # the 2nd: the thaw is due, later
+    gc.collect()
+    assert ref() is not None  # still frozen while the render's agents are answered
+    await anyio.sleep(0.5)
+    assert ref() is None
+    assert gc.get_freeze_count() > 0
