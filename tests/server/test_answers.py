@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
+import tracemalloc
 
 import pytest
 
@@ -12,7 +14,14 @@ from drago.render import render_state
 from drago.render.config import NodeConfig
 from drago.render.delta import ConfigDelta, apply_delta
 from drago.render.result import RenderResult
-from drago.server.answers import GZIP_DELTA_ABOVE, Body, BodyCache, ConfigAnswers
+from drago.server.answers import (
+    ENTRY_COST,
+    GZIP_DELTA_ABOVE,
+    Body,
+    BodyCache,
+    ConfigAnswers,
+    Kind,
+)
 from drago.server.metrics import Metrics
 from tests.render.states import key_for, make_state, mesh
 
@@ -28,17 +37,43 @@ def body(size: int) -> Body:
 
 
 def test_the_cache_is_bounded_by_bytes_least_recently_used_first_out() -> None:
-    cache = BodyCache(max_bytes=100)
+    each = body(40).cost
+    assert each == 40 + ENTRY_COST
+    cache = BodyCache(max_bytes=2 * each + each // 2)
     cache.put(("a", None, "h", None, False), body(40))
     cache.put(("b", None, "h", None, False), body(40))
     assert cache.get(("a", None, "h", None, False)) is not None  # a is now the newest
     cache.put(("c", None, "h", None, False), body(40))
-    assert cache.size == 80 and len(cache) == 2 and cache.evictions == 1
+    assert cache.size == 2 * each and len(cache) == 2 and cache.evictions == 1
     assert cache.get(("b", None, "h", None, False)) is None
-    cache.put(("d", None, "h", None, False), body(101))  # larger than the cache: not kept
+    cache.put(("d", None, "h", None, False), body(3 * each))  # larger than the cache: not kept
     assert cache.get(("d", None, "h", None, False)) is None
-    assert cache.size == 80
+    assert cache.size == 2 * each
     assert (cache.hits, cache.misses) == (1, 2)
+
+
+@pytest.mark.parametrize("kind", ["delta", "full"])
+def test_what_the_cache_counts_covers_the_memory_its_bodies_take(kind: Kind) -> None:
+    """Small bodies cost mostly their object, head and key: the bound counts them
+    (traced allocations of 5,000 cached answers against the cache's size)."""
+    cache = BodyCache(max_bytes=1 << 40)
+    hashes = [(f"{i:064x}", f"{i + 1:064x}") for i in range(5000)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number, (base, digest) in enumerate(hashes):
+            was = base if kind == "delta" else None
+            data = json.dumps({"n": number, "pad": "x" * 200}).encode()
+            cache.put(
+                (f"n{number % 1000:03d}", was, digest, "r" * 40, False),
+                Body(kind, digest, was, data),
+            )
+        gc.collect()
+        taken = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert taken <= cache.size <= 2 * taken
 
 
 def test_one_body_per_hash_and_encoding() -> None:
