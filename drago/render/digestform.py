@@ -62,8 +62,8 @@ class EditedBlocks:
     from them needs)."""
 
     def __init__(self, blocks: tuple[Block, ...], size: int = BLOCK) -> None:
-        self.blocks = list(blocks)
-        self.ends = list(accumulate(map(len, blocks)))
+        self.blocks = [block for block in blocks if block]  # (none is empty: never kept)
+        self.ends = list(accumulate(map(len, self.blocks)))
         self._size = size
 
     def _locate(self, at: int) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import anyio
 
@@ -24,8 +24,10 @@ T = TypeVar("T")
 
 class DedicatedThread:
     """``await thread.run(fn, *args)``: ``fn(*args)`` on this object's one thread,
-    in the order called. Like ``anyio.to_thread.run_sync``, a call that started
-    is not interrupted: cancelling the caller waits for it to finish first."""
+    in the order called. A call that started is never interrupted: cancelling
+    the caller, once or again and again, waits for it to finish first (so a
+    server that stops never closes what a render still reads). A call still
+    queued when the thread is closed raises RuntimeError."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -42,15 +44,30 @@ class DedicatedThread:
         try:
             return await asyncio.shield(done)
         except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if call.cancelled() and (task is None or not task.cancelling()):
+                raise RuntimeError(f"the {self._name} thread closed before the call ran") from None
             if not call.cancel():  # running: it finishes before the cancellation goes on
-                with anyio.CancelScope(shield=True):  # (anyio delivers a cancel again and again)
-                    await asyncio.wait([done])
-                if not done.cancelled():
-                    done.exception()  # read: the caller is gone, not the outcome's log line
+                await _finished(done)
             raise
 
     def close(self) -> None:
-        """No new calls; the thread ends after the call it runs, if any."""
+        """No new calls; the thread ends after the call it runs, if any (calls
+        still queued raise RuntimeError)."""
         self._closed = True
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _finished(done: asyncio.Future[Any]) -> None:
+    """Wait until ``done`` is done, whatever cancels the waiting task meanwhile
+    (anyio delivers a cancel again and again; a plain task may be cancelled
+    twice); its outcome is read (the caller is gone: no log line about it)."""
+    while not done.done():
+        try:
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait([done])
+        except asyncio.CancelledError:
+            continue
+    if not done.cancelled():
+        done.exception()

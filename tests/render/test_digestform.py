@@ -212,3 +212,27 @@ def test_edited_blocks_edit_like_a_list_and_copy_only_what_changed(
     # ends where it is may have grown: an entry appended at the end goes there)
     kept = [b for b, end in zip(blocks, block_ends(blocks), strict=True) if end < first]
     assert all(a is b for a, b in zip(kept, now, strict=False)) and len(now) >= len(kept)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(NODES, min_size=2, max_size=7), st.data())
+def test_marks_carried_over_many_resumes_stay_true(
+    versions: list[tuple[Flat, ...]], data: st.DataObject
+) -> None:
+    """Each version resumed from the last one's hash (blocks cut anywhere, a true
+    hint that may understate, or none): every digest is the whole form's, and
+    every mark sits where the blocks before it hold the digests it fed."""
+    current = hash_node("n1", data.draw(cut_anywhere(versions[0])))
+    for old, new in pairwise(versions):
+        pieces = data.draw(cut_anywhere(new))
+        hint = None
+        if data.draw(st.booleans()):
+            most = first_difference(old, new)
+            interface = data.draw(st.integers(0, most.interface))
+            digests = most.digests if interface == most.interface else -1
+            hint = Unchanged(interface, data.draw(st.integers(-1, digests)) if digests >= 0 else -1)
+        current = hash_node("n1", pieces, current, hint=hint)
+        assert current.digest == digest_form_hash("n1", new)
+        for mark in current.marks:
+            blocks = pieces[mark.interface][1]
+            assert sum(map(len, blocks[: mark.blocks])) == mark.fed

@@ -107,3 +107,44 @@ async def test_a_call_cancelled_before_it_started_never_runs() -> None:
     await first
     assert ran == []
     thread.close()
+
+
+async def test_a_task_cancelled_twice_still_waits_for_the_call_it_started() -> None:
+    """A stopping server cancels its render worker more than once: the render
+    still ends before the worker does (and before the server closes its stores)."""
+    thread = DedicatedThread("drago-test")
+    started, finished = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        started.set()
+        time.sleep(0.3)
+        finished.set()
+
+    task = asyncio.get_running_loop().create_task(thread.run(slow))
+    await anyio.to_thread.run_sync(started.wait)
+    task.cancel()
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert finished.is_set()
+    thread.close()
+
+
+async def test_a_call_queued_when_the_thread_closes_raises() -> None:
+    thread = DedicatedThread("drago-test")
+    started, release = threading.Event(), threading.Event()
+
+    def blocking() -> None:
+        started.set()
+        release.wait(5)
+
+    first = asyncio.get_running_loop().create_task(thread.run(blocking))
+    await anyio.to_thread.run_sync(started.wait)
+    queued = asyncio.get_running_loop().create_task(thread.run(lambda: None))
+    await asyncio.sleep(0.05)
+    thread.close()
+    with pytest.raises(RuntimeError, match="closed before the call ran"):
+        await queued
+    release.set()
+    await first
