@@ -47,7 +47,7 @@ from drago.render.renderer import Renderer  # noqa: E402
 from drago.server.api import nodes as nodes_api  # noqa: E402
 from drago.server.app import create_app, open_context  # noqa: E402
 from drago.server.context import ServerContext  # noqa: E402
-from drago.server.process import tune_gc  # noqa: E402
+from drago.server.process import tune_process  # noqa: E402
 from drago.server.settings import Settings  # noqa: E402
 from drago.store import GitStore  # noqa: E402
 
@@ -331,7 +331,7 @@ def main() -> int:
     parser.add_argument("--live", choices=[*MODES, "both"], default="both")
     parser.add_argument("--no-write", action="store_true", help="print, leave docs alone")
     args = parser.parse_args()
-    tune_gc()  # as `drago server` does
+    tune_process()  # as `drago server` does
     topologies = ["hub", "mesh"] if args.topology == "both" else [args.topology]
     modes = list(MODES) if args.live == "both" else [args.live]
     results = [asyncio.run(run(t, m, args.nodes, args.commits)) for t in topologies for m in modes]

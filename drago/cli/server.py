@@ -25,7 +25,7 @@ from drago.server.coalesce import HttpProtocol
 from drago.server.datadir import DataDir, Owner
 from drago.server.git.quarantine import sweep
 from drago.server.logs import configure_access_log, quiet_libraries
-from drago.server.process import FreezeRenders, tune_gc
+from drago.server.process import FreezeRenders, tune_process
 from drago.server.runtime.url import redacted
 from drago.server.settings import Settings, load_settings
 from drago.store.recovery import remove_leftovers
@@ -170,7 +170,7 @@ def take_ownership(datadir: DataDir) -> Owner:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    tune_gc()
+    tune_process()
     configure_access_log(sys.stderr, verbose=args.verbose)
     if not args.verbose:
         quiet_libraries()

@@ -4,6 +4,7 @@ and nothing kept for good."""
 from __future__ import annotations
 
 import gc
+import sys
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from drago.model.directory import read_directory
 from drago.render.renderer import Renderer
 from drago.server.live import LiveState
 from drago.server.metrics import Metrics
-from drago.server.process import FreezeRenders
+from drago.server.process import GC_THRESHOLDS, SWITCH_INTERVAL, FreezeRenders, tune_process
 from tests.server.test_live import FakeSource, replaced
 
 pytestmark = pytest.mark.anyio
@@ -86,3 +87,14 @@ async def test_in_a_server_the_thaw_waits_until_the_answers_went_out() -> None:
     await anyio.sleep(0.5)
     assert ref() is None
     assert gc.get_freeze_count() > 0
+
+
+def test_tune_process_sets_the_collector_and_the_switch_interval() -> None:
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    try:
+        tune_process()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+    finally:
+        gc.set_threshold(*thresholds)
+        sys.setswitchinterval(interval)
