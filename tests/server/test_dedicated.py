@@ -39,15 +39,38 @@ async def test_errors_reach_the_caller() -> None:
     thread.close()
 
 
+class Slow:
+    """A call that takes 0.3 s: ``started`` once it runs, ``finished`` once it ends."""
+
+    def __init__(self) -> None:
+        self.started, self.finished = threading.Event(), threading.Event()
+
+    def __call__(self) -> None:
+        self.started.set()
+        time.sleep(0.3)
+        self.finished.set()
+
+    async def running(self) -> None:
+        await anyio.to_thread.run_sync(self.started.wait)
+
+
+class Blocking:
+    """A call that runs until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def __call__(self) -> None:
+        self.started.set()
+        self.release.wait(5)
+
+    async def running(self) -> None:
+        await anyio.to_thread.run_sync(self.started.wait)
+
+
 async def test_a_cancelled_caller_waits_for_the_call_it_started() -> None:
     thread = DedicatedThread("drago-test")
-    started, finished = threading.Event(), threading.Event()
-
-    def slow() -> None:
-        started.set()
-        time.sleep(0.3)
-        finished.set()
-
+    slow = Slow()
     with anyio.move_on_after(5) as scope:
         async with anyio.create_task_group() as tg:
 
@@ -55,10 +78,10 @@ async def test_a_cancelled_caller_waits_for_the_call_it_started() -> None:
                 await thread.run(slow)
 
             tg.start_soon(call)
-            await anyio.to_thread.run_sync(started.wait)
+            await slow.running()
             tg.cancel_scope.cancel()
     assert not scope.cancelled_caught
-    assert finished.is_set()  # the cancellation went on only after the call ended
+    assert slow.finished.is_set()  # the cancellation went on only after the call ended
     thread.close()
 
 
@@ -69,82 +92,50 @@ async def test_no_calls_after_close() -> None:
         await thread.run(lambda: None)
 
 
-async def test_a_task_cancelled_natively_waits_for_the_call_it_started() -> None:
+@pytest.mark.parametrize("cancels", [1, 2])
+async def test_a_task_cancelled_natively_waits_for_the_call_it_started(cancels: int) -> None:
+    """Twice too: a stopping server cancels its render worker more than once, and
+    the render still ends before the worker does (and before the server closes
+    its stores)."""
     thread = DedicatedThread("drago-test")
-    started, finished = threading.Event(), threading.Event()
-
-    def slow() -> None:
-        started.set()
-        time.sleep(0.3)
-        finished.set()
-
+    slow = Slow()
     task = asyncio.get_running_loop().create_task(thread.run(slow))
-    await anyio.to_thread.run_sync(started.wait)
-    task.cancel()
+    await slow.running()
+    for _ in range(cancels):
+        task.cancel()
+        await asyncio.sleep(0.05)
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert finished.is_set()
+    assert slow.finished.is_set()
     thread.close()
 
 
 async def test_a_call_cancelled_before_it_started_never_runs() -> None:
     thread = DedicatedThread("drago-test")
-    started, release = threading.Event(), threading.Event()
+    blocking = Blocking()
     ran: list[str] = []
-
-    def blocking() -> None:
-        started.set()
-        release.wait(5)
-
     first = asyncio.get_running_loop().create_task(thread.run(blocking))
-    await anyio.to_thread.run_sync(started.wait)
+    await blocking.running()
     second = asyncio.get_running_loop().create_task(thread.run(lambda: ran.append("second")))
     await asyncio.sleep(0.05)
     second.cancel()  # queued behind the first: dropped at once
     with pytest.raises(asyncio.CancelledError):
         await second
-    release.set()
+    blocking.release.set()
     await first
     assert ran == []
     thread.close()
 
 
-async def test_a_task_cancelled_twice_still_waits_for_the_call_it_started() -> None:
-    """A stopping server cancels its render worker more than once: the render
-    still ends before the worker does (and before the server closes its stores)."""
-    thread = DedicatedThread("drago-test")
-    started, finished = threading.Event(), threading.Event()
-
-    def slow() -> None:
-        started.set()
-        time.sleep(0.3)
-        finished.set()
-
-    task = asyncio.get_running_loop().create_task(thread.run(slow))
-    await anyio.to_thread.run_sync(started.wait)
-    task.cancel()
-    await asyncio.sleep(0.05)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert finished.is_set()
-    thread.close()
-
-
 async def test_a_call_queued_when_the_thread_closes_raises() -> None:
     thread = DedicatedThread("drago-test")
-    started, release = threading.Event(), threading.Event()
-
-    def blocking() -> None:
-        started.set()
-        release.wait(5)
-
+    blocking = Blocking()
     first = asyncio.get_running_loop().create_task(thread.run(blocking))
-    await anyio.to_thread.run_sync(started.wait)
+    await blocking.running()
     queued = asyncio.get_running_loop().create_task(thread.run(lambda: None))
     await asyncio.sleep(0.05)
     thread.close()
     with pytest.raises(RuntimeError, match="closed before the call ran"):
         await queued
-    release.set()
+    blocking.release.set()
     await first
