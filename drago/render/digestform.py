@@ -49,9 +49,16 @@ def flat(blocks: tuple[Block, ...]) -> tuple[bytes, ...]:
     return tuple(chain.from_iterable(blocks))
 
 
-def block_ends(blocks: tuple[Block, ...]) -> tuple[int, ...]:
+def block_ends(blocks: Sequence[Block]) -> tuple[int, ...]:
     """Where each of ``blocks`` ends in the list they make up."""
     return tuple(accumulate(map(len, blocks)))
+
+
+def locate(ends: Sequence[int], index: int) -> tuple[int, int]:
+    """The block holding entry ``index`` of a list in blocks ending at ``ends``
+    (:func:`block_ends`), and the entry's offset in it."""
+    block = bisect_right(ends, index)
+    return block, index - (ends[block - 1] if block else 0)
 
 
 class EditedBlocks:
@@ -63,7 +70,7 @@ class EditedBlocks:
 
     def __init__(self, blocks: tuple[Block, ...], size: int = BLOCK) -> None:
         self.blocks = [block for block in blocks if block]  # (none is empty: never kept)
-        self.ends = list(accumulate(map(len, self.blocks)))
+        self.ends = list(block_ends(self.blocks))
         self._size = size
 
     def _locate(self, at: int) -> tuple[int, int]:
@@ -72,8 +79,7 @@ class EditedBlocks:
         ends = self.ends
         if at and at == ends[-1]:
             return len(ends) - 1, at - (ends[-2] if len(ends) > 1 else 0)
-        block = bisect_right(ends, at)
-        return block, at - (ends[block - 1] if block else 0)
+        return locate(ends, at)
 
     def replace(self, at: int, entry: bytes) -> bytes:
         """Entry ``at`` replaced by ``entry``; the entry it was."""
@@ -92,7 +98,7 @@ class EditedBlocks:
             self.blocks[block] = tuple(entries)
         else:
             del self.blocks[block]
-        self.ends = list(accumulate(map(len, self.blocks)))
+        self.ends = list(block_ends(self.blocks))
         return old
 
     def insert(self, at: int, entry: bytes) -> None:
@@ -108,7 +114,7 @@ class EditedBlocks:
             self.blocks[block : block + 1] = [tuple(entries[:half]), tuple(entries[half:])]
         else:
             self.blocks[block] = tuple(entries)
-        self.ends = list(accumulate(map(len, self.blocks)))
+        self.ends = list(block_ends(self.blocks))
 
     def done(self) -> tuple[tuple[Block, ...], tuple[int, ...]]:
         """The blocks and where each ends."""
@@ -272,4 +278,5 @@ __all__ = [
     "blocks_of",
     "flat",
     "hash_node",
+    "locate",
 ]

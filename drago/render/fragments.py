@@ -13,7 +13,6 @@ same places (:func:`drago.render.config.digest_form_hash`).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import chain
 from typing import Protocol
@@ -30,7 +29,7 @@ from drago.render.config import (
     split_at_peers,
 )
 from drago.render.delta import FIELDS
-from drago.render.digestform import Block, block_ends, flat
+from drago.render.digestform import Block, flat, locate
 
 _INTERFACES_MARK = b'"interfaces":[]'
 
@@ -145,8 +144,8 @@ class InterfacePart:
 
     def peer_at(self, index: int) -> bytes:
         """The fragment of the ``index``-th keyed peer."""
-        block = bisect_right(self.ends, index)
-        return self.blocks[block][index - (self.ends[block - 1] if block else 0)]
+        block, offset = locate(self.ends, index)
+        return self.blocks[block][offset]
 
     def feed(self, sink: _Hasher) -> None:
         sink.update(self.head)
@@ -225,7 +224,6 @@ __all__ = [
     "InterfacePart",
     "PeerInfo",
     "SelfInfo",
-    "block_ends",
     "describe",
     "feed_node",
     "interface_edges",

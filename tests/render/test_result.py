@@ -13,11 +13,10 @@ from hypothesis import strategies as st
 from drago.render import Renderer, render_state
 from drago.render.canonical import canonical_json, canonical_object
 from drago.render.delta import FIELDS, ConfigDelta, apply_delta, make_delta
-from drago.render.digestform import blocks_of
+from drago.render.digestform import block_ends, blocks_of
 from drago.render.fragments import (
     InterfacePart,
     SelfInfo,
-    block_ends,
     interface_edges,
     interface_fields,
 )
